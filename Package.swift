@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Trainboard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "trainboard", targets: ["trainboard"]),
+        .library(name: "NeuralEngine", targets: ["NeuralEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C edges. CBLAS loads OpenBLAS at run time (dlopen) so that the kernel can be chosen from the CPU first.
+        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
+        .systemLibrary(name: "CNCurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CGzip", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Pure Swift cores.
+        // NeuralEngine includes model saving (ModelCheckpoint, a Keras callback, must write checkpoints), so the
+        // design's separate Persistence module is folded into it (NeuralEngine/Persistence).
+        .target(name: "NeuralEngine", dependencies: [
+            "CBLAS",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
+        .target(name: "Datasets", dependencies: [
+            "NeuralEngine", "CGzip",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "TerminalUI"),
+        .target(name: "Dashboard", dependencies: ["TerminalUI", "NeuralEngine"]),
+
+        // The only module that touches ncurses.
+        .target(name: "NCursesBackend", dependencies: ["CNCurses", "TerminalUI"]),
+
+        .executableTarget(name: "trainboard", dependencies: [
+            "NeuralEngine", "Datasets", "Dashboard", "NCursesBackend", "TerminalUI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+
+        .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI", "NeuralEngine"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

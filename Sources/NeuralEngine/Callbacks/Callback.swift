@@ -1,0 +1,67 @@
+/// Base class of training callbacks, with Keras's hooks (`keras.callbacks.Callback`). Every hook is a no-op by default;
+/// subclasses override the ones they need.
+///
+/// Epochs and batches are 0-based, as in Keras. Batch hooks receive the batch index within the epoch.
+/// `onEpochEnd` takes the logs `inout`: a callback may add keys (Keras's `LearningRateScheduler` and
+/// `ReduceLROnPlateau` add `learning_rate`), and callbacks later in the list see them. `History` runs last.
+///
+/// Thread-safety: not thread-safe. A callback is created, used and discarded on the training thread.
+open class Callback {
+    /// The model being trained; set by `Sequential.fit` before `onTrainBegin`.
+    public internal(set) weak var model: Sequential?
+
+    public init() {}
+
+    /// Called by `fit` before `onTrainBegin`. Override to inspect the model; call `super`.
+    open func setModel(_ model: Sequential) { self.model = model }
+
+    /// Called once before the first epoch; `logs` is empty.
+    open func onTrainBegin(logs: Logs) {}
+    /// Called once after the last epoch (also after an early stop); `logs` are the last epoch's logs.
+    open func onTrainEnd(logs: Logs) {}
+    /// Called at the start of epoch `epoch` (0-based).
+    open func onEpochBegin(_ epoch: Int, logs: Logs) {}
+    /// Called at the end of epoch `epoch` with the epoch's training and validation metrics.
+    open func onEpochEnd(_ epoch: Int, logs: inout Logs) {}
+    /// Called before training batch `batch` (0-based within the epoch).
+    open func onTrainBatchBegin(_ batch: Int, logs: Logs) {}
+    /// Called after training batch `batch`; `logs` hold the running mean `loss` (and metrics) of the epoch so far and
+    /// `batch_loss`, the loss of this batch alone.
+    open func onTrainBatchEnd(_ batch: Int, logs: Logs) {}
+    /// Called before evaluation (validation at epoch end, or `evaluate`).
+    open func onTestBegin(logs: Logs) {}
+    /// Called after evaluation with its metrics (without the `val_` prefix, as Keras does).
+    open func onTestEnd(logs: Logs) {}
+    /// Called before evaluation batch `batch`.
+    open func onTestBatchBegin(_ batch: Int, logs: Logs) {}
+    /// Called after evaluation batch `batch`.
+    open func onTestBatchEnd(_ batch: Int, logs: Logs) {}
+}
+
+/// A list of callbacks that is itself a callback: each hook is forwarded to every member in order.
+///
+/// Thread-safety: not thread-safe; training thread only.
+public final class CallbackList: Callback {
+    /// The members, called in this order.
+    public private(set) var callbacks: [Callback]
+
+    public init(_ callbacks: [Callback]) { self.callbacks = callbacks }
+
+    /// Appends a callback at the end.
+    public func append(_ callback: Callback) { callbacks.append(callback) }
+
+    public override func setModel(_ model: Sequential) {
+        super.setModel(model)
+        for c in callbacks { c.setModel(model) }
+    }
+    public override func onTrainBegin(logs: Logs) { for c in callbacks { c.onTrainBegin(logs: logs) } }
+    public override func onTrainEnd(logs: Logs) { for c in callbacks { c.onTrainEnd(logs: logs) } }
+    public override func onEpochBegin(_ epoch: Int, logs: Logs) { for c in callbacks { c.onEpochBegin(epoch, logs: logs) } }
+    public override func onEpochEnd(_ epoch: Int, logs: inout Logs) { for c in callbacks { c.onEpochEnd(epoch, logs: &logs) } }
+    public override func onTrainBatchBegin(_ batch: Int, logs: Logs) { for c in callbacks { c.onTrainBatchBegin(batch, logs: logs) } }
+    public override func onTrainBatchEnd(_ batch: Int, logs: Logs) { for c in callbacks { c.onTrainBatchEnd(batch, logs: logs) } }
+    public override func onTestBegin(logs: Logs) { for c in callbacks { c.onTestBegin(logs: logs) } }
+    public override func onTestEnd(logs: Logs) { for c in callbacks { c.onTestEnd(logs: logs) } }
+    public override func onTestBatchBegin(_ batch: Int, logs: Logs) { for c in callbacks { c.onTestBatchBegin(batch, logs: logs) } }
+    public override func onTestBatchEnd(_ batch: Int, logs: Logs) { for c in callbacks { c.onTestBatchEnd(batch, logs: logs) } }
+}

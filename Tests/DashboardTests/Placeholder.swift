@@ -1,0 +1,3 @@
+import XCTest
+@testable import Dashboard
+final class DashboardPlaceholderTests: XCTestCase { func testPlaceholder() { XCTAssertEqual(1 + 1, 2) } }

@@ -1,0 +1,3 @@
+import XCTest
+@testable import NeuralEngine
+final class NeuralEnginePlaceholderTests: XCTestCase { func testPlaceholder() { XCTAssertEqual(1 + 1, 2) } }

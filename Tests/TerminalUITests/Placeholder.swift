@@ -1,0 +1,3 @@
+import XCTest
+@testable import TerminalUI
+final class TerminalUIPlaceholderTests: XCTestCase { func testPlaceholder() { XCTAssertEqual(1 + 1, 2) } }
