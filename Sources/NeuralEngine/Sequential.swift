@@ -1,1 +1,386 @@
-public final class Sequential {}
+import CBLAS
+
+/// A linear stack of layers trained by mini-batch gradient descent, with Keras's `Sequential` API:
+/// `compile`, `fit`, `evaluate`, `predict`, `getWeights`/`setWeights`, `stopTraining`.
+///
+/// Data: `Dataset` of `[samples, features]` inputs and targets. Outputs are `[samples, units of the last layer]`.
+///
+/// Reproducibility: everything random derives from `seed` through three `SeededGenerator` streams (1: weight
+/// initialisation, 2: shuffling, 3: dropout). Same seed, data, architecture and flags -> identical `History`
+/// (floating-point results also depend on the BLAS library and its thread count, fixed for a given machine).
+///
+/// Thread-safety: not thread-safe. Create, train and query a model on one thread (Trainboard's trainer thread);
+/// talk to it from elsewhere only through a callback (e.g. the dashboard's channel).
+public final class Sequential {
+    /// The layers, in order.
+    public private(set) var layers: [Layer] = []
+    /// The model's name (Keras default `sequential`).
+    public let name: String
+    /// The seed behind initialisation, shuffling and dropout.
+    public let seed: UInt64
+    /// Set to `true` (by a callback) to stop `fit` after the current batch.
+    public var stopTraining = false
+    /// The optimizer, once compiled.
+    public private(set) var optimizer: Optimizer?
+    /// The loss, once compiled.
+    public private(set) var loss: Loss?
+    /// The metrics reported besides the loss (resolved at compile time).
+    public private(set) var metrics: [Metric] = []
+    /// The epoch `fit` is in (0-based), or the last one it finished; -1 before training.
+    public private(set) var currentEpoch = -1
+
+    var initRNG: SeededGenerator
+    var shuffleRNG: SeededGenerator
+    var dropoutRNG: SeededGenerator
+    private var nameCounts: [String: Int] = [:]
+    private var capacity = 0
+    private var xBuffer = FloatBuffer(capacity: 1)
+    private var yBuffer = FloatBuffer(capacity: 1)
+    private var gBuffer = FloatBuffer(capacity: 1)
+
+    /// - Parameters:
+    ///   - layers: the stack, first to last.
+    ///   - seed: the random seed (Keras: `keras.utils.set_random_seed`).
+    public init(_ layers: [Layer] = [], seed: UInt64 = 0, name: String = "sequential") {
+        self.name = name
+        self.seed = seed
+        initRNG = SeededGenerator(seed: seed, stream: 1)
+        shuffleRNG = SeededGenerator(seed: seed, stream: 2)
+        dropoutRNG = SeededGenerator(seed: seed, stream: 3)
+        for l in layers { add(l) }
+    }
+
+    /// Appends a layer, giving it a Keras-style unique name (`dense`, `dense_1`, ...) when it has none.
+    public func add(_ layer: Layer) {
+        if layer.name.isEmpty {
+            let base = layer.className.lowercased()
+            let k = nameCounts[base, default: 0]
+            nameCounts[base] = k + 1
+            layer.name = k == 0 ? base : "\(base)_\(k)"
+        }
+        layers.append(layer)
+    }
+
+    /// Sets the optimizer, the loss and the metrics. `metrics` nil -> `accuracy` for cross-entropy losses and `mae`
+    /// for mean squared error.
+    public func compile(optimizer: Optimizer, loss: Loss, metrics: [Metric]? = nil) {
+        self.optimizer = optimizer
+        self.loss = loss
+        self.metrics = metrics ?? (loss == .meanSquaredError ? [.mae] : [.accuracy])
+    }
+
+    /// True once every layer has weights.
+    public var isBuilt: Bool { !layers.isEmpty && layers.allSatisfy(\.isBuilt) }
+
+    /// Features per input sample, once built (or as declared by the first layer's `inputDim`).
+    public var inputUnits: Int? {
+        if let f = layers.first, f.isBuilt { return f.inputUnits }
+        return (layers.first as? Dense)?.inputDim
+    }
+
+    /// Outputs per sample, once built.
+    public var outputUnits: Int? { isBuilt ? layers.last?.outputUnits : nil }
+
+    /// Creates the weights for `inputUnits` features per sample. Throws `ModelError.invalidArgument` for an empty
+    /// model or a non-positive size. Building twice does nothing.
+    public func build(inputUnits: Int) throws {
+        guard !isBuilt else { return }
+        guard !layers.isEmpty else { throw ModelError.invalidArgument("the model has no layers") }
+        guard inputUnits > 0 else { throw ModelError.invalidArgument("input features must be positive, got \(inputUnits)") }
+        var n = inputUnits
+        for l in layers {
+            l.build(inputUnits: n, rng: &initRNG)
+            n = l.outputUnits
+        }
+    }
+
+    /// All trainable parameters, in layer order (kernel, bias for each `Dense`).
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+
+    /// Number of trainable scalars.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// Copies of all weights in Keras's order (`[inputs, units]` kernel, then `[1, units]` bias, per Dense).
+    public func getWeights() -> [Matrix] { parameters.map(\.matrix) }
+
+    /// Replaces all weights. Throws `ModelError.weightCount` or `.weightShape` (nothing is changed then).
+    public func setWeights(_ weights: [Matrix]) throws {
+        let ps = parameters
+        guard ps.count == weights.count else { throw ModelError.weightCount(expected: ps.count, got: weights.count) }
+        for (p, w) in zip(ps, weights) where p.rows != w.rows || p.cols != w.cols {
+            throw ModelError.weightShape(name: p.name, expected: [p.rows, p.cols], got: [w.rows, w.cols])
+        }
+        for (p, w) in zip(ps, weights) { try p.assign(w) }
+    }
+
+    // MARK: - Forward / backward on buffers
+
+    private func prepare(rows: Int, features: Int, targetWidth: Int) {
+        guard rows > capacity || xBuffer.capacity < rows * features || yBuffer.capacity < rows * targetWidth else { return }
+        capacity = max(capacity, rows)
+        xBuffer = FloatBuffer(capacity: capacity * features)
+        yBuffer = FloatBuffer(capacity: capacity * max(1, targetWidth))
+        gBuffer = FloatBuffer(capacity: capacity * max(1, targetWidth))
+        for l in layers { l.prepare(batchCapacity: capacity) }
+    }
+
+    private func forward(_ x: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafeMutablePointer<Float> {
+        var h = x
+        var out: UnsafeMutablePointer<Float>?
+        for l in layers {
+            let o = l.forward(h, rows: rows, training: training, rng: &dropoutRNG)
+            h = UnsafePointer(o)
+            out = o
+        }
+        return out!
+    }
+
+    private var lastDense: Dense? { layers.last as? Dense }
+    private var lastActivation: Activation { lastDense?.activation ?? .linear }
+
+    /// One training step on the batch already in `xBuffer`/`yBuffer`. Returns (loss sum, metric sums, lr used).
+    private func trainStep(rows: Int, width: Int, loss: Loss, optimizer: Optimizer) -> (Double, [Double], Double) {
+        let a = forward(xBuffer.pointer, rows: rows, training: true)
+        let z = lastDense?.preActivation ?? a
+        let (lossSum, pre) = loss.compute(z: z, a: a, y: yBuffer.pointer, rows: rows, cols: width,
+                                          activation: lastActivation, grad: gBuffer.pointer)
+        let ms = metrics.map { $0.sum(a: a, y: yBuffer.pointer, rows: rows, cols: width) }
+        var g: UnsafeMutablePointer<Float>? = gBuffer.pointer
+        for (i, l) in layers.enumerated().reversed() {
+            guard let gg = g else { break }
+            let needInput = i > 0
+            if i == layers.count - 1, let d = l as? Dense {
+                g = d.backward(gg, rows: rows, needInputGradient: needInput, gradientIsPreActivation: pre)
+            } else {
+                g = l.backward(gg, rows: rows, needInputGradient: needInput)
+            }
+        }
+        let lr = optimizer.apply(parameters)
+        return (lossSum, ms, lr)
+    }
+
+    private func checkData(_ data: Dataset) throws -> Int {
+        guard let loss = loss, optimizer != nil else { throw ModelError.notCompiled }
+        _ = loss
+        if !isBuilt { try build(inputUnits: inputUnits ?? data.featureCount) }
+        guard data.featureCount == layers[0].inputUnits else {
+            throw ModelError.inputMismatch(expected: layers[0].inputUnits, got: data.featureCount)
+        }
+        let out = layers[layers.count - 1].outputUnits
+        let width = data.targetWidth(outputUnits: out)
+        guard width == out else { throw ModelError.targetMismatch(expected: out, got: width) }
+        return width
+    }
+
+    // MARK: - fit
+
+    /// Trains the model (Keras `Model.fit`).
+    ///
+    /// - Parameters:
+    ///   - data: training samples.
+    ///   - batchSize: samples per update (the last batch of an epoch may be smaller).
+    ///   - epochs: index of the epoch to stop before (as Keras: with `initialEpoch` 3 and `epochs` 5, two epochs run).
+    ///   - validationData: evaluated at the end of every epoch (`val_` keys).
+    ///   - validationSplit: when no `validationData`, this fraction of the samples, taken from the end before any
+    ///     shuffling (as Keras), is held out for validation.
+    ///   - shuffle: reshuffle the training samples every epoch (model's shuffle stream).
+    ///   - callbacks: called in order; a `History` is appended last and returned.
+    ///   - initialEpoch: the first epoch's index (to resume).
+    /// - Returns: the `History` of this call.
+    /// - Throws: `ModelError` for an uncompiled model, data that does not fit the model, or bad arguments.
+    @discardableResult
+    public func fit(_ data: Dataset, batchSize: Int = 32, epochs: Int = 1, validationData: Dataset? = nil,
+                    validationSplit: Double = 0, shuffle: Bool = true, callbacks: [Callback] = [],
+                    initialEpoch: Int = 0) throws -> History {
+        guard batchSize > 0 else { throw ModelError.invalidArgument("batch size must be positive, got \(batchSize)") }
+        guard validationSplit >= 0 && validationSplit < 1 else {
+            throw ModelError.invalidArgument("validation split must be in [0, 1), got \(validationSplit)")
+        }
+        var train = data
+        var validation = validationData
+        if validation == nil && validationSplit > 0 {
+            let cut = Int(Double(data.count) * (1 - validationSplit))
+            guard cut > 0 && cut < data.count else {
+                throw ModelError.invalidArgument("validation split \(validationSplit) leaves no training or no validation samples")
+            }
+            train = data.subset(Array(0..<cut))
+            validation = data.subset(Array(cut..<data.count))
+        }
+        guard train.count > 0 else { throw ModelError.invalidArgument("no training samples") }
+        let width = try checkData(train)
+        if let v = validation { _ = try checkData(v) }
+        guard let loss, let optimizer else { throw ModelError.notCompiled }
+
+        let history = History()
+        let list = CallbackList(callbacks + [history])
+        list.setModel(self)
+        stopTraining = false
+        let bs = min(batchSize, train.count)
+        prepare(rows: bs, features: train.featureCount, targetWidth: width)
+        let steps = (train.count + bs - 1) / bs
+        var order = Array(0..<train.count)
+        var lastLogs: Logs = [:]
+        let metricNames = metrics.map(\.rawValue)
+
+        list.onTrainBegin(logs: [:])
+        var epoch = initialEpoch
+        while epoch < epochs {
+            currentEpoch = epoch
+            list.onEpochBegin(epoch, logs: [:])
+            if shuffle { shuffleRNG.shuffle(&order) }
+            var lossSum = 0.0, seen = 0
+            var metricSums = [Double](repeating: 0, count: metrics.count)
+            var lastLR = optimizer.currentLearningRate
+            for step in 0..<steps {
+                list.onTrainBatchBegin(step, logs: [:])
+                let start = step * bs
+                let rows = min(bs, train.count - start)
+                order.withUnsafeBufferPointer { o in
+                    train.gather(UnsafeBufferPointer(rebasing: o[start ..< start + rows]), x: xBuffer.pointer,
+                                 y: yBuffer.pointer, targetWidth: width)
+                }
+                let (ls, ms, lr) = trainStep(rows: rows, width: width, loss: loss, optimizer: optimizer)
+                lastLR = lr
+                lossSum += ls
+                seen += rows
+                for k in 0..<ms.count { metricSums[k] += ms[k] }
+                var logs: Logs = [LogKey.loss: lossSum / Double(seen), "batch_loss": ls / Double(rows),
+                                  LogKey.learningRate: lr, "size": Double(rows)]
+                for k in 0..<metricNames.count { logs[metricNames[k]] = metricSums[k] / Double(seen) }
+                list.onTrainBatchEnd(step, logs: logs)
+                if stopTraining { break }
+            }
+            var logs: Logs = [LogKey.loss: lossSum / Double(max(1, seen)), LogKey.learningRate: lastLR]
+            for k in 0..<metricNames.count { logs[metricNames[k]] = metricSums[k] / Double(max(1, seen)) }
+            if let v = validation {
+                let vl = evaluate(v, batchSize: bs, callbacks: list, width: width)
+                for (k, x) in vl { logs["val_" + k] = x }
+            }
+            list.onEpochEnd(epoch, logs: &logs)
+            lastLogs = logs
+            epoch += 1
+            if stopTraining { break }
+        }
+        list.onTrainEnd(logs: lastLogs)
+        return history
+    }
+
+    // MARK: - evaluate / predict
+
+    /// Loss and metrics on `data` in inference mode (dropout off), averaged over samples (Keras `Model.evaluate`).
+    /// Throws `ModelError` when the model is not compiled or the data does not fit it.
+    public func evaluate(_ data: Dataset, batchSize: Int = 32, callbacks: [Callback] = []) throws -> Logs {
+        guard batchSize > 0 else { throw ModelError.invalidArgument("batch size must be positive, got \(batchSize)") }
+        let width = try checkData(data)
+        let list = CallbackList(callbacks)
+        list.setModel(self)
+        return evaluate(data, batchSize: batchSize, callbacks: list, width: width)
+    }
+
+    private func evaluate(_ data: Dataset, batchSize: Int, callbacks: CallbackList, width: Int) -> Logs {
+        guard let loss, data.count > 0 else { return [:] }
+        let bs = min(batchSize, data.count)
+        prepare(rows: bs, features: data.featureCount, targetWidth: width)
+        callbacks.onTestBegin(logs: [:])
+        var lossSum = 0.0
+        var ms = [Double](repeating: 0, count: metrics.count)
+        var idx = [Int](repeating: 0, count: bs)
+        var step = 0
+        var start = 0
+        while start < data.count {
+            callbacks.onTestBatchBegin(step, logs: [:])
+            let rows = min(bs, data.count - start)
+            for r in 0..<rows { idx[r] = start + r }
+            idx.withUnsafeBufferPointer { o in
+                data.gather(UnsafeBufferPointer(rebasing: o[0..<rows]), x: xBuffer.pointer, y: yBuffer.pointer,
+                            targetWidth: width)
+            }
+            let a = forward(xBuffer.pointer, rows: rows, training: false)
+            let z = lastDense?.preActivation ?? a
+            lossSum += loss.compute(z: z, a: a, y: yBuffer.pointer, rows: rows, cols: width,
+                                    activation: lastActivation, grad: nil).sum
+            for (k, m) in metrics.enumerated() { ms[k] += m.sum(a: a, y: yBuffer.pointer, rows: rows, cols: width) }
+            start += rows
+            callbacks.onTestBatchEnd(step, logs: [LogKey.loss: lossSum / Double(start)])
+            step += 1
+        }
+        var logs: Logs = [LogKey.loss: lossSum / Double(data.count)]
+        for (k, m) in metrics.enumerated() { logs[m.rawValue] = ms[k] / Double(data.count) }
+        callbacks.onTestEnd(logs: logs)
+        return logs
+    }
+
+    /// The model's outputs for `x` `[samples, features]` in inference mode: `[samples, outputUnits]`.
+    /// Throws `ModelError.inputMismatch` when `x.cols` differs from the model's input, or `.invalidArgument` when the
+    /// model has no layers.
+    public func predict(_ x: Matrix, batchSize: Int = 32) throws -> Matrix {
+        if !isBuilt { try build(inputUnits: inputUnits ?? x.cols) }
+        guard x.cols == layers[0].inputUnits else {
+            throw ModelError.inputMismatch(expected: layers[0].inputUnits, got: x.cols)
+        }
+        let out = layers[layers.count - 1].outputUnits
+        var result = Matrix(rows: x.rows, cols: out)
+        guard x.rows > 0 else { return result }
+        let bs = max(1, min(batchSize, x.rows))
+        prepare(rows: bs, features: x.cols, targetWidth: out)
+        x.storage.withUnsafeBufferPointer { xs in
+            result.storage.withUnsafeMutableBufferPointer { rs in
+                var start = 0
+                while start < x.rows {
+                    let rows = min(bs, x.rows - start)
+                    let a = forward(xs.baseAddress! + start * x.cols, rows: rows, training: false)
+                    (rs.baseAddress! + start * out).update(from: a, count: rows * out)
+                    start += rows
+                }
+            }
+        }
+        return result
+    }
+
+    /// Runs one forward and backward pass on `x`, `y` (training mode, no update) and returns the mean loss; the
+    /// parameters' `gradient`s then hold dLoss/dW. For gradient checks. Throws like `fit`.
+    public func computeGradients(x: Matrix, y: Matrix, training: Bool = false) throws -> Double {
+        let data = try Dataset(x: x, y: y)
+        let width = try checkData(data)
+        guard let loss else { throw ModelError.notCompiled }
+        prepare(rows: x.rows, features: x.cols, targetWidth: width)
+        x.storage.withUnsafeBufferPointer { xBuffer.pointer.update(from: $0.baseAddress!, count: x.count) }
+        y.storage.withUnsafeBufferPointer { yBuffer.pointer.update(from: $0.baseAddress!, count: y.count) }
+        let a = forward(xBuffer.pointer, rows: x.rows, training: training)
+        let z = lastDense?.preActivation ?? a
+        let (s, pre) = loss.compute(z: z, a: a, y: yBuffer.pointer, rows: x.rows, cols: width,
+                                    activation: lastActivation, grad: gBuffer.pointer)
+        var g: UnsafeMutablePointer<Float>? = gBuffer.pointer
+        for (i, l) in layers.enumerated().reversed() {
+            guard let gg = g else { break }
+            if i == layers.count - 1, let d = l as? Dense {
+                g = d.backward(gg, rows: x.rows, needInputGradient: i > 0, gradientIsPreActivation: pre)
+            } else {
+                g = l.backward(gg, rows: x.rows, needInputGradient: i > 0)
+            }
+        }
+        return s / Double(x.rows)
+    }
+
+    /// A Keras-like summary: one line per layer with its output shape and parameter count.
+    public func summary() -> String {
+        var lines = ["Model: \"\(name)\"", "Layer (type)                  Output Shape        Param #"]
+        for l in layers {
+            let params = l.parameters.reduce(0) { $0 + $1.count }
+            let shape = l.isBuilt ? "(None, \(l.outputUnits))" : "(unbuilt)"
+            lines.append("\(l.name) (\(l.className))".padding(30) + shape.padding(20) + "\(params)")
+        }
+        lines.append("Total params: \(parameterCount)")
+        return lines.joined(separator: "\n")
+    }
+
+    /// The description of the BLAS library in use (e.g. "OpenBLAS 0.3.21 ... core SkylakeX").
+    public static var blasDescription: String {
+        _ = tb_blas_load()
+        return String(cString: tb_blas_description())
+    }
+}
+
+extension String {
+    func padding(_ n: Int) -> String { count >= n ? self + " " : self + String(repeating: " ", count: n - count) }
+}

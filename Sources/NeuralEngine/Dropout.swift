@@ -1,0 +1,64 @@
+/// Inverted dropout (Srivastava et al. 2014; Keras `Dropout`): during training each input is zeroed with probability
+/// `rate` and the survivors are scaled by 1 / (1 - rate), so inference is the identity.
+///
+/// Shapes: `[batch, features]` in and out. Random draws come from the model's dropout stream (see `SeededGenerator`).
+/// Thread-safety: not thread-safe; training thread only.
+public final class Dropout: Layer {
+    /// Fraction of inputs to drop, in [0, 1).
+    public let rate: Double
+    private var mask = FloatBuffer(capacity: 1)
+    private var out = FloatBuffer(capacity: 1)
+    private var capacity = 0
+    private var lastWasTraining = false
+
+    /// - Parameter rate: fraction dropped during training, `0 <= rate < 1` (trap otherwise: a programming error;
+    ///   the CLI validates user input before).
+    public init(_ rate: Double, name: String = "") {
+        precondition(rate >= 0 && rate < 1, "Dropout rate must be in [0, 1)")
+        self.rate = rate
+        super.init(name: name)
+    }
+
+    public override var className: String { "Dropout" }
+
+    override func prepare(batchCapacity rows: Int) {
+        guard rows > capacity else { return }
+        capacity = rows
+        mask = FloatBuffer(capacity: rows * inputUnits)
+        out = FloatBuffer(capacity: rows * inputUnits)
+    }
+
+    override func forward(_ x: UnsafePointer<Float>, rows: Int, training: Bool, rng: inout SeededGenerator)
+        -> UnsafeMutablePointer<Float> {
+        let n = rows * inputUnits
+        lastWasTraining = training && rate > 0
+        guard lastWasTraining else {
+            out.pointer.update(from: x, count: n)
+            return out.pointer
+        }
+        let keep = Float(1 - rate)
+        let scale = 1 / keep
+        let m = mask.pointer, o = out.pointer
+        for i in 0..<n {
+            let s: Float = rng.nextUnitFloat() < keep ? scale : 0
+            m[i] = s
+            o[i] = x[i] * s
+        }
+        return o
+    }
+
+    override func backward(_ g: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool)
+        -> UnsafeMutablePointer<Float>? {
+        guard needInputGradient else { return nil }
+        if lastWasTraining {
+            let n = rows * inputUnits, m = mask.pointer
+            for i in 0..<n { g[i] *= m[i] }
+        }
+        return g
+    }
+
+    override var config: LayerConfig {
+        LayerConfig(className: "Dropout", name: name, units: nil, activation: nil, kernelInitializer: nil,
+                    biasInitializer: nil, useBias: nil, rate: rate, inputDim: nil)
+    }
+}

@@ -1,0 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A fixed-capacity heap buffer of `Float`, the training loop's workspace (no copy-on-write, no bounds checks on the
+/// hot path). Zero-filled on allocation.
+///
+/// Thread-safety: not thread-safe; owned by one layer or optimizer on the training thread.
+final class FloatBuffer {
+    let capacity: Int
+    let pointer: UnsafeMutablePointer<Float>
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+        pointer = .allocate(capacity: self.capacity)
+        pointer.initialize(repeating: 0, count: self.capacity)
+    }
+
+    convenience init(_ values: [Float]) {
+        self.init(capacity: values.count)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    deinit { pointer.deallocate() }
+
+    func array(count: Int) -> [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+    func zero(count: Int) { pointer.update(repeating: 0, count: count) }
+}
+
+@inline(__always) func fexp(_ x: Float) -> Float { expf(x) }
+@inline(__always) func flog(_ x: Float) -> Float { logf(x) }
+@inline(__always) func ftanh(_ x: Float) -> Float { tanhf(x) }
+@inline(__always) func dexp(_ x: Double) -> Double { exp(x) }
+@inline(__always) func dlog(_ x: Double) -> Double { log(x) }
+@inline(__always) func dlog1p(_ x: Double) -> Double { log1p(x) }
+@inline(__always) func dcos(_ x: Double) -> Double { cos(x) }

@@ -1,0 +1,105 @@
+import Foundation
+
+/// What a saved model file holds besides the weights: the architecture, compile settings and where training was.
+public struct ModelMetadata: Codable, Equatable, Sendable {
+    /// Trainboard's format version of the file.
+    public var formatVersion: Int = 1
+    /// The epoch whose end produced this file (0-based), if saved during training.
+    public var epoch: Int?
+    /// Optimizer updates done when saved.
+    public var iterations: Int?
+    /// The epoch's logs at save time (Keras keys).
+    public var logs: [String: Double]?
+    /// Free-form note (e.g. "manual checkpoint", "ModelCheckpoint").
+    public var reason: String?
+
+    public init(epoch: Int? = nil, iterations: Int? = nil, logs: [String: Double]? = nil, reason: String? = nil) {
+        self.epoch = epoch
+        self.iterations = iterations
+        self.logs = logs
+        self.reason = reason
+    }
+}
+
+/// Errors reading or writing model files.
+public enum ModelIOError: Error, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case malformed(path: String, reason: String)
+    case unwritable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let p, let r): return "\(p): cannot read model file: \(r)"
+        case .malformed(let p, let r): return "\(p): not a valid Trainboard model file: \(r)"
+        case .unwritable(let p, let r): return "\(p): cannot write model file: \(r)"
+        }
+    }
+}
+
+struct SavedModel: Codable {
+    var format: String = "trainboard-model"
+    var metadata: ModelMetadata
+    var seed: UInt64
+    var layers: [LayerConfig]
+    var inputUnits: Int?
+    var loss: Loss?
+    var optimizer: String?
+    var optimizerConfig: [String: Double]?
+    var weights: [SavedTensor]
+}
+
+struct SavedTensor: Codable {
+    var name: String
+    var shape: [Int]
+    var values: [Float]
+}
+
+extension Sequential {
+    /// Writes the model (architecture, compile settings, weights, `metadata`) to `path` atomically: the data goes to a
+    /// temporary file in the same directory that is then renamed over `path`, so a reader never sees a partial file
+    /// and an existing file is replaced only by a complete one. Creates missing parent directories.
+    /// Throws `ModelIOError.unwritable` naming the path.
+    public func save(to path: String, metadata: ModelMetadata = ModelMetadata()) throws {
+        let saved = SavedModel(metadata: metadata, seed: seed, layers: layerConfigs, inputUnits: inputUnits,
+                               loss: loss, optimizer: optimizer?.name, optimizerConfig: optimizer?.config,
+                               weights: parameters.map { SavedTensor(name: $0.name, shape: [$0.rows, $0.cols],
+                                                                      values: $0.value.array(count: $0.count)) })
+        do {
+            let data = try JSONEncoder().encode(saved)
+            let url = URL(fileURLWithPath: path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: url, options: .atomic)
+        } catch {
+            throw ModelIOError.unwritable(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Reads a model written by `save(to:)`: rebuilds the layers and their weights (not compiled: call `compile`).
+    /// Throws `ModelIOError` naming the file and what was wrong.
+    public static func load(from path: String) throws -> (model: Sequential, metadata: ModelMetadata) {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ModelIOError.unreadable(path: path, reason: "\(error.localizedDescription)")
+        }
+        let saved: SavedModel
+        do { saved = try JSONDecoder().decode(SavedModel.self, from: data) } catch {
+            throw ModelIOError.malformed(path: path, reason: "\(error)")
+        }
+        let model = Sequential(try saved.layers.map { try $0.makeLayer() }, seed: saved.seed)
+        guard let first = saved.weights.first, first.shape.count == 2 else {
+            throw ModelIOError.malformed(path: path, reason: "no weights")
+        }
+        try model.build(inputUnits: saved.inputUnits ?? first.shape[0])
+        do {
+            try model.setWeights(saved.weights.map { t in
+                guard t.shape.count == 2, t.shape[0] * t.shape[1] == t.values.count else {
+                    throw ModelIOError.malformed(path: path, reason: "tensor \(t.name) has \(t.values.count) values for shape \(t.shape)")
+                }
+                return Matrix(rows: t.shape[0], cols: t.shape[1], storage: t.values)
+            })
+        } catch let e as ModelError {
+            throw ModelIOError.malformed(path: path, reason: e.description)
+        }
+        return (model, saved.metadata)
+    }
+}
