@@ -39,8 +39,13 @@ let package = Package(
         // The only module that touches ncurses.
         .target(name: "NCursesBackend", dependencies: ["CNCurses", "TerminalUI"]),
 
+        // The application's logic without the terminal: run configuration, wiring of callbacks, reporters, bench.
+        .target(name: "TrainboardKit", dependencies: [
+            "NeuralEngine", "Datasets", "Dashboard", "TerminalUI",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .executableTarget(name: "trainboard", dependencies: [
-            "NeuralEngine", "Datasets", "Dashboard", "NCursesBackend", "TerminalUI",
+            "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "NCursesBackend", "TerminalUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
@@ -50,6 +55,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI", "NeuralEngine"]),
+        .testTarget(name: "TrainboardKitTests", dependencies: ["TrainboardKit", "NeuralEngine", "Datasets"]),
     ],
     swiftLanguageModes: [.v6]
 )

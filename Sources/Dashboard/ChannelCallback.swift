@@ -1,0 +1,256 @@
+import Foundation
+import NeuralEngine
+
+/// The trainer side of the dashboard: a callback that publishes progress into a `TrainingChannel` after every batch
+/// and epoch, and obeys the channel's control commands at batch boundaries (pause blocks here, inside the trainer
+/// thread; learning-rate changes apply from the next update; stop sets `model.stopTraining`; checkpoint saves).
+///
+/// Put it after the other callbacks (it reads their state at epoch end), before `History`, which `fit` appends.
+/// Thread-safety: the callback itself runs on the training thread only; it talks to the UI only through the channel.
+public final class ChannelCallback: Callback {
+    public let channel: TrainingChannel
+    private let epochs: Int
+    private let stepsPerEpoch: Int
+    private let batchSize: Int
+    private let journal: ControlJournalWriter?
+    private let checkpointPath: (_ epoch: Int, _ update: Int, _ final: Bool) -> String
+    private let planner: ((_ fromEpoch: Int, _ optimizer: Optimizer) -> [Double])?
+    private let epochObserver: ((_ epoch: Int, _ snapshot: inout TrainingSnapshot) -> Void)?
+    private let clock = ContinuousClock()
+    private var start: ContinuousClock.Instant
+    private var window: [(ContinuousClock.Instant, Int)] = []
+    private var stopRequested = false
+    private var paused = false
+    /// Seconds spent paused, excluded from throughput.
+    private var pausedSeconds = 0.0
+
+    /// - Parameters:
+    ///   - channel: where to publish.
+    ///   - epochs, stepsPerEpoch, batchSize: the run's shape, for progress and ETA.
+    ///   - journal: where manual actions are recorded, if anywhere.
+    ///   - checkpointPath: the file for a manual (`final == false`) or final checkpoint at (epoch, update).
+    ///   - planner: the planned learning rate per future epoch, for the chart.
+    ///   - epochObserver: called at each epoch end under the channel lock to copy other callbacks' state (e.g.
+    ///     EarlyStopping's best epoch) into the snapshot.
+    public init(channel: TrainingChannel, epochs: Int, stepsPerEpoch: Int, batchSize: Int,
+                journal: ControlJournalWriter? = nil,
+                checkpointPath: @escaping (_ epoch: Int, _ update: Int, _ final: Bool) -> String,
+                planner: ((_ fromEpoch: Int, _ optimizer: Optimizer) -> [Double])? = nil,
+                epochObserver: ((_ epoch: Int, _ snapshot: inout TrainingSnapshot) -> Void)? = nil) {
+        self.channel = channel
+        self.epochs = epochs
+        self.stepsPerEpoch = stepsPerEpoch
+        self.batchSize = batchSize
+        self.journal = journal
+        self.checkpointPath = checkpointPath
+        self.planner = planner
+        self.epochObserver = epochObserver
+        start = clock.now
+        super.init()
+    }
+
+    private var seconds: Double {
+        let d = clock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    private var epoch: Int { model?.currentEpoch ?? 0 }
+    private var updates: Int { model?.optimizer?.iterations ?? 0 }
+
+    public override func onTrainBegin(logs: Logs) {
+        start = clock.now
+        let lr = model?.optimizer?.currentLearningRate ?? 0
+        let planned = model?.optimizer.flatMap { o in planner?(0, o) } ?? []
+        channel.update { s in
+            s.status = .running
+            s.epochs = epochs
+            s.stepsPerEpoch = stepsPerEpoch
+            s.batchSize = batchSize
+            s.learningRate = lr
+            s.plannedLearningRate = planned
+            s.plannedFromEpoch = 0
+        }
+    }
+
+    public override func onEpochBegin(_ epoch: Int, logs: Logs) {
+        let lr = model?.optimizer?.currentLearningRate ?? 0
+        channel.update { s in
+            s.epoch = epoch
+            s.batchesDone = 0
+            s.learningRate = lr
+        }
+        handleCommands()
+    }
+
+    public override func onTrainBatchEnd(_ batch: Int, logs: Logs) {
+        let now = clock.now
+        let rows = Int(logs["size"] ?? Double(batchSize))
+        window.append((now, rows))
+        while let first = window.first, window.count > 2, now - first.0 > .milliseconds(500) { window.removeFirst() }
+        var rate = 0.0
+        if window.count >= 2, let first = window.first {
+            let d = now - first.0
+            let secs = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            let samples = window.dropFirst().reduce(0) { $0 + $1.1 }
+            if secs > 0 { rate = Double(samples) / secs }
+        }
+        let batchLoss = logs["batch_loss"] ?? logs["loss"] ?? .nan
+        let lrUsed = logs[LogKey.learningRate] ?? .nan
+        let nextLR = model?.optimizer?.currentLearningRate ?? lrUsed
+        let t = seconds, u = updates
+        channel.update { s in
+            s.batchesDone = batch + 1
+            s.updates = u
+            s.elapsed = t
+            if rate > 0 { s.samplesPerSecond = rate }
+            s.batchLoss.append(batchLoss)
+            s.batchLearningRate.append(lrUsed)
+            s.learningRate = nextLR
+            if !batchLoss.isFinite {
+                s.events.append(TrainingEvent(kind: .nan, epoch: s.epoch, update: u, time: t,
+                                              message: "batch \(batch): loss is \(batchLoss)"))
+            }
+        }
+        if channel.hasCommands { handleCommands() }
+    }
+
+    public override func onEpochEnd(_ epoch: Int, logs: inout Logs) {
+        let l = logs
+        let planned = model?.optimizer.flatMap { o in planner?(epoch + 1, o) } ?? []
+        let t = seconds
+        channel.update { s in
+            for (k, v) in l where k != "batch_loss" && k != "size" {
+                var arr = s.epochMetrics[k] ?? [Double](repeating: .nan, count: s.completedEpochs)
+                arr.append(v)
+                s.epochMetrics[k] = arr
+            }
+            let n = s.epochMetrics["loss"]?.count ?? 0
+            for k in s.epochMetrics.keys where (s.epochMetrics[k]?.count ?? 0) < n { s.epochMetrics[k]?.append(.nan) }
+            s.plannedLearningRate = planned
+            s.plannedFromEpoch = epoch + 1
+            s.elapsed = t
+            epochObserver?(epoch, &s)
+        }
+    }
+
+    public override func onTrainEnd(logs: Logs) {
+        guard let model else { return }
+        var lines: [String] = []
+        if stopRequested {
+            let path = checkpointPath(epoch, updates, true)
+            do {
+                try model.save(to: path, metadata: ModelMetadata(epoch: epoch, iterations: updates, logs: logs,
+                                                                 reason: "final checkpoint after a manual stop"))
+                lines.append("Final checkpoint: \(path)")
+                channel.update { s in s.lastCheckpointPath = path; s.lastCheckpointEpoch = self.epoch }
+            } catch {
+                lines.append("Final checkpoint FAILED: \(error)")
+            }
+        }
+        let t = seconds
+        channel.update { s in
+            s.elapsed = t
+            s.summary.append(contentsOf: lines)
+        }
+    }
+
+    /// Applies queued commands; blocks while paused.
+    private func handleCommands() {
+        for c in channel.drainCommands() { apply(c) }
+        while paused && !stopRequested {
+            Thread.sleep(forTimeInterval: 0.02)
+            for c in channel.drainCommands() { apply(c) }
+        }
+    }
+
+    private func record(_ kind: TrainingEvent.Kind, _ message: String, journal entry: JournalEntry?) {
+        let e = epoch, u = updates, t = seconds
+        channel.update { s in s.events.append(TrainingEvent(kind: kind, epoch: e, update: u, time: t, message: message)) }
+        if let entry { journal?.append(entry) }
+    }
+
+    private func apply(_ command: ControlCommand) {
+        guard let model, let optimizer = model.optimizer else { return }
+        let e = epoch, u = updates, t = seconds
+        switch command {
+        case .togglePause: apply(paused ? .resume : .pause)
+        case .pause:
+            guard !paused else { return }
+            paused = true
+            channel.update { $0.status = .paused }
+            record(.pause, "paused", journal: JournalEntry(action: "pause", epoch: e, update: u, time: t))
+        case .resume:
+            guard paused else { return }
+            paused = false
+            channel.update { $0.status = .running }
+            record(.resume, "resumed", journal: JournalEntry(action: "resume", epoch: e, update: u, time: t))
+        case .stop:
+            guard !stopRequested else { return }
+            stopRequested = true
+            paused = false
+            model.stopTraining = true
+            channel.update { $0.status = .stopping }
+            record(.stop, "stop requested", journal: JournalEntry(action: "stop", epoch: e, update: u, time: t))
+        case .checkpoint:
+            let path = checkpointPath(e, u, false)
+            do {
+                try model.save(to: path, metadata: ModelMetadata(epoch: e, iterations: u, reason: "manual checkpoint"))
+                channel.update { s in s.lastCheckpointPath = path; s.lastCheckpointEpoch = e }
+                record(.checkpoint, "checkpoint \(path)",
+                       journal: JournalEntry(action: "checkpoint", epoch: e, update: u, time: t, path: path))
+            } catch {
+                record(.warning, "checkpoint failed: \(error)", journal: nil)
+            }
+        case .scaleLearningRate(let f):
+            guard f.isFinite, f > 0 else { return }
+            let old = optimizer.learningRate
+            optimizer.learningRate = old * f
+            publishLR(optimizer, message: String(format: "lr x%.2f: %.4g -> %.4g", f, old, optimizer.learningRate),
+                      entry: JournalEntry(action: "lr_scale", epoch: e, update: u, time: t,
+                                          learningRate: optimizer.learningRate, factor: f))
+        case .setLearningRate(let v):
+            guard v.isFinite, v > 0 else { return }
+            let old = optimizer.learningRate
+            optimizer.learningRate = v
+            publishLR(optimizer, message: String(format: "lr set: %.4g -> %.4g", old, v),
+                      entry: JournalEntry(action: "lr_set", epoch: e, update: u, time: t, learningRate: v))
+        }
+    }
+
+    private func publishLR(_ optimizer: Optimizer, message: String, entry: JournalEntry) {
+        let next = optimizer.currentLearningRate
+        let planned = planner?(max(0, epoch + 1), optimizer) ?? []
+        let from = epoch + 1
+        channel.update { s in
+            s.learningRate = next
+            s.plannedLearningRate = planned
+            s.plannedFromEpoch = from
+        }
+        record(.learningRate, message, journal: entry)
+    }
+}
+
+/// Replays the learning-rate changes of a control journal (`trainboard train --replay-journal FILE`): before update
+/// `entry.update`, sets the base learning rate to `entry.learningRate`, so a hand-steered run becomes a reproducible
+/// schedule. Pauses, checkpoints and stops are not replayed.
+///
+/// Thread-safety: training thread only.
+public final class JournalReplay: Callback {
+    private var pending: [JournalEntry]
+    /// Entries applied so far.
+    public private(set) var applied: [JournalEntry] = []
+
+    public init(entries: [JournalEntry]) {
+        pending = entries.filter { ($0.action == "lr_scale" || $0.action == "lr_set") && $0.learningRate != nil }
+            .sorted { $0.update < $1.update }
+    }
+
+    public override func onTrainBatchBegin(_ batch: Int, logs: Logs) {
+        guard let opt = model?.optimizer else { return }
+        while let first = pending.first, first.update <= opt.iterations {
+            if let lr = first.learningRate { opt.learningRate = lr }
+            applied.append(first)
+            pending.removeFirst()
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+
+/// Where training is.
+public enum TrainingStatus: Sendable, Equatable {
+    /// Loading data or building the model.
+    case starting
+    case running
+    /// Blocked at a batch boundary by the user.
+    case paused
+    /// A stop was requested; the current batch and end-of-training callbacks are finishing.
+    case stopping
+    /// Training ended; the text says why ("completed 60 epochs", "stopped early by EarlyStopping at epoch 12", ...).
+    case finished(String)
+    /// The trainer threw; the text is the error.
+    case failed(String)
+
+    /// True when the trainer thread has nothing left to do.
+    public var isTerminal: Bool {
+        switch self {
+        case .finished, .failed: return true
+        default: return false
+        }
+    }
+}
+
+/// Something worth a mark on the charts and a line in the event list.
+public struct TrainingEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case pause, resume, checkpoint, learningRate = "lr_change", plateau, nan, earlyStop = "early_stop", stop, info
+        case warning
+    }
+    public var kind: Kind
+    /// Epoch (0-based) during which it happened.
+    public var epoch: Int
+    /// Optimizer updates done when it happened.
+    public var update: Int
+    /// Seconds since training started.
+    public var time: Double
+    public var message: String
+
+    public init(kind: Kind, epoch: Int, update: Int, time: Double, message: String) {
+        self.kind = kind; self.epoch = epoch; self.update = update; self.time = time; self.message = message
+    }
+}
+
+/// One grayscale training image for the digit preview.
+public struct PreviewImage: Sendable, Equatable {
+    public var label: Int
+    public var name: String
+    public var rows: Int
+    public var cols: Int
+    /// Row-major pixels, 0 = black, 255 = white.
+    public var pixels: [UInt8]
+    public init(label: Int, name: String, rows: Int, cols: Int, pixels: [UInt8]) {
+        self.label = label; self.name = name; self.rows = rows; self.cols = cols; self.pixels = pixels
+    }
+}
+
+/// Everything the dashboard shows, as one value copied out of the `TrainingChannel`. Series are `MetricSeries`
+/// (chunked, cheap to copy).
+///
+/// Units: times in seconds, epochs and batches 0-based unless a name says otherwise; `update` counts optimizer steps.
+/// Thread-safety: a value; safe to send between threads.
+public struct TrainingSnapshot: Sendable {
+    public var status: TrainingStatus = .starting
+    /// A line describing the run (data, model, optimizer).
+    public var title = ""
+    public var dataDescription = ""
+    public var modelDescription = ""
+    public var optimizerDescription = ""
+    /// Total epochs planned (`fit`'s `epochs`).
+    public var epochs = 0
+    /// Current epoch, 0-based (-1 before the first).
+    public var epoch = -1
+    /// Batches per epoch.
+    public var stepsPerEpoch = 0
+    /// Batches finished in the current epoch.
+    public var batchesDone = 0
+    /// Optimizer updates done.
+    public var updates = 0
+    /// Samples per training batch.
+    public var batchSize = 0
+    /// Seconds since training began (updated with each batch).
+    public var elapsed = 0.0
+    /// Training throughput over the recent batches, samples per second.
+    public var samplesPerSecond = 0.0
+    /// Learning rate the next update will use.
+    public var learningRate = 0.0
+
+    /// Per-update training loss (the batch's own loss) and the learning rate applied at that update.
+    public var batchLoss = MetricSeries()
+    public var batchLearningRate = MetricSeries()
+    /// Per-epoch logs, keyed by Keras names (`loss`, `val_loss`, `accuracy`, `val_accuracy`, `learning_rate`, ...).
+    public var epochMetrics: [String: [Double]] = [:]
+    /// Planned learning rate for each future epoch (from the schedule and decay), starting at `plannedFromEpoch`.
+    public var plannedLearningRate: [Double] = []
+    public var plannedFromEpoch = 0
+
+    /// EarlyStopping's state, when configured.
+    public var monitor: String?
+    public var bestEpoch: Int?
+    public var bestValue: Double?
+    public var patienceLeft: Int?
+    public var patience: Int?
+
+    /// The last checkpoint written.
+    public var lastCheckpointPath: String?
+    public var lastCheckpointEpoch: Int?
+
+    public var events: [TrainingEvent] = []
+    public var previews: [PreviewImage] = []
+    /// Final summary lines, once finished.
+    public var summary: [String] = []
+    /// Process resource usage (filled by the UI side).
+    public var cpuPercent: Double?
+    public var rssMiB: Double?
+
+    public init() {}
+
+    /// Completed epochs (rows of the epoch table).
+    public var completedEpochs: Int { epochMetrics["loss"]?.count ?? 0 }
+
+    /// Seconds left at the current pace, `nil` before the first batch.
+    public var etaSeconds: Double? {
+        guard samplesPerSecond > 0, stepsPerEpoch > 0, batchSize > 0, epoch >= 0 else { return nil }
+        let remainingBatches = Double(max(0, (epochs - epoch - 1) * stepsPerEpoch + (stepsPerEpoch - batchesDone)))
+        return remainingBatches * Double(batchSize) / samplesPerSecond
+    }
+}

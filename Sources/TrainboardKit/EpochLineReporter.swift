@@ -1,0 +1,148 @@
+import Foundation
+import NeuralEngine
+
+/// Prints one line per epoch in Keras's `verbose=2` style (Keras 3 `ProgbarLogger`):
+///
+///     Epoch 3/60
+///     469/469 - 1s - 2ms/step - accuracy: 0.8712 - learning_rate: 0.0994 - loss: 0.3561 - val_accuracy: 0.8571 - val_loss: 0.4003
+///
+/// Metrics are sorted by name, as Keras prints them; values with |v| > 1e-3 use 4 decimals, smaller ones scientific
+/// notation (Keras's `format_value`). Writes to `output` (stdout by default) and flushes every line, so piped output
+/// stays live.
+///
+/// Thread-safety: not thread-safe; training thread only.
+public final class EpochLineReporter: Callback {
+    private let epochs: Int
+    private let stepsPerEpoch: Int
+    private let write: (String) -> Void
+    private var epochStart = Date()
+    private var steps = 0
+
+    /// - Parameters: `epochs` total (for "Epoch i/N"), `stepsPerEpoch` batches per epoch, `write` receives each line
+    ///   without the newline (default: stdout, flushed).
+    public init(epochs: Int, stepsPerEpoch: Int, write: ((String) -> Void)? = nil) {
+        self.epochs = epochs
+        self.stepsPerEpoch = stepsPerEpoch
+        self.write = write ?? { line in
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+    }
+
+    public override func onEpochBegin(_ epoch: Int, logs: Logs) {
+        epochStart = Date()
+        steps = 0
+        write("Epoch \(epoch + 1)/\(epochs)")
+    }
+
+    public override func onTrainBatchEnd(_ batch: Int, logs: Logs) { steps = batch + 1 }
+
+    public override func onEpochEnd(_ epoch: Int, logs: inout Logs) {
+        let seconds = Date().timeIntervalSince(epochStart)
+        write(Self.line(steps: steps, of: stepsPerEpoch, seconds: seconds, logs: logs))
+    }
+
+    /// The Keras-style summary line for one epoch.
+    public static func line(steps: Int, of total: Int, seconds: Double, logs: Logs) -> String {
+        let perStep = steps > 0 ? seconds / Double(steps) : 0
+        let stepText = perStep >= 1 ? "\(Int(perStep.rounded()))s/step"
+            : perStep >= 1e-3 ? "\(Int((perStep * 1e3).rounded()))ms/step" : "\(Int((perStep * 1e6).rounded()))us/step"
+        var parts = ["\(steps)/\(total)", "\(Int(seconds.rounded()))s", stepText]
+        for key in logs.keys.sorted() where !["batch_loss", "size"].contains(key) {
+            parts.append("\(key): \(formatValue(logs[key] ?? .nan))")
+        }
+        return parts.joined(separator: " - ")
+    }
+
+    /// Keras's `format_value`: `%.4f` when |v| > 1e-3, else `%.4e`; NaN as `nan`, infinities as `inf`/`-inf`.
+    public static func formatValue(_ v: Double) -> String {
+        if v.isNaN { return "nan" }
+        if v.isInfinite { return v > 0 ? "inf" : "-inf" }
+        return abs(v) > 1e-3 ? String(format: "%.4f", v) : String(format: "%.4e", v)
+    }
+}
+
+/// Appends one JSON object per line to a file: `{"event":"epoch","epoch":0,"loss":...}` at every epoch end and
+/// `{"event":"train_end",...}` at the end; other components add their own events through `append`. Each line is
+/// written with a single `write(2)` and flushed, so a crash loses at most the line being written.
+/// NaN and infinities are written as `null` (JSON has no NaN), with the raw value as a string in `"<key>_raw"`.
+///
+/// Thread-safety: `append` is safe from any thread (serialised by a lock); the callback hooks run on the training
+/// thread.
+public final class JSONLinesLogger: Callback, @unchecked Sendable {
+    private let handle: FileHandle
+    private let lock = NSLock()
+    /// The file written.
+    public let path: String
+
+    /// Opens (creates or truncates, or appends when `append`) `path`. Throws when the file cannot be opened, with the
+    /// path in the message.
+    public init(path: String, append: Bool = false) throws {
+        self.path = path
+        let fm = FileManager.default
+        let url = URL(fileURLWithPath: path)
+        try? fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if !append || !fm.fileExists(atPath: path) {
+            guard fm.createFile(atPath: path, contents: nil) else {
+                throw ConfigurationError(key: "log-jsonl", "cannot create \(path)")
+            }
+        }
+        do { handle = try FileHandle(forWritingTo: url) } catch {
+            throw ConfigurationError(key: "log-jsonl", "cannot open \(path): \(error.localizedDescription)")
+        }
+        handle.seekToEndOfFile()
+    }
+
+    deinit { try? handle.close() }
+
+    /// Appends one object. Values: numbers, strings, booleans; non-finite numbers become `null`.
+    public func append(_ fields: [(String, Any)]) {
+        var parts: [String] = []
+        for (k, v) in fields {
+            let key = Self.quote(k)
+            switch v {
+            case let d as Double:
+                if d.isFinite { parts.append("\(key):\(Self.number(d))") } else {
+                    parts.append("\(key):null"); parts.append("\(Self.quote(k + "_raw")):\(Self.quote("\(d)"))")
+                }
+            case let i as Int: parts.append("\(key):\(i)")
+            case let b as Bool: parts.append("\(key):\(b)")
+            case let s as String: parts.append("\(key):\(Self.quote(s))")
+            default: parts.append("\(key):\(Self.quote("\(v)"))")
+            }
+        }
+        let line = "{" + parts.joined(separator: ",") + "}\n"
+        lock.lock(); defer { lock.unlock() }
+        handle.write(Data(line.utf8))
+    }
+
+    public override func onEpochEnd(_ epoch: Int, logs: inout Logs) {
+        var fields: [(String, Any)] = [("event", "epoch"), ("epoch", epoch)]
+        for k in logs.keys.sorted() { fields.append((k, logs[k] ?? .nan)) }
+        append(fields)
+    }
+
+    public override func onTrainEnd(logs: Logs) {
+        append([("event", "train_end"), ("epoch", model?.currentEpoch ?? -1)])
+    }
+
+    static func number(_ d: Double) -> String {
+        if d == d.rounded() && abs(d) < 1e15 { return String(format: "%.1f", d) }
+        return "\(d)"
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+}
