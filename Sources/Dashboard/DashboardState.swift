@@ -1,0 +1,159 @@
+/// A key press as the dashboard sees it (the backend translates terminal input into these).
+public enum KeyInput: Sendable, Equatable {
+    case char(Character)
+    case enter, escape, tab, backspace, up, down, left, right, resize
+}
+
+/// Which slice of history the charts show (`Tab` cycles).
+public enum ChartView: String, Sendable, CaseIterable {
+    /// Every epoch since the start, per-epoch points plus the per-batch loss.
+    case whole
+    /// The newest part: the last few epochs' worth of batches.
+    case recent
+    /// Per-update values only (batch loss, applied learning rate).
+    case perBatch = "per-batch"
+
+    public var next: ChartView {
+        let all = Self.allCases
+        return all[(all.firstIndex(of: self)! + 1) % all.count]
+    }
+}
+
+/// The UI's own state (what is shown), separate from the trainer's snapshot.
+///
+/// Thread-safety: a value; owned by the UI thread.
+public struct DashboardState: Sendable, Equatable {
+    public var themeIndex = 0
+    public var showDigits = false
+    public var showHelp = false
+    public var chartView: ChartView = .whole
+    public var logScaleLR = false
+    /// Text typed after `l`, while entering an exact learning rate; `nil` otherwise.
+    public var lrInput: String?
+    /// A transient status message (e.g. "not a number: 0.x"), shown on the hint line.
+    public var message: String?
+    /// Set once the user asked to quit (after training stops, the app exits).
+    public var quitRequested = false
+    /// True when the user asked to leave without the summary screen.
+    public var skipSummary = false
+
+    public init() {}
+}
+
+/// What a key press asks the application to do, besides changing `DashboardState`.
+public enum DashboardEffect: Sendable, Equatable {
+    /// Send this command to the trainer.
+    case command(ControlCommand)
+    /// Leave the dashboard now (training is over or the user pressed `q` twice).
+    case exit
+    /// Redraw everything (e.g. after a resize).
+    case redraw
+}
+
+/// The key map (also rendered by the help overlay and the key-hint line).
+public enum KeyMap {
+    /// (keys, what they do), in help order.
+    public static let bindings: [(String, String)] = [
+        ("p/Space", "pause / resume"),
+        ("c", "checkpoint now"),
+        ("s", "stop early (keeps the dashboard open)"),
+        ("q", "quit (stops training first; again: skip summary)"),
+        ("+ / -", "learning rate x1.25 / x0.8"),
+        ("l", "type an exact learning rate"),
+        ("t", "next theme"),
+        ("d", "digit preview"),
+        ("Tab", "chart view: whole / recent / per-batch"),
+        ("g", "learning-rate log scale"),
+        ("?", "this help"),
+        ("Esc", "close help / cancel input"),
+    ]
+
+    /// The short hints always visible at the bottom.
+    public static let hints: [(String, String)] = [
+        ("p", "pause"), ("c", "ckpt"), ("s", "stop"), ("q", "quit"), ("+/-", "lr"), ("l", "set lr"), ("t", "theme"),
+        ("d", "digits"), ("Tab", "view"), ("?", "help"),
+    ]
+}
+
+/// The pure key -> (state change, effects) reducer.
+public enum DashboardReducer {
+    /// Applies `key` to `state`. `status` is the trainer's status (quit semantics depend on it); `themeCount` is the
+    /// number of available themes.
+    public static func reduce(_ state: inout DashboardState, key: KeyInput, status: TrainingStatus,
+                              themeCount: Int) -> [DashboardEffect] {
+        state.message = nil
+        if var text = state.lrInput {
+            switch key {
+            case .escape:
+                state.lrInput = nil
+            case .enter:
+                state.lrInput = nil
+                let t = text.trimmingCharacters(in: .whitespaces)
+                if let v = Double(t), v.isFinite, v > 0 {
+                    return [.command(.setLearningRate(v))]
+                }
+                state.message = "not a positive number: '\(t)'"
+            case .backspace:
+                if !text.isEmpty { text.removeLast() }
+                state.lrInput = text
+            case .char(let c) where c.isNumber || "+-.eE".contains(c):
+                if text.count < 24 { text.append(c) }
+                state.lrInput = text
+            default:
+                break
+            }
+            return []
+        }
+        if state.showHelp, key == .escape || key == .char("?") || key == .char("q") {
+            state.showHelp = false
+            return []
+        }
+        switch key {
+        case .char("p"), .char(" "):
+            return status.isTerminal ? [] : [.command(.togglePause)]
+        case .char("c"):
+            return status.isTerminal ? [] : [.command(.checkpoint)]
+        case .char("s"):
+            return status.isTerminal ? [] : [.command(.stop)]
+        case .char("q"), .char("Q"):
+            if state.quitRequested || status.isTerminal {
+                state.skipSummary = state.quitRequested
+                return [.exit]
+            }
+            state.quitRequested = true
+            state.message = "stopping; press q again to leave without the summary"
+            return [.command(.stop)]
+        case .char("+"), .char("="):
+            return status.isTerminal ? [] : [.command(.scaleLearningRate(1.25))]
+        case .char("-"), .char("_"):
+            return status.isTerminal ? [] : [.command(.scaleLearningRate(0.8))]
+        case .char("l"):
+            if !status.isTerminal { state.lrInput = "" }
+            return []
+        case .char("t"):
+            state.themeIndex = themeCount > 0 ? (state.themeIndex + 1) % themeCount : 0
+            return [.redraw]
+        case .char("d"):
+            state.showDigits.toggle()
+            return []
+        case .tab:
+            state.chartView = state.chartView.next
+            return []
+        case .char("g"):
+            state.logScaleLR.toggle()
+            return []
+        case .char("?"):
+            state.showHelp.toggle()
+            return []
+        case .escape:
+            state.showHelp = false
+            return []
+        case .resize:
+            return [.redraw]
+        default:
+            return []
+        }
+    }
+}
+
+import Foundation

@@ -1,3 +1,0 @@
-import XCTest
-@testable import Dashboard
-final class DashboardPlaceholderTests: XCTestCase { func testPlaceholder() { XCTAssertEqual(1 + 1, 2) } }
