@@ -1,3 +1,0 @@
-import XCTest
-@testable import NeuralEngine
-final class NeuralEnginePlaceholderTests: XCTestCase { func testPlaceholder() { XCTAssertEqual(1 + 1, 2) } }
