@@ -108,10 +108,10 @@ public final class CSVLogger: ReportingCallback {
     }
 
     private func writeAll(_ text: String) {
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { b in
+            let n = bytes.withUnsafeBytes { b in
                 write(fd, b.baseAddress.map { $0 + offset }, b.count - offset)
             }
             if n < 0 {
@@ -124,6 +124,5 @@ public final class CSVLogger: ReportingCallback {
             offset += n
         }
         _ = fsync(fd)
-        bytes.removeAll()
     }
 }
