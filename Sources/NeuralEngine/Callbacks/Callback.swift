@@ -2,8 +2,9 @@
 /// subclasses override the ones they need.
 ///
 /// Epochs and batches are 0-based, as in Keras. Batch hooks receive the batch index within the epoch.
-/// `onEpochEnd` takes the logs `inout`: a callback may add keys (Keras's `LearningRateScheduler` and
-/// `ReduceLROnPlateau` add `learning_rate`), and callbacks later in the list see them. `History` runs last.
+/// `onEpochEnd` takes the logs `inout`: a callback may add keys, and callbacks later in the list see them. `History`
+/// runs last. `fit` already logs `learning_rate` (the rate of the epoch's last update), so Trainboard's
+/// `LearningRateScheduler` and `ReduceLROnPlateau` do not write it (Keras's do, with the rate used in the epoch).
 ///
 /// Thread-safety: not thread-safe. A callback is created, used and discarded on the training thread.
 open class Callback {
