@@ -1,0 +1,194 @@
+import Foundation
+import NeuralEngine
+import Datasets
+import Dashboard
+
+/// How a run ended.
+public struct RunOutcome: Sendable {
+    /// One line: "completed 60 epochs", "early stopping after epoch 12 (best epoch 9, weights restored)", ...
+    public var reason: String
+    /// Per-epoch logs (Keras `History.history`).
+    public var history: [String: [Double]]
+    /// Epochs run (0-based indices).
+    public var epochs: [Int]
+    /// Messages the callbacks reported (warnings, checkpoints written, plateau cuts).
+    public var messages: [String]
+    /// Wall-clock seconds spent in `fit`.
+    public var seconds: Double
+    /// Samples trained on (all epochs).
+    public var samplesTrained: Int
+}
+
+/// One training run: the validated plan plus the loaded data, both `Sendable`, so it can be prepared on the main
+/// thread (where errors become exit status 2 before any UI starts) and executed on the trainer thread, which creates
+/// the model, optimizer and callbacks and keeps them (DESIGN.md, "Threads").
+///
+/// Thread-safety: a value; `execute` must run on one thread at a time (it creates thread-confined objects).
+public struct TrainingRun: Sendable {
+    public let plan: TrainingPlan
+    public let train: Dataset
+    public let validation: Dataset?
+    /// Human-readable description of the data ("Fashion-MNIST (...): 60000 train, 10000 test, 784 features").
+    public let dataDescription: String
+    /// Learning-rate changes to replay (`--replay-journal`).
+    public let replay: [JournalEntry]
+
+    /// Loads the data and checks every option that can be checked before training (schedule, callback specs, journal).
+    /// Throws `ConfigurationError`, `DataError` or `JournalError`, each naming what was wrong.
+    public static func prepare(_ plan: TrainingPlan, log: (@Sendable (String) -> Void)? = nil) throws -> TrainingRun {
+        _ = try plan.makeSchedule()
+        _ = try plan.makeEarlyStopping()
+        _ = try plan.makeReduceLROnPlateau()
+        if let c = plan.checkpoint {
+            do { _ = try FilepathTemplate(c) } catch { throw ConfigurationError(key: "checkpoint", "\(error)") }
+        }
+        let replay = try plan.replayJournal.map { try ControlJournal.read($0) } ?? []
+        var options = LoadOptions()
+        options.log = log
+        let loaded = try DataLoader.load(plan.dataSpec, options: options)
+        var train = loaded.train
+        var test = loaded.test
+        if let n = plan.maxSamples {
+            train = train.prefix(n)
+            test = test?.prefix(n)
+        }
+        let validation: Dataset? = plan.validationSplit > 0 ? nil : test
+        if plan.loss == .binaryCrossentropy, let k = train.classCount, k > 2 {
+            log?("note: binary_crossentropy on \(k) classes trains \(k) independent sigmoid outputs")
+        }
+        return TrainingRun(plan: plan, train: train, validation: validation, dataDescription: loaded.summary,
+                           replay: replay)
+    }
+
+    /// Output units the model needs for the data.
+    public var outputUnits: Int {
+        switch train.targets {
+        case .classes(_, let k): return (plan.loss == .binaryCrossentropy && k == 2) ? 1 : k
+        case .values(_, let w): return w
+        }
+    }
+
+    /// Batches per epoch after any validation split.
+    public var stepsPerEpoch: Int {
+        let n = plan.validationSplit > 0 ? Int(Double(train.count) * (1 - plan.validationSplit)) : train.count
+        let bs = min(plan.batchSize, max(1, n))
+        return (n + bs - 1) / bs
+    }
+
+    /// One image per class (the first of each in the training set), for the digit preview; empty for non-image data.
+    public func previewImages() -> [PreviewImage] {
+        guard let shape = train.imageShape, case .bytes(let bytes, _) = train.features,
+              case .classes(let labels, let k) = train.targets else { return [] }
+        var out: [PreviewImage] = []
+        var seen = Set<Int>()
+        let f = train.featureCount
+        for (i, l) in labels.enumerated() where !seen.contains(Int(l)) {
+            seen.insert(Int(l))
+            let name = train.classNames?[safe: Int(l)] ?? "\(l)"
+            out.append(PreviewImage(label: Int(l), name: name, rows: shape.rows, cols: shape.cols,
+                                    pixels: Array(bytes[i * f ..< (i + 1) * f])))
+            if seen.count == k { break }
+        }
+        return out.sorted { $0.label < $1.label }
+    }
+
+    /// Builds the model and callbacks on the calling thread and trains.
+    ///
+    /// - Parameters:
+    ///   - extraCallbacks: added after the built-in ones (the headless reporter or the dashboard's `ChannelCallback`).
+    ///   - onMessage: receives callback messages as they happen (training thread).
+    ///   - makeChannelCallback: when given, builds the dashboard's callback from the model's EarlyStopping and
+    ///     ModelCheckpoint (so it can show their state) and the schedule planner.
+    /// - Throws: `ModelError` if the data does not fit the model (checked before the first batch).
+    public func execute(extraCallbacks: [Callback] = [], onMessage: ((String) -> Void)? = nil,
+                        makeChannelCallback: ((RunCallbacks) -> Callback)? = nil) throws -> RunOutcome {
+        let model = plan.makeModel(outputs: outputUnits)
+        let lr0 = plan.learningRate
+        let cbs = try RunCallbacks(plan: plan, replay: replay, onMessage: onMessage, lr0: lr0)
+        var list = cbs.all
+        if let make = makeChannelCallback { list.append(make(cbs)) }
+        list.append(contentsOf: extraCallbacks)
+        let started = Date()
+        let history = try model.fit(train, batchSize: plan.batchSize, epochs: plan.epochs, validationData: validation,
+                                    validationSplit: plan.validationSplit, shuffle: true, callbacks: list)
+        let seconds = Date().timeIntervalSince(started)
+        var messages: [String] = []
+        for c in cbs.all { if let r = c as? ReportingCallback { messages += r.messages.map(\.description) } }
+        let reason = cbs.stopReason(epochsRun: history.epochs.count, planned: plan.epochs, stopRequested: model.stopTraining)
+        let steps = history.epochs.count * stepsPerEpoch
+        return RunOutcome(reason: reason, history: history.history, epochs: history.epochs, messages: messages,
+                          seconds: seconds, samplesTrained: min(steps * plan.batchSize, history.epochs.count * train.count))
+    }
+}
+
+/// The built-in callbacks of a run, in the order `fit` calls them: schedule, journal replay, ReduceLROnPlateau,
+/// EarlyStopping, ModelCheckpoint, CSVLogger, JSON lines, TerminateOnNaN.
+///
+/// Thread-safety: training thread only.
+public final class RunCallbacks {
+    public let scheduler: LearningRateScheduler?
+    public let schedule: Schedule?
+    public let replay: JournalReplay?
+    public let plateau: ReduceLROnPlateau?
+    public let earlyStopping: EarlyStopping?
+    public let checkpoint: ModelCheckpoint?
+    public let csv: CSVLogger?
+    public let jsonl: JSONLinesLogger?
+    public let nan: TerminateOnNaN?
+    public let decay: Double
+    public let lr0: Double
+
+    init(plan: TrainingPlan, replay entries: [JournalEntry], onMessage: ((String) -> Void)?, lr0: Double) throws {
+        self.lr0 = lr0
+        decay = plan.decay
+        schedule = try plan.makeSchedule()
+        if let s = schedule {
+            let initial = lr0
+            scheduler = LearningRateScheduler { epoch, _ in s.learningRate(epoch: epoch, initial: initial) }
+        } else { scheduler = nil }
+        replay = entries.isEmpty ? nil : JournalReplay(entries: entries)
+        plateau = try plan.makeReduceLROnPlateau()
+        earlyStopping = try plan.makeEarlyStopping()
+        if let path = plan.checkpoint {
+            checkpoint = try ModelCheckpoint(filepath: path, monitor: plan.monitor, saveBestOnly: plan.saveBestOnly)
+        } else { checkpoint = nil }
+        csv = plan.csvLog.map { CSVLogger(path: $0) }
+        jsonl = try plan.logJSONL.map { try JSONLinesLogger(path: $0) }
+        nan = plan.terminateOnNaN ? TerminateOnNaN() : nil
+        for case let r as ReportingCallback in all {
+            r.onMessage = { m in onMessage?(m.description) }
+        }
+    }
+
+    /// All built-in callbacks in call order.
+    public var all: [Callback] {
+        [scheduler, replay, plateau, earlyStopping, checkpoint, csv, jsonl, nan].compactMap { $0 }
+    }
+
+    /// The planned base learning rate for epochs `from ..< epochs`, following the schedule (if any) from the optimizer's
+    /// current rate, and the legacy decay at the start of each epoch given `stepsPerEpoch`.
+    public func plannedRates(from epoch: Int, epochs: Int, stepsPerEpoch: Int, optimizer: Optimizer) -> [Double] {
+        guard epoch < epochs else { return [] }
+        return (epoch..<epochs).map { e in
+            let base = schedule?.learningRate(epoch: e, initial: lr0) ?? optimizer.learningRate
+            return base / (1 + decay * Double(e * stepsPerEpoch))
+        }
+    }
+
+    func stopReason(epochsRun: Int, planned: Int, stopRequested: Bool) -> String {
+        if let b = nan?.terminatedAtBatch {
+            return "terminated on a NaN/inf loss at epoch \((nan?.terminatedAtEpoch ?? 0) + 1), batch \(b)"
+        }
+        if let es = earlyStopping, let stopped = es.stoppedEpoch {
+            var s = "early stopping after epoch \(stopped + 1)"
+            if let b = es.bestEpoch { s += " (best epoch \(b + 1)" + (es.restoredBestWeights ? ", weights restored)" : ")") }
+            return s
+        }
+        if stopRequested { return "stopped by the user after \(epochsRun) epoch\(epochsRun == 1 ? "" : "s")" }
+        return "completed \(epochsRun) epoch\(epochsRun == 1 ? "" : "s")"
+    }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import TrainboardKit
+
+/// The `train` flags: Keras argument names in kebab-case. Every flag is optional here so that a YAML `--config` can
+/// supply it; `RunConfiguration.defaults` fills the rest.
+struct TrainOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Data: fashion-mnist (Debian's dataset-fashion-mnist), mnist (Keras's mnist.npz, downloaded when missing), or a path to a directory of IDX files, an .npz or a .csv[.gz].", valueName: "name|path"))
+    var data: String?
+    @Option(help: "Epochs to train (default 60).") var epochs: Int?
+    @Option(name: .customLong("batch-size"), help: "Samples per update (default 128).") var batchSize: Int?
+    @Option(help: ArgumentHelp("Hidden layer sizes (default 64,64).", valueName: "n,n,...")) var hidden: String?
+    @Option(help: "Dropout rate between hidden layers, in [0, 1) (default 0.1).") var dropout: Double?
+    @Option(help: "Hidden activation: relu, sigmoid, tanh, linear, softmax (default relu).") var activation: String?
+    @Option(name: .customLong("output-activation"), help: "Output activation (default: softmax for categorical_crossentropy, sigmoid for binary_crossentropy, linear for mean_squared_error).")
+    var outputActivation: String?
+    @Option(name: .customLong("init"), help: "Kernel initializer: uniform, lecun_uniform, normal, zero, glorot_normal, glorot_uniform, he_normal, he_uniform (default uniform).")
+    var initializer: String?
+    @Option(help: "Loss: categorical_crossentropy, binary_crossentropy, mean_squared_error (default categorical_crossentropy).") var loss: String?
+    @Option(help: "Optimizer: sgd, adam, rmsprop, adagrad (default sgd).") var optimizer: String?
+    @Option(help: "Learning rate (default 0.1 for sgd, 0.001 otherwise).") var lr: Double?
+    @Option(help: "SGD momentum (default 0.8).") var momentum: Double?
+    @Option(help: "Legacy per-update decay: lr / (1 + decay * updates) (default 0.0016).") var decay: Double?
+    @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
+    @Option(help: ArgumentHelp("Learning-rate schedule per epoch: exp:k=0.1, step:drop=0.5,every=10, time:k=0.01, sgdr:t0=10,tmult=2,min=0.", valueName: "spec"))
+    var schedule: String?
+    @Option(name: .customLong("early-stopping"), help: ArgumentHelp("EarlyStopping: on, or monitor=val_loss,patience=5,min-delta=0,mode=auto,baseline=X,start-from-epoch=0,restore-best-weights.", valueName: "spec"))
+    var earlyStopping: String?
+    @Option(name: .customLong("reduce-lr-on-plateau"), help: ArgumentHelp("ReduceLROnPlateau: on, or monitor=val_loss,factor=0.1,patience=10,min-delta=1e-4,cooldown=0,min-lr=0.", valueName: "spec"))
+    var reduceLROnPlateau: String?
+    @Option(help: ArgumentHelp("ModelCheckpoint file; may use {epoch:02d} and {val_loss:.4f}.", valueName: "path")) var checkpoint: String?
+    @Flag(name: .customLong("save-best-only"), help: "Checkpoint only when the monitored value improves.") var saveBestOnly = false
+    @Option(help: "Metric the checkpoint (and, unless their spec says otherwise, EarlyStopping and ReduceLROnPlateau) watch (default val_loss).")
+    var monitor: String?
+    @Option(name: .customLong("csv-log"), help: ArgumentHelp("CSVLogger file (Keras columns).", valueName: "path")) var csvLog: String?
+    @Option(name: .customLong("log-jsonl"), help: ArgumentHelp("JSON-lines log: one object per epoch.", valueName: "path")) var logJSONL: String?
+    @Option(name: .customLong("validation-split"), help: "Hold out this fraction of the training data (the tail, as Keras) instead of validating on the test split.")
+    var validationSplit: Double?
+    @Option(name: .customLong("max-samples"), help: "Use only the first N training (and test) samples.") var maxSamples: Int?
+    @Option(help: "Random seed (initialisation, shuffling, dropout; default 1).") var seed: UInt64?
+    @Flag(help: "No dashboard: one line per epoch (also whenever stdout is not a terminal).") var headless = false
+    @Option(help: ArgumentHelp("Dashboard theme name (see `trainboard themes`) or a .theme file.", valueName: "name|path")) var theme: String?
+    @Option(help: ArgumentHelp("Control journal (manual actions, JSON lines); default: next to the logs.", valueName: "path")) var journal: String?
+    @Option(name: .customLong("replay-journal"), help: ArgumentHelp("Replay the learning-rate changes of a control journal at the same updates.", valueName: "path"))
+    var replayJournal: String?
+    @Option(help: ArgumentHelp("YAML file with any of these options (keys = flag names without --); flags override it.", valueName: "file.yaml"))
+    var config: String?
+
+    /// The flags given on the command line, as a configuration (nil = not given).
+    var configuration: RunConfiguration {
+        var c = RunConfiguration()
+        c.data = data; c.epochs = epochs; c.batchSize = batchSize; c.hidden = hidden; c.dropout = dropout
+        c.activation = activation; c.outputActivation = outputActivation; c.`init` = initializer; c.loss = loss
+        c.optimizer = optimizer; c.lr = lr; c.momentum = momentum; c.decay = decay
+        c.nesterov = nesterov ? true : nil
+        c.schedule = schedule; c.earlyStopping = earlyStopping; c.reduceLrOnPlateau = reduceLROnPlateau
+        c.checkpoint = checkpoint; c.saveBestOnly = saveBestOnly ? true : nil; c.monitor = monitor
+        c.csvLog = csvLog; c.logJsonl = logJSONL; c.validationSplit = validationSplit; c.maxSamples = maxSamples
+        c.seed = seed; c.headless = headless ? true : nil; c.theme = theme; c.journal = journal
+        c.replayJournal = replayJournal
+        return c
+    }
+}
