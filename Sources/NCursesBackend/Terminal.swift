@@ -49,8 +49,9 @@ public struct TerminalSize: Hashable, Sendable, CustomStringConvertible {
 ///
 /// Thread-safety: **not thread-safe.** ncurses keeps global state; create, use and stop a `Terminal` on the main
 /// thread only, and never call ncurses from elsewhere. Only one `Terminal` can be started at a time per process.
-/// The one exception is the process exit path: an `atexit` handler (see `TerminalOptions.restoreOnExit`) calls
-/// `endwin` if the terminal is still active, guarded so that `endwin` runs exactly once.
+/// The exceptions are the ways out of the process: an `atexit` handler (`TerminalOptions.restoreOnExit`) calls
+/// `endwin` if the terminal is still active, and a fatal-signal handler (`TerminalOptions.restoreOnCrash`) restores
+/// the tty from any thread; an atomic flag makes sure the terminal is restored exactly once.
 public final class Terminal {
     /// The options given at creation.
     public let options: TerminalOptions
@@ -114,6 +115,7 @@ public final class Terminal {
         guard let term = getenv("TERM").map({ String(cString: $0) }), !term.isEmpty else {
             throw TerminalError.cannotInitialize(term: nil)
         }
+        if options.restoreOnCrash { CrashGuard.saveTTY() }
         guard let scr = newterm(nil, tb_stdout(), tb_stdin()) else {
             throw TerminalError.cannotInitialize(term: term)
         }
@@ -121,6 +123,7 @@ public final class Terminal {
         _ = set_term(scr)
         terminalIsActive.store(true, ordering: .sequentiallyConsistent)
         if options.restoreOnExit { registerExitHandlerOnce() }
+        if options.restoreOnCrash { CrashGuard.arm() }
 
         _ = cbreak()
         _ = noecho()

@@ -22,15 +22,20 @@ public struct TerminalOptions: Sendable {
     public var hideCursor: Bool
     /// Register an `atexit` handler that restores the terminal if the process exits while it is active.
     public var restoreOnExit: Bool
+    /// On a fatal signal (a Swift trap in any thread, SIGSEGV, SIGABRT, ...) put the tty settings back and leave the
+    /// alternate screen before the process dies (async-signal-safe best effort; the previous handler, e.g. Swift's
+    /// backtracer, still runs afterwards).
+    public var restoreOnCrash: Bool
 
-    /// Defaults: 33 ms input timeout, 25 ms escape delay, automatic colours, hidden cursor, restore on exit.
+    /// Defaults: 33 ms input timeout, 25 ms escape delay, automatic colours, hidden cursor, restore on exit and crash.
     public init(
         inputTimeoutMs: Int32 = 33,
         escapeDelayMs: Int32 = 25,
         colors: ColorPreference = .automatic,
         forceASCII: Bool = false,
         hideCursor: Bool = true,
-        restoreOnExit: Bool = true
+        restoreOnExit: Bool = true,
+        restoreOnCrash: Bool = true
     ) {
         self.inputTimeoutMs = inputTimeoutMs
         self.escapeDelayMs = escapeDelayMs
@@ -38,6 +43,7 @@ public struct TerminalOptions: Sendable {
         self.forceASCII = forceASCII
         self.hideCursor = hideCursor
         self.restoreOnExit = restoreOnExit
+        self.restoreOnCrash = restoreOnCrash
     }
 }
 

@@ -24,6 +24,7 @@ private let exitHandlerRegistered = Atomic<Bool>(false)
 func restoreTerminalIfActive() -> Bool {
     guard terminalIsActive.compareExchange(expected: true, desired: false, ordering: .sequentiallyConsistent).exchanged
     else { return false }
+    CrashGuard.disarm()
     _ = curs_set(savedCursorVisibility.load(ordering: .relaxed))
     _ = endwin()
     return true

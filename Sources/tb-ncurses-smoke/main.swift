@@ -1,13 +1,15 @@
 // tb-ncurses-smoke: a minimal program that exercises NCursesBackend in a real terminal.
 // Draws a border, the size, a counter (+1 every 100 ms), the last key, and block/braille glyphs (ASCII without a
 // UTF-8 locale). `q` quits with status 0; SIGINT/SIGTERM/SIGHUP quit with 128 + signal after restoring the terminal;
-// `E` calls exit(3) without stopping the terminal, to test the exit-time safety net.
+// `E` calls exit(3) without stopping the terminal, to test the exit-time safety net; `C` traps (fatalError) on a
+// background thread, as a crashing trainer would, to test the crash-time restore.
 // Used by Tests/e2e/ncurses-smoke.sh.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import NCursesBackend
 import TerminalUI
 
@@ -92,6 +94,9 @@ while true {
         exit(0)
     case .key(.char("E")):
         exit(3)  // deliberately skips term.stop(): the atexit handler must restore the terminal
+    case .key(.char("C")):
+        Thread { fatalError("tb-ncurses-smoke: deliberate crash on a background thread") }.start()
+        sleep(5)  // the trap ends the process long before this
     case .key(let key):
         lastKey = key.description
         dirty = true

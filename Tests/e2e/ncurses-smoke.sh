@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of NCursesBackend: drives tb-ncurses-smoke in tmux through tui-drive.
 # Checks start-up, the live counter, keys, resizes down to 1x1, tiny start sizes, exit statuses for q / signals /
-# Ctrl-C / exit() without stop, ASCII-only output without a UTF-8 locale, colour modes, an unknown TERM, and that
+# Ctrl-C / exit() without stop / a trap on another thread, ASCII-only output without a UTF-8 locale, colour modes, an unknown TERM, and that
 # `stty -g` is the same before and after every run.
 #
 # Usage: Tests/e2e/ncurses-smoke.sh        (from anywhere; builds the smoke program unless TB_SMOKE_BIN is set)
@@ -177,7 +177,14 @@ start exitnet 80x24
 "$tui" keys exitnet E
 expect_exit exitnet 3 "exit() without stop (atexit restore)"
 
-# 12. Without a UTF-8 locale every byte written is ASCII (captured with script(1)).
+# 12. A trap on a background thread (as in a crashing trainer): the crash guard restores the tty before the process
+# dies of SIGILL (128 + 4); Swift's backtracer still runs (non-interactively).
+start crash 100x30 --env SWIFT_BACKTRACE=interactive=no
+"$tui" wait crash 'counter: [0-9]+' 10 >/dev/null 2>&1
+"$tui" keys crash C
+expect_exit crash 132 "trap on a background thread (crash restore)"
+
+# 13. Without a UTF-8 locale every byte written is ASCII (captured with script(1)).
 start_cmd ascii 80x24 --env LANG=C --env LC_ALL=C -- script -q -f -c "$bin" "$work/ascii.out"
 if "$tui" wait ascii 'utf8: no' 10 >/dev/null 2>&1; then
     sleep 0.5
@@ -192,7 +199,7 @@ else
     fail "LANG=C run did not start" ascii
 fi
 
-# 13. NO_COLOR disables colour; an 8-colour terminal gets 8 colours.
+# 14. NO_COLOR disables colour; an 8-colour terminal gets 8 colours.
 start nocolor 80x24 --env NO_COLOR=1
 "$tui" wait nocolor 'colors: none' 10 >/dev/null 2>&1 && nc=1 || nc=0
 "$tui" keys nocolor q; wait_exit nocolor >/dev/null
@@ -202,7 +209,7 @@ start xterm8 80x24 --env TERM=xterm
 if ((nc && x8)); then pass "NO_COLOR -> no colours; TERM=xterm -> 8 colours"
 else fail "colour modes (NO_COLOR ok=$nc, xterm ok=$x8)" xterm8; fi
 
-# 14. An unknown TERM is reported (no ncurses exit) with status 1 and the terminal untouched.
+# 15. An unknown TERM is reported (no ncurses exit) with status 1 and the terminal untouched.
 start_cmd badterm 80x24 --env TERM=tb-no-such-terminal -- bash -c '"$0" 2>"$1"' "$bin" "$work/badterm.err"
 st=$(wait_exit badterm)
 if [[ $st == 1 ]] && grep -q "cannot initialise the terminal: TERM='tb-no-such-terminal'" "$work/badterm.err" \
@@ -212,6 +219,6 @@ else
     fail "unknown TERM: status '$st'" badterm
 fi
 
-for n in main tiny sigINT sigTERM sigHUP ctrlc exitnet ascii nocolor xterm8 badterm; do "$tui" stop "$n"; done
+for n in main tiny sigINT sigTERM sigHUP ctrlc exitnet crash ascii nocolor xterm8 badterm; do "$tui" stop "$n"; done
 echo "$passed passed, $failed failed"
 ((failed == 0))
