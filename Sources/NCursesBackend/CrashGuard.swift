@@ -37,8 +37,9 @@ enum CrashGuard {
         haveTermios.store(tcgetattr(STDOUT_FILENO, savedTermios) == 0, ordering: .releasing)
     }
 
-    /// Records the terminfo restore strings (after `newterm`) and installs the handlers.
-    static func arm() {
+    /// Records the terminfo restore strings (after `newterm`) and enables `restoreFromSignalHandler`; installs the
+    /// fatal-signal handlers (once per process) if `installFatalHandlers`.
+    static func arm(installFatalHandlers: Bool) {
         guard !armed.load(ordering: .acquiring) else { return }
         var n = 0
         for cap in ["sgr0", "cnorm", "rmkx", "rmcup"] {
@@ -49,7 +50,8 @@ enum CrashGuard {
             n += len
         }
         restoreLength.store(n, ordering: .relaxed)
-        if installed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
+        if installFatalHandlers,
+           installed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
             for (i, sig) in signals.enumerated() {
                 var action = sigaction()
                 #if canImport(Glibc)
@@ -66,6 +68,21 @@ enum CrashGuard {
         armed.store(true, ordering: .releasing)
     }
 
+    /// Restores the tty if the guard is armed and the terminal still active: saved termios back, curses-mode exit
+    /// strings written. Async-signal-safe; runs at most once (later calls, `stop()` and the exit handler find the
+    /// flags cleared). Used by the fatal-signal handler and by `SignalTrap`'s forced exit on a repeated signal.
+    static func restoreFromSignalHandler() {
+        guard armed.exchange(false, ordering: .acquiringAndReleasing),
+              terminalIsActive.compareExchange(expected: true, desired: false, ordering: .sequentiallyConsistent)
+                .exchanged
+        else { return }
+        if haveTermios.load(ordering: .acquiring) {
+            _ = tcsetattr(STDOUT_FILENO, TCSANOW, savedTermios)
+        }
+        let n = restoreLength.load(ordering: .relaxed)
+        if n > 0 { _ = write(STDOUT_FILENO, restoreBytes, n) }
+    }
+
     /// Stops restoring on crash (the terminal was restored normally). The handlers stay installed but do nothing
     /// except forward the signal.
     static func disarm() {
@@ -75,14 +92,7 @@ enum CrashGuard {
 
 /// The fatal-signal handler (async-signal-safe: atomics, tcsetattr, write, sigaction, raise only).
 private func crashGuardHandler(_ sig: Int32) {
-    if CrashGuard.armed.exchange(false, ordering: .acquiringAndReleasing),
-       terminalIsActive.compareExchange(expected: true, desired: false, ordering: .sequentiallyConsistent).exchanged {
-        if CrashGuard.haveTermios.load(ordering: .acquiring) {
-            _ = tcsetattr(STDOUT_FILENO, TCSANOW, CrashGuard.savedTermios)
-        }
-        let n = CrashGuard.restoreLength.load(ordering: .relaxed)
-        if n > 0 { _ = write(STDOUT_FILENO, CrashGuard.restoreBytes, n) }
-    }
+    CrashGuard.restoreFromSignalHandler()
     // Hand the signal to whoever had it before (Swift's backtracer or the default action).
     // (A switch, not an array search: nothing in a signal handler should touch reference-counted storage.)
     let index: Int

@@ -9,11 +9,21 @@ import Synchronization
 /// async-signal-safe) and read/cleared by the UI loop through `SignalTrap`.
 private let pendingSignalStorage = Atomic<Int32>(0)
 
+/// Whether a second trapped signal, arriving while the first is still pending, forces an immediate exit.
+private let forceExitOnRepeatSetting = Atomic<Bool>(true)
+
 /// The signal handler: stores the signal number and returns. It must stay async-signal-safe: no allocation, no locks,
-/// no ncurses, no I/O. The first signal wins until `SignalTrap.clear()`, so the exit status names the signal that
-/// started the shutdown.
+/// no ncurses, no stdio. The first signal wins until `SignalTrap.clear()`, so the exit status names the signal that
+/// started the shutdown. A repeated signal while one is pending (the user pressing Ctrl-C again because shutdown
+/// hangs) restores the tty with async-signal-safe calls only and `_exit`s with 128 + signal, if enabled.
 private func signalTrapHandler(_ signal: Int32) {
-    _ = pendingSignalStorage.compareExchange(expected: 0, desired: signal, ordering: .sequentiallyConsistent)
+    if pendingSignalStorage.compareExchange(expected: 0, desired: signal, ordering: .sequentiallyConsistent).exchanged {
+        return
+    }
+    if forceExitOnRepeatSetting.load(ordering: .relaxed) {
+        CrashGuard.restoreFromSignalHandler()
+        _exit(128 + signal)
+    }
 }
 
 /// Traps termination signals so that the UI loop, not the signal, ends the program and restores the terminal.
@@ -34,11 +44,16 @@ public enum SignalTrap {
     public static let defaultSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
 
     /// Installs the recording handler for `signals` (default: SIGINT, SIGTERM, SIGHUP). Safe to call again.
-    /// Returns false if any `sigaction` call failed.
+    /// With `forceExitOnRepeat` (default), a second trapped signal that arrives while the first is still pending
+    /// restores the terminal (best effort, async-signal-safe) and exits at once with 128 + signal: a way out when
+    /// shutdown hangs. Returns false if any `sigaction` call failed.
     @discardableResult
-    public static func install(_ signals: [Int32] = defaultSignals) -> Bool {
-        // Touch the atomic first so its lazy global initialisation never runs inside the handler.
+    public static func install(_ signals: [Int32] = defaultSignals, forceExitOnRepeat: Bool = true) -> Bool {
+        // Touch the atomics first so their lazy global initialisation never runs inside the handler.
         _ = pendingSignalStorage.load(ordering: .relaxed)
+        _ = terminalIsActive.load(ordering: .relaxed)
+        _ = CrashGuard.armed.load(ordering: .relaxed)
+        forceExitOnRepeatSetting.store(forceExitOnRepeat, ordering: .relaxed)
         var ok = true
         for sig in signals {
             var action = sigaction()

@@ -115,7 +115,7 @@ public final class Terminal {
         guard let term = getenv("TERM").map({ String(cString: $0) }), !term.isEmpty else {
             throw TerminalError.cannotInitialize(term: nil)
         }
-        if options.restoreOnCrash { CrashGuard.saveTTY() }
+        CrashGuard.saveTTY()
         guard let scr = newterm(nil, tb_stdout(), tb_stdin()) else {
             throw TerminalError.cannotInitialize(term: term)
         }
@@ -123,7 +123,7 @@ public final class Terminal {
         _ = set_term(scr)
         terminalIsActive.store(true, ordering: .sequentiallyConsistent)
         if options.restoreOnExit { registerExitHandlerOnce() }
-        if options.restoreOnCrash { CrashGuard.arm() }
+        CrashGuard.arm(installFatalHandlers: options.restoreOnCrash)
 
         _ = cbreak()
         _ = noecho()

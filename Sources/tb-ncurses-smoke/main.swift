@@ -2,7 +2,8 @@
 // Draws a border, the size, a counter (+1 every 100 ms), the last key, and block/braille glyphs (ASCII without a
 // UTF-8 locale). `q` quits with status 0; SIGINT/SIGTERM/SIGHUP quit with 128 + signal after restoring the terminal;
 // `E` calls exit(3) without stopping the terminal, to test the exit-time safety net; `C` traps (fatalError) on a
-// background thread, as a crashing trainer would, to test the crash-time restore.
+// background thread, as a crashing trainer would, to test the crash-time restore. With TB_SMOKE_SLOW_SHUTDOWN=1 the
+// program hangs 20 s after a signal, so that a second signal must force the exit.
 // Used by Tests/e2e/ncurses-smoke.sh.
 #if canImport(Glibc)
 import Glibc
@@ -81,6 +82,8 @@ func render(counter: Int, lastKey: String) -> CellBuffer {
     return buf
 }
 
+/// TB_SMOKE_SLOW_SHUTDOWN=1: wait 20 s after a signal before stopping (tests the forced exit on a repeated signal).
+let slowShutdown = getenv("TB_SMOKE_SLOW_SHUTDOWN").map { String(cString: $0) == "1" } ?? false
 let clock = ContinuousClock()
 let started = clock.now
 var counter = -1
@@ -103,6 +106,10 @@ while true {
     case .resize:
         dirty = true
     case .signal(let sig):
+        if slowShutdown {
+            // Simulates a shutdown that hangs (e.g. waiting for a long batch): a second signal must force the exit.
+            sleep(20)
+        }
         term.stop()
         exit(SignalTrap.exitStatus(for: sig))
     case .timeout:

@@ -165,6 +165,21 @@ for spec in INT:130 TERM:143 HUP:129; do
     fi
 done
 
+# 9b. A second signal while shutdown hangs forces the exit at once (terminal restored, 128 + signal).
+start hang 80x24 --env TB_SMOKE_SLOW_SHUTDOWN=1
+"$tui" wait hang 'counter: [0-9]+' 10 >/dev/null 2>&1
+if pid=$(program_pid hang); then
+    kill -INT "$pid"; sleep 0.5
+    if "$tui" alive hang && [[ ! -s $work/hang.result ]]; then
+        kill -INT "$pid"
+        expect_exit hang 130 "second SIGINT forces exit while shutdown hangs"
+    else
+        fail "slow shutdown: program ended after the first signal" hang
+    fi
+else
+    fail "slow shutdown: program pid not found" hang
+fi
+
 # 10. Ctrl-C typed in the terminal raises SIGINT (cbreak, not raw): 130.
 start ctrlc 80x24
 "$tui" wait ctrlc 'counter: [0-9]+' 10 >/dev/null 2>&1
@@ -219,6 +234,6 @@ else
     fail "unknown TERM: status '$st'" badterm
 fi
 
-for n in main tiny sigINT sigTERM sigHUP ctrlc exitnet crash ascii nocolor xterm8 badterm; do "$tui" stop "$n"; done
+for n in main tiny sigINT sigTERM sigHUP hang ctrlc exitnet crash ascii nocolor xterm8 badterm; do "$tui" stop "$n"; done
 echo "$passed passed, $failed failed"
 ((failed == 0))
