@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of NCursesBackend: drives tb-ncurses-smoke in tmux through tui-drive.
 # Checks start-up, the live counter, keys, resizes down to 1x1, tiny start sizes, exit statuses for q / signals /
-# Ctrl-C / exit() without stop / a trap on another thread, ASCII-only output without a UTF-8 locale, colour modes, an unknown TERM, and that
-# `stty -g` is the same before and after every run.
+# a repeated signal / Ctrl-C / exit() without stop / a trap on another thread, ASCII-only output without a UTF-8
+# locale, colour modes, an unknown TERM, and that `stty -g` is the same before and after every run.
 #
 # Usage: Tests/e2e/ncurses-smoke.sh        (from anywhere; builds the smoke program unless TB_SMOKE_BIN is set)
 # Env:   TUI_DRIVE     path to tui-drive (default ../shared/tools/tui-drive, relative to the repository root)
