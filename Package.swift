@@ -51,6 +51,9 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
 
+        // Smoke program for the ncurses backend (driven by Tests/e2e/ncurses-smoke.sh).
+        .executableTarget(name: "tb-ncurses-smoke", dependencies: ["NCursesBackend", "TerminalUI"]),
+
         .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),

@@ -3,6 +3,8 @@
 #define NCURSES_WIDECHAR 1
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <locale.h>
+#include <langinfo.h>
+#include <wchar.h>
 #include <ncursesw/curses.h>
 
 /* Swift cannot see macros with arguments or some globals; these accessors give them a function form. */
@@ -19,4 +21,40 @@ static inline attr_t tb_a_italic(void) { return A_ITALIC; }
 static inline attr_t tb_a_normal(void) { return A_NORMAL; }
 static inline int tb_key_resize(void) { return KEY_RESIZE; }
 static inline int tb_err(void) { return ERR; }
+
+/* Standard streams (Swift 6 rejects the mutable C globals `stdout`/`stdin`). */
+static inline FILE *tb_stdout(void) { return stdout; }
+static inline FILE *tb_stdin(void) { return stdin; }
+
+/* Status values and key codes (some are macros with arguments or octal literals). */
+static inline int tb_ok(void) { return OK; }
+static inline int tb_key_code_yes(void) { return KEY_CODE_YES; }
+static inline int tb_key_up(void) { return KEY_UP; }
+static inline int tb_key_down(void) { return KEY_DOWN; }
+static inline int tb_key_left(void) { return KEY_LEFT; }
+static inline int tb_key_right(void) { return KEY_RIGHT; }
+static inline int tb_key_home(void) { return KEY_HOME; }
+static inline int tb_key_end(void) { return KEY_END; }
+static inline int tb_key_ppage(void) { return KEY_PPAGE; }
+static inline int tb_key_npage(void) { return KEY_NPAGE; }
+static inline int tb_key_dc(void) { return KEY_DC; }
+static inline int tb_key_ic(void) { return KEY_IC; }
+static inline int tb_key_btab(void) { return KEY_BTAB; }
+static inline int tb_key_enter(void) { return KEY_ENTER; }
+static inline int tb_key_backspace(void) { return KEY_BACKSPACE; }
+static inline int tb_key_f0(void) { return KEY_F0; }
+static inline int tb_key_f(int n) { return KEY_F(n); }
+static inline int tb_ccharw_max(void) { return CCHARW_MAX; }
+/* Display width of a wide character in the current locale (-1 for non-printable). */
+static inline int tb_wcwidth(wchar_t c) { return wcwidth(c); }
+
+/* Window geometry (getmaxy/getmaxx are macros in some configurations). */
+static inline int tb_getmaxy(WINDOW *w) { return w ? getmaxy(w) : 0; }
+static inline int tb_getmaxx(WINDOW *w) { return w ? getmaxx(w) : 0; }
+
+/* tigetstr returns (char *)-1 for "not a string capability"; normalise that to NULL. */
+static inline const char *tb_tigetstr(const char *cap) {
+    char *s = tigetstr(cap);
+    return (s == (char *)-1) ? (const char *)0 : s;
+}
 #endif
