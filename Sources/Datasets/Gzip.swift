@@ -23,6 +23,18 @@ public enum Gzip {
         return try inflate(raw, path: path)
     }
 
+    /// Like `readFile(_:)`, but returns the first `headerSize` bytes apart from the rest. For a gzipped file the body
+    /// is inflated straight into its own array, so a 47 MB image block is never copied to drop a 16-byte header.
+    static func readFile(_ path: String, headerSize: Int) throws -> (header: [UInt8], body: [UInt8]) {
+        let raw = try readRawFile(path)
+        let chunks = isGzip(raw) ? try inflateChunks(raw, path: path, firstChunk: headerSize) : [raw]
+        if chunks.count == 2 && chunks[0].count == headerSize { return (chunks[0], chunks[1]) }
+        if chunks.count == 1 && chunks[0].count <= headerSize { return (chunks[0], []) }
+        let all = chunks.count == 1 ? chunks[0] : joined(chunks)
+        let h = min(headerSize, all.count)
+        return (Array(all[..<h]), Array(all[h...]))
+    }
+
     /// Whether `bytes` starts with the gzip magic.
     public static func isGzip(_ bytes: [UInt8]) -> Bool {
         bytes.count >= 2 && bytes[0] == magic.0 && bytes[1] == magic.1
@@ -76,6 +88,20 @@ public enum Gzip {
     /// Inflates the gzip (or zlib) stream `compressed`; `path` is only used in error messages.
     /// Throws `DataError.gzip` when the stream is corrupt or ends before its end marker.
     public static func inflate(_ compressed: [UInt8], path: String) throws -> [UInt8] {
+        let chunks = try inflateChunks(compressed, path: path, firstChunk: nil)
+        return chunks.count == 1 ? chunks[0] : joined(chunks)
+    }
+
+    private static func joined(_ chunks: [[UInt8]]) -> [UInt8] {
+        var output = [UInt8]()
+        output.reserveCapacity(chunks.reduce(0) { $0 + $1.count })
+        for c in chunks { output += c }
+        return output
+    }
+
+    /// Inflates into arrays built in place (no zero-filling): `firstChunk` bytes (when given), then the rest of the
+    /// size promised by the gzip trailer, then 1 MB+ chunks if the trailer understated it.
+    private static func inflateChunks(_ compressed: [UInt8], path: String, firstChunk: Int?) throws -> [[UInt8]] {
         // ISIZE (the last four bytes) is the uncompressed size modulo 2^32 of the last member: a good first guess.
         var capacity = compressed.count * 4
         if compressed.count >= 18 {
@@ -91,7 +117,6 @@ public enum Gzip {
         guard initStatus == Z_OK else { throw DataError.gzip(path: path, reason: "zlib initialisation failed (\(initStatus))") }
         defer { inflateEnd(&stream) }
 
-        // Inflate into chunks built in place (no zero-filling); with a correct ISIZE guess there is exactly one.
         var chunks: [[UInt8]] = []
         var consumed = 0
         var finished = false
@@ -99,6 +124,7 @@ public enum Gzip {
         compressed.withUnsafeBufferPointer { input in
             guard let inBase = input.baseAddress else { error = "empty input"; return }
             var chunkSize = capacity
+            if let firstChunk, firstChunk > 0 { chunkSize = firstChunk }
             while !finished && error == nil {
                 let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { out, initialized in
                     var produced = 0
@@ -142,14 +168,11 @@ public enum Gzip {
                     }
                 }
                 chunks.append(chunk)
-                chunkSize = max(1 << 20, chunkSize)
+                let total = chunks.reduce(0) { $0 + $1.count }
+                chunkSize = total < capacity ? max(capacity - total, 1 << 16) : max(1 << 20, capacity / 4)
             }
         }
         if let error { throw DataError.gzip(path: path, reason: error) }
-        if chunks.count == 1 { return chunks[0] }
-        var output = [UInt8]()
-        output.reserveCapacity(chunks.reduce(0) { $0 + $1.count })
-        for c in chunks { output += c }
-        return output
+        return chunks
     }
 }

@@ -35,26 +35,18 @@ public enum IDX {
     /// length differs from `16 + count * rows * cols`, with expected and actual byte counts), `.gzip`, `.notFound`,
     /// `.unreadable`.
     public static func readImages(_ path: String) throws -> Images {
-        let bytes = try Gzip.readFile(path)
-        try checkMagic(bytes, expected: imagesMagic, path: path)
-        guard bytes.count >= 16 else { throw DataError.truncated(path: path, expectedBytes: 16, actualBytes: bytes.count) }
-        let n = Int(be32(bytes, 4)), rows = Int(be32(bytes, 8)), cols = Int(be32(bytes, 12))
+        let (header, pixels) = try Gzip.readFile(path, headerSize: 16)
+        try checkMagic(header, expected: imagesMagic, path: path)
+        guard header.count == 16 else { throw DataError.truncated(path: path, expectedBytes: 16, actualBytes: header.count) }
+        let n = Int(be32(header, 4)), rows = Int(be32(header, 8)), cols = Int(be32(header, 12))
         guard rows > 0, cols > 0 else {
             throw DataError.badHeader(path: path, reason: "image size \(rows)x\(cols) must be at least 1x1")
         }
-        let (pixelCount, o1) = n.multipliedReportingOverflow(by: rows * cols)
-        guard !o1 else { throw DataError.badHeader(path: path, reason: "\(n) images of \(rows)x\(cols) is too large") }
-        let expected = 16 + pixelCount
-        guard bytes.count == expected else {
-            throw DataError.truncated(path: path, expectedBytes: expected, actualBytes: bytes.count)
-        }
-        let pixels = [UInt8](unsafeUninitializedCapacity: pixelCount) { buf, initialized in
-            bytes.withUnsafeBufferPointer { src in
-                if pixelCount > 0, let d = buf.baseAddress, let s = src.baseAddress {
-                    d.update(from: s + 16, count: pixelCount)
-                }
-            }
-            initialized = pixelCount
+        let (imageSize, o0) = rows.multipliedReportingOverflow(by: cols)
+        let (pixelCount, o1) = n.multipliedReportingOverflow(by: imageSize)
+        guard !o0 && !o1 else { throw DataError.badHeader(path: path, reason: "\(n) images of \(rows)x\(cols) is too large") }
+        guard pixels.count == pixelCount else {
+            throw DataError.truncated(path: path, expectedBytes: 16 + pixelCount, actualBytes: 16 + pixels.count)
         }
         return Images(pixels: pixels, count: n, rows: rows, cols: cols)
     }
@@ -63,12 +55,14 @@ public enum IDX {
     ///
     /// Throws `DataError.badMagic`, `.truncated` (length differs from `8 + count`), `.gzip`, `.notFound`, `.unreadable`.
     public static func readLabels(_ path: String) throws -> [UInt8] {
-        let bytes = try Gzip.readFile(path)
-        try checkMagic(bytes, expected: labelsMagic, path: path)
-        guard bytes.count >= 8 else { throw DataError.truncated(path: path, expectedBytes: 8, actualBytes: bytes.count) }
-        let n = Int(be32(bytes, 4))
-        guard bytes.count == 8 + n else { throw DataError.truncated(path: path, expectedBytes: 8 + n, actualBytes: bytes.count) }
-        return Array(bytes[8...])
+        let (header, labels) = try Gzip.readFile(path, headerSize: 8)
+        try checkMagic(header, expected: labelsMagic, path: path)
+        guard header.count == 8 else { throw DataError.truncated(path: path, expectedBytes: 8, actualBytes: header.count) }
+        let n = Int(be32(header, 4))
+        guard labels.count == n else {
+            throw DataError.truncated(path: path, expectedBytes: 8 + n, actualBytes: 8 + labels.count)
+        }
+        return labels
     }
 
     /// A data set from an image file and a label file: features `.bytes(pixels, scale: 1/255)`, `featureCount`

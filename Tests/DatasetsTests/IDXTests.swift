@@ -101,6 +101,21 @@ final class IDXTests: XCTestCase {
         assertThrows(try IDX.readLabels(l), contains: [l, "truncated", "expected 11", "found 10"])
         let tiny = try dir.write("tiny", [0, 0, 8])
         assertThrows(try IDX.readImages(tiny), contains: [tiny, "truncated"])
+        let tinyGz = try dir.writeGzip("tiny.gz", [0, 0, 8, 3, 0, 0])
+        assertThrows(try IDX.readImages(tinyGz), contains: [tinyGz, "truncated", "expected 16 bytes", "found 6"])
+        let longer = try dir.write("long", idxLabels([1, 2]) + [0])
+        assertThrows(try IDX.readLabels(longer), contains: [longer, "longer than its header says", "expected 10", "found 11"])
+    }
+
+    func testGzipMembersSplittingTheHeader() throws {
+        // Two gzip members whose boundary falls inside the 16-byte header: still one valid file.
+        let full = idxImages(count: 2, rows: 2, cols: 2, pixel: { i, j in UInt8(i * 4 + j) })
+        let a = try Gzip.readRawFile(try dir.writeGzip("a.gz", Array(full.prefix(10))))
+        let b = try Gzip.readRawFile(try dir.writeGzip("b.gz", Array(full.dropFirst(10))))
+        let p = try dir.write("split-idx3-ubyte.gz", a + b)
+        let images = try IDX.readImages(p)
+        XCTAssertEqual(images.count, 2)
+        XCTAssertEqual(images.pixels, Array(0..<8))
     }
 
     func testCountMismatch() throws {
