@@ -40,8 +40,11 @@ public struct CSVOptions: Sendable, Equatable {
         case values
     }
 
+    /// Header handling (default `.auto`).
     public var header: Header
+    /// The label column (default `.auto`: the column named `label`, else the last).
     public var label: LabelColumn
+    /// Classes or regression values (default `.auto`).
     public var target: TargetKind
     /// The field separator (one ASCII byte), `,` by default.
     public var delimiter: UInt8

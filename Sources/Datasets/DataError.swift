@@ -44,6 +44,8 @@ public enum DataError: Error, CustomStringConvertible, Sendable {
     /// The data were read but `Dataset` rejected them.
     case invalidData(path: String, error: DatasetError)
 
+    /// A one-line message naming the file (or URL, directory, spec) and the problem, e.g.
+    /// `data/train.csv:7: row has 4 columns, expected 5`.
     public var description: String {
         switch self {
         case .notFound(let p):

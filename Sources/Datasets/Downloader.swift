@@ -93,11 +93,11 @@ public enum Downloader {
 
     private static func writeAtomically(_ data: Data, to destination: String, url: String) throws {
         var template = Array((destination + ".download-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let fd = mkstemp(&template)
         guard fd >= 0 else {
             throw DataError.download(url: url, reason: "cannot create a temporary file next to \(destination): \(String(cString: strerror(errno)))")
         }
-        let tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let tempPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var failure: String?
         data.withUnsafeBytes { raw in
             var done = 0

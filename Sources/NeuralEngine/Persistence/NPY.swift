@@ -338,6 +338,7 @@ public enum NPYError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The data size (bytes when decoding, elements when building) differs from what the shape requires.
     case sizeMismatch(expected: Int, actual: Int)
 
+    /// A one-line message saying what was wrong (the caller adds the file name).
     public var description: String {
         switch self {
         case .badMagic(let b):
