@@ -33,8 +33,8 @@ public enum DataError: Error, CustomStringConvertible, Sendable {
     case csvNonNumeric(path: String, line: Int, column: Int, value: String)
     /// A CSV problem not tied to one cell (no rows, unknown label column, labels unusable as classes, ...).
     case csv(path: String, reason: String)
-    /// The Fashion-MNIST directory is missing or incomplete.
-    case fashionMNISTMissing(directory: String)
+    /// The Fashion-MNIST directory is missing or incomplete (`missingFile` names the first file not found).
+    case fashionMNISTMissing(directory: String, missingFile: String?)
     /// Downloading `url` failed.
     case download(url: String, reason: String)
     /// The downloaded bytes do not have the expected SHA-256; nothing was written to `destination`.
@@ -76,8 +76,8 @@ public enum DataError: Error, CustomStringConvertible, Sendable {
             return "\(p):\(line): column \(c): '\(v)' is not a number"
         case .csv(let p, let r):
             return "\(p): \(r)"
-        case .fashionMNISTMissing(let d):
-            return "Fashion-MNIST not found in \(d): install it with `sudo apt-get install dataset-fashion-mnist` "
+        case .fashionMNISTMissing(let d, let missing):
+            return "Fashion-MNIST not found in \(d)" + (missing.map { " (no \($0))" } ?? "") + ": install it with `sudo apt-get install dataset-fashion-mnist` "
                 + "or set TRAINBOARD_FASHION_MNIST_DIR to a directory holding train-images-idx3-ubyte.gz, "
                 + "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz"
         case .download(let u, let r):

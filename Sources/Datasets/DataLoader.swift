@@ -83,12 +83,12 @@ public enum DataLoader {
     public static func load(_ source: DataSource, options: LoadOptions = LoadOptions()) throws -> LoadedData {
         switch source {
         case .fashionMNIST(let dir):
-            guard IDX.looksLikeIDXDirectory(dir) else { throw DataError.fashionMNISTMissing(directory: dir) }
+            guard IDX.looksLikeIDXDirectory(dir) else { throw DataError.fashionMNISTMissing(directory: dir, missingFile: nil) }
             do {
                 let (train, test) = try IDX.loadDirectory(dir, classCount: 10, classNames: DataSource.fashionMNISTClassNames)
                 return LoadedData(train: train, test: test, name: "Fashion-MNIST", location: dir, source: source)
-            } catch DataError.notFound {
-                throw DataError.fashionMNISTMissing(directory: dir)
+            } catch DataError.notFound(let file) {
+                throw DataError.fashionMNISTMissing(directory: dir, missingFile: file)
             }
 
         case .kerasMNIST(let path, let url, let sha):

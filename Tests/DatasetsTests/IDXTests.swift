@@ -148,6 +148,9 @@ final class IDXTests: XCTestCase {
         let missing = dir.file("not-there")
         assertThrows(try DataLoader.load("fashion-mnist", options: LoadOptions(environment: ["TRAINBOARD_FASHION_MNIST_DIR": missing])),
                      contains: [missing, "apt-get install dataset-fashion-mnist"])
+        try FileManager.default.removeItem(atPath: dir.file("t10k-labels-idx1-ubyte.gz"))
+        assertThrows(try DataLoader.load("fashion-mnist", options: LoadOptions(environment: env)),
+                     contains: [dir.path, "t10k-labels-idx1-ubyte", "apt-get install dataset-fashion-mnist"])
     }
 
     func testUnknownSpec() {
