@@ -1,0 +1,178 @@
+import CGzip
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reading whole files, transparently inflating gzip.
+///
+/// Thread-safety: stateless; every function may be called from any thread.
+public enum Gzip {
+    /// The first two bytes of every gzip stream.
+    public static let magic: (UInt8, UInt8) = (0x1F, 0x8B)
+
+    /// The bytes of the file at `path`, inflated when the file starts with the gzip magic `1f 8b`, raw otherwise.
+    ///
+    /// Concatenated gzip members are inflated one after another, as `gzip -d` does.
+    /// Throws `DataError.notFound` / `.unreadable` for file-system problems and `DataError.gzip` (naming `path`) for a
+    /// corrupt or truncated gzip stream.
+    public static func readFile(_ path: String) throws -> [UInt8] {
+        let raw = try readRawFile(path)
+        guard isGzip(raw) else { return raw }
+        return try inflate(raw, path: path)
+    }
+
+    /// Like `readFile(_:)`, but returns the first `headerSize` bytes apart from the rest. For a gzipped file the body
+    /// is inflated straight into its own array, so a 47 MB image block is never copied to drop a 16-byte header.
+    static func readFile(_ path: String, headerSize: Int) throws -> (header: [UInt8], body: [UInt8]) {
+        let raw = try readRawFile(path)
+        let chunks = isGzip(raw) ? try inflateChunks(raw, path: path, firstChunk: headerSize) : [raw]
+        if chunks.count == 2 && chunks[0].count == headerSize { return (chunks[0], chunks[1]) }
+        if chunks.count == 1 && chunks[0].count <= headerSize { return (chunks[0], []) }
+        let all = chunks.count == 1 ? chunks[0] : joined(chunks)
+        let h = min(headerSize, all.count)
+        return (Array(all[..<h]), Array(all[h...]))
+    }
+
+    /// Whether `bytes` starts with the gzip magic.
+    public static func isGzip(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 2 && bytes[0] == magic.0 && bytes[1] == magic.1
+    }
+
+    /// The raw bytes of the file at `path`. Throws `DataError.notFound` or `DataError.unreadable`.
+    public static func readRawFile(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = errno
+            if e == ENOENT { throw DataError.notFound(path: path) }
+            throw DataError.unreadable(path: path, reason: String(cString: strerror(e)))
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw DataError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw DataError.unreadable(path: path, reason: "is a directory") }
+        let size = Int(st.st_size)
+        var failure: Int32 = 0
+        var bytes = [UInt8](unsafeUninitializedCapacity: size) { buf, initialized in
+            var done = 0
+            while done < size, let base = buf.baseAddress {
+                let n = read(fd, base + done, size - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    break
+                }
+                if n == 0 { break }
+                done += n
+            }
+            initialized = done
+        }
+        if failure != 0 { throw DataError.unreadable(path: path, reason: String(cString: strerror(failure))) }
+        // A file that grew since fstat (or a pipe-like file reporting size 0): read the rest in chunks.
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DataError.unreadable(path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return bytes
+    }
+
+    /// Inflates the gzip (or zlib) stream `compressed`; `path` is only used in error messages.
+    /// Throws `DataError.gzip` when the stream is corrupt or ends before its end marker.
+    public static func inflate(_ compressed: [UInt8], path: String) throws -> [UInt8] {
+        let chunks = try inflateChunks(compressed, path: path, firstChunk: nil)
+        return chunks.count == 1 ? chunks[0] : joined(chunks)
+    }
+
+    private static func joined(_ chunks: [[UInt8]]) -> [UInt8] {
+        var output = [UInt8]()
+        output.reserveCapacity(chunks.reduce(0) { $0 + $1.count })
+        for c in chunks { output += c }
+        return output
+    }
+
+    /// Inflates into arrays built in place (no zero-filling): `firstChunk` bytes (when given), then the rest of the
+    /// size promised by the gzip trailer, then 1 MB+ chunks if the trailer understated it.
+    private static func inflateChunks(_ compressed: [UInt8], path: String, firstChunk: Int?) throws -> [[UInt8]] {
+        // ISIZE (the last four bytes) is the uncompressed size modulo 2^32 of the last member: a good first guess.
+        var capacity = compressed.count * 4
+        if compressed.count >= 18 {
+            let n = compressed.count
+            let isize = Int(compressed[n - 4]) | Int(compressed[n - 3]) << 8 | Int(compressed[n - 2]) << 16
+                | Int(compressed[n - 1]) << 24
+            if isize > 0 && isize < compressed.count * 1100 { capacity = isize }
+        }
+        capacity = max(capacity, 1 << 16)
+
+        var stream = z_stream()
+        let initStatus = inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        guard initStatus == Z_OK else { throw DataError.gzip(path: path, reason: "zlib initialisation failed (\(initStatus))") }
+        defer { inflateEnd(&stream) }
+
+        var chunks: [[UInt8]] = []
+        var consumed = 0
+        var finished = false
+        var error: String?
+        compressed.withUnsafeBufferPointer { input in
+            guard let inBase = input.baseAddress else { error = "empty input"; return }
+            var chunkSize = capacity
+            if let firstChunk, firstChunk > 0 { chunkSize = firstChunk }
+            while !finished && error == nil {
+                let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { out, initialized in
+                    var produced = 0
+                    defer { initialized = produced }
+                    guard let outBase = out.baseAddress else { return }
+                    while produced < out.count {
+                        stream.next_in = UnsafeMutablePointer(mutating: inBase + consumed)
+                        stream.avail_in = UInt32(clamping: input.count - consumed)
+                        stream.next_out = outBase + produced
+                        stream.avail_out = UInt32(clamping: out.count - produced)
+                        let availIn = stream.avail_in, availOut = stream.avail_out
+                        let status = CGzip.inflate(&stream, Z_NO_FLUSH)
+                        consumed += Int(availIn - stream.avail_in)
+                        produced += Int(availOut - stream.avail_out)
+                        switch status {
+                        case Z_STREAM_END:
+                            // Another member may follow (trailing zero padding is ignored, as gzip does).
+                            var next = consumed
+                            while next < input.count && input[next] == 0 { next += 1 }
+                            if next >= input.count { finished = true; return }
+                            guard input.count - next >= 2, input[next] == magic.0, input[next + 1] == magic.1 else {
+                                error = "trailing garbage after the gzip stream at byte \(next)"
+                                return
+                            }
+                            consumed = next
+                            guard inflateReset(&stream) == Z_OK else { error = "zlib reset failed"; return }
+                        case Z_OK:
+                            continue
+                        case Z_BUF_ERROR:
+                            if consumed >= input.count {
+                                error = "truncated gzip stream: input ended after \(input.count) compressed bytes "
+                                    + "before the end marker"
+                                return
+                            }
+                            continue // output space ran out; the next chunk provides more
+                        default:
+                            let message = stream.msg.map { String(cString: $0) } ?? "zlib status \(status)"
+                            error = "corrupt gzip data after \(consumed) compressed bytes: \(message)"
+                            return
+                        }
+                    }
+                }
+                chunks.append(chunk)
+                let total = chunks.reduce(0) { $0 + $1.count }
+                chunkSize = total < capacity ? max(capacity - total, 1 << 16) : max(1 << 20, capacity / 4)
+            }
+        }
+        if let error { throw DataError.gzip(path: path, reason: error) }
+        return chunks
+    }
+}

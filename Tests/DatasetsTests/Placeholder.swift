@@ -1,3 +1,0 @@
-import XCTest
-@testable import Datasets
-final class DatasetsPlaceholderTests: XCTestCase { func testPlaceholder() { XCTAssertEqual(1 + 1, 2) } }
