@@ -1,7 +1,8 @@
 /// Reads btop-style theme files: one `theme[KEY]="VALUE"` per line.
 ///
 /// - Keys: a `ThemeRole` raw value (`loss`, `val_loss`, ...) sets that role's foreground (for `background`, the
-///   screen background); `KEY_bg` sets the role's own background; `KEY_mod` sets its modifiers as space-separated
+///   screen background); `KEY_bg` sets the role's own background (`""` here means "no own background: use the
+///   theme's"); `KEY_mod` sets its modifiers as space-separated
 ///   words from `bold dim underline reverse italic` (`""` = none). A few btop keys are accepted as aliases
 ///   (`main_bg`, `main_fg`, `title`, `hi_fg`, `selected_fg`, `selected_bg`, `inactive_fg`, `div_line`).
 /// - Colour values, always in double quotes: `"#RRGGBB"`, `"#GG"` (grey), `"R G B"` (decimal 0...255), or `""`
@@ -70,7 +71,7 @@ public enum ThemeParser {
                 guard let color = parseColor(inner) else {
                     throw fail("expected a colour \"#RRGGBB\", \"#GG\", \"R G B\" (0-255) or \"\", got '\(value)'")
                 }
-                if part == "bg" { entry.background = color } else { entry.foreground = color }
+                if part == "bg" { entry.background = inner.isEmpty ? nil : color } else { entry.foreground = color }
             }
             theme.set(role, entry)
         }
