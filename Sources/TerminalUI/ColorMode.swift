@@ -7,6 +7,7 @@ public enum ColorMode: Int, Hashable, Sendable, Comparable {
     case ansi256 = 256
     case truecolor = 16_777_216
 
+    /// Orders modes by the number of colours.
     public static func < (a: ColorMode, b: ColorMode) -> Bool { a.rawValue < b.rawValue }
 
     /// True when `NO_COLOR` is set to a non-empty value (https://no-color.org). Pure: pass the environment.

@@ -11,11 +11,14 @@ public struct Layout: Hashable, Sendable {
     /// Split direction: `.vertical` stacks rows top to bottom, `.horizontal` places columns left to right.
     public enum Direction: Hashable, Sendable { case vertical, horizontal }
 
+    /// Split direction.
     public var direction: Direction
+    /// One constraint per resulting rectangle.
     public var constraints: [Constraint]
     /// Cells between neighbouring segments (>= 0).
     public var spacing: Int
 
+    /// A layout; negative `spacing` counts as 0.
     public init(_ direction: Direction, _ constraints: [Constraint], spacing: Int = 0) {
         self.direction = direction
         self.constraints = constraints

@@ -6,6 +6,7 @@
 ///
 /// Thread-safety: a value; safe to send between threads.
 public struct Theme: Hashable, Sendable {
+    /// The theme name (for a file: its name without `.theme`).
     public var name: String
     /// Every role has an entry (the initialiser fills missing ones with `.default` colours).
     public private(set) var entries: [ThemeRole: ThemeEntry]

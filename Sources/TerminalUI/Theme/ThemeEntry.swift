@@ -3,11 +3,14 @@
 ///
 /// Thread-safety: a value; safe to send between threads.
 public struct ThemeEntry: Hashable, Sendable {
+    /// Text / glyph colour.
     public var foreground: Color
     /// `nil` uses the theme's `background` role colour.
     public var background: Color?
+    /// Text attributes.
     public var modifiers: Modifiers
 
+    /// An entry; defaults: terminal colours, no modifiers.
     public init(_ foreground: Color = .default, background: Color? = nil, modifiers: Modifiers = []) {
         self.foreground = foreground
         self.background = background

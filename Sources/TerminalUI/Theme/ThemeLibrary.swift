@@ -16,6 +16,7 @@ public struct ThemeLibrary: Sendable {
     /// Directories searched, in order.
     public var directories: [String]
 
+    /// A library searching exactly `directories`, in order.
     public init(directories: [String]) { self.directories = directories }
 
     /// The search directories for the given inputs (pure: nothing is read from the process or the disk).

@@ -7,6 +7,7 @@ public enum ThemeLoadError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The file exists but could not be read as UTF-8 text.
     case unreadable(path: String)
 
+    /// Human-readable form (for messages and logs).
     public var description: String {
         switch self {
         case let .notFound(name, searched):

@@ -10,11 +10,13 @@ public struct ThemeParseError: Error, Hashable, Sendable, CustomStringConvertibl
     /// What was wrong and what was expected.
     public var message: String
 
+    /// A message about `file` at 1-based `line`.
     public init(file: String, line: Int, message: String) {
         self.file = file
         self.line = line
         self.message = message
     }
 
+    /// Human-readable form (for messages and logs).
     public var description: String { "\(file):\(line): \(message)" }
 }

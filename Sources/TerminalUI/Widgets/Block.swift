@@ -5,14 +5,20 @@
 /// The title is truncated with the ellipsis to fit between the corners (one space padding each side when room).
 /// Thread-safety: a value; safe to send between threads.
 public struct Block: Widget {
+    /// Text in the top border (or first row when there is no top border); nil or "" for none.
     public var title: String?
+    /// Sides with a line.
     public var borders: Borders
+    /// Style of the border lines.
     public var borderStyle: Style
+    /// Style of the title.
     public var titleStyle: Style
     /// Fills the whole area first when set (e.g. the theme background).
     public var fillStyle: Style?
+    /// Glyph set; with `.ascii` every symbol written is ASCII.
     public var symbols: Symbols
 
+    /// A block; by default all borders, no title, plain styles, Unicode lines.
     public init(title: String? = nil, borders: Borders = .all, borderStyle: Style = .plain,
                 titleStyle: Style = .plain, fillStyle: Style? = nil, symbols: Symbols = .unicode) {
         self.title = title
@@ -31,6 +37,7 @@ public struct Block: Widget {
         return Rect(x: area.x + l, y: area.y + t, width: area.width - l - r, height: area.height - t - b)
     }
 
+    /// Draws into `area` of `buffer` (clipped to the buffer); never writes outside it, never traps.
     public func render(_ area: Rect, into buffer: inout CellBuffer) {
         let a = area.intersection(buffer.area)
         guard !a.isEmpty else { return }

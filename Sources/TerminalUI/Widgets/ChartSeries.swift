@@ -18,15 +18,19 @@ public struct ChartSeries: Sendable {
         case dashed
     }
 
+    /// The series name (shown in the legend).
     public var name: String
     /// Explicit x values, or `nil` for implicit `xStart + i * xStep`.
     public var xs: [Double]?
+    /// Y values (any Double; NaN / infinities are skipped).
     public var ys: [Double]
     /// First implicit x (used when `xs == nil`).
     public var xStart: Double
     /// Implicit x step (used when `xs == nil`); should be finite and > 0.
     public var xStep: Double
+    /// Style of the drawn text / glyphs.
     public var style: Style
+    /// Line, dots or dashed.
     public var marker: Marker
 
     /// A y-only series with implicit `x = xStart + i * xStep`.

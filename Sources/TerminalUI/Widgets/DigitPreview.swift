@@ -10,15 +10,20 @@
 /// Note: the half-block rendering needs colour; on a terminal without colour use ASCII mode.
 /// Thread-safety: a value; safe to send between threads.
 public struct DigitPreview: Widget {
+    /// Grey levels, row-major, `rows * cols` (0 black ... 255 white).
     public var pixels: [UInt8]
+    /// Image height in pixels (>= 0).
     public var rows: Int
+    /// Image width in pixels (>= 0).
     public var cols: Int
     /// Downsample to fit the area.
     public var fit: Bool
     /// Style of ASCII-mode characters (Unicode mode sets colours per cell).
     public var asciiStyle: Style
+    /// Glyph set; with `.ascii` every symbol written is ASCII.
     public var symbols: Symbols
 
+    /// A preview; negative sizes count as 0.
     public init(pixels: [UInt8], rows: Int, cols: Int, fit: Bool = true, asciiStyle: Style = .plain,
                 symbols: Symbols = .unicode) {
         self.pixels = pixels
@@ -45,6 +50,7 @@ public struct DigitPreview: Widget {
         return max(1, sx, sy)
     }
 
+    /// Draws into `area` of `buffer` (clipped to the buffer); never writes outside it, never traps.
     public func render(_ area: Rect, into buffer: inout CellBuffer) {
         let area = area.intersection(buffer.area)
         guard !area.isEmpty, rows > 0, cols > 0 else { return }

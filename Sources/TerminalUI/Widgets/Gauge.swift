@@ -6,6 +6,7 @@
 /// Every row of the area is filled (use a 1-row area for a thin bar).
 /// Thread-safety: a value; safe to send between threads.
 public struct Gauge: Widget {
+    /// Fill fraction; clamped to 0...1 when drawn, NaN counts as 0.
     public var ratio: Double
     /// Text on the bar; `nil` shows the rounded percentage.
     public var label: String?
@@ -13,8 +14,10 @@ public struct Gauge: Widget {
     public var filledStyle: Style
     /// Style of the unfilled part and of the label over it.
     public var emptyStyle: Style
+    /// Glyph set; with `.ascii` every symbol written is ASCII.
     public var symbols: Symbols
 
+    /// A gauge; the default label is the percentage.
     public init(ratio: Double, label: String? = nil, filledStyle: Style = .plain, emptyStyle: Style = .plain,
                 symbols: Symbols = .unicode) {
         self.ratio = ratio
@@ -27,6 +30,7 @@ public struct Gauge: Widget {
     /// `ratio` clamped to 0...1 with NaN as 0.
     public var clampedRatio: Double { ratio.isNaN ? 0 : min(1, max(0, ratio)) }
 
+    /// Draws into `area` of `buffer` (clipped to the buffer); never writes outside it, never traps.
     public func render(_ area: Rect, into buffer: inout CellBuffer) {
         let area = area.intersection(buffer.area)
         guard !area.isEmpty else { return }

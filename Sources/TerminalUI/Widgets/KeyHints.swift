@@ -7,12 +7,16 @@
 public struct KeyHints: Widget {
     /// `(key, action)` pairs in display order.
     public var hints: [(key: String, action: String)]
+    /// Style of `key:`.
     public var keyStyle: Style
+    /// Style of the action text and separators.
     public var actionStyle: Style
     /// Text between hints (default two spaces).
     public var separator: String
+    /// Glyph set; with `.ascii` every symbol written is ASCII.
     public var symbols: Symbols
 
+    /// Hints in display order.
     public init(_ hints: [(key: String, action: String)], keyStyle: Style = .plain, actionStyle: Style = .plain,
                 separator: String = "  ", symbols: Symbols = .unicode) {
         self.hints = hints
@@ -22,6 +26,7 @@ public struct KeyHints: Widget {
         self.symbols = symbols
     }
 
+    /// Draws into `area` of `buffer` (clipped to the buffer); never writes outside it, never traps.
     public func render(_ area: Rect, into buffer: inout CellBuffer) {
         guard !area.isEmpty, !hints.isEmpty else { return }
         let width = area.width

@@ -20,24 +20,34 @@ import Foundation
 ///
 /// Thread-safety: a value; safe to send between threads.
 public struct LineChart: Widget {
+    /// Series drawn in order (later ones on top).
     public var series: [ChartSeries]
+    /// X range shown; nil (or non-finite) = the finite data range.
     public var xBounds: ClosedRange<Double>?
+    /// Y range shown (data units, also with `logY`); nil (or non-finite, or <= 0 with `logY`) = from the data.
     public var yBounds: ClosedRange<Double>?
+    /// Log10 y axis; y <= 0 is then skipped.
     public var logY: Bool
     /// Draw y labels and the axis line.
     public var showYAxis: Bool
     /// Labels spread evenly under the plot (first left-aligned, last right-aligned); overlapping ones skipped.
     public var xLabels: [String]
+    /// Vertical lines drawn beneath the series.
     public var markers: [ChartMarker]
     /// Mark NaN / infinite points at the top edge.
     public var markInvalid: Bool
     /// Show series names (top-right of the plot) in their styles.
     public var showLegend: Bool
+    /// Style of the y axis line.
     public var axisStyle: Style
+    /// Style of the axis labels.
     public var labelStyle: Style
+    /// Style of the NaN / infinity marker.
     public var invalidStyle: Style
+    /// Glyph set; with `.ascii` every symbol written is ASCII.
     public var symbols: Symbols
 
+    /// A chart; every option defaults to "automatic" / off.
     public init(series: [ChartSeries], xBounds: ClosedRange<Double>? = nil, yBounds: ClosedRange<Double>? = nil,
                 logY: Bool = false, showYAxis: Bool = true, xLabels: [String] = [], markers: [ChartMarker] = [],
                 markInvalid: Bool = true, showLegend: Bool = false, axisStyle: Style = .plain,
@@ -57,6 +67,7 @@ public struct LineChart: Widget {
         self.symbols = symbols
     }
 
+    /// Draws into `area` of `buffer` (clipped to the buffer); never writes outside it, never traps.
     public func render(_ area: Rect, into buffer: inout CellBuffer) {
         let area = area.intersection(buffer.area)
         guard !area.isEmpty else { return }

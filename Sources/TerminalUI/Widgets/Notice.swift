@@ -5,12 +5,18 @@
 /// Works in any area size, including 1x1 (shows the first character of the wrapped text).
 /// Thread-safety: a value; safe to send between threads.
 public struct Notice: Widget {
+    /// What is wrong / the text shown.
     public var message: String
+    /// Style of the drawn text / glyphs.
     public var style: Style
+    /// Draw a box around the message when it fits.
     public var border: Bool
+    /// Style of the border lines.
     public var borderStyle: Style
+    /// Glyph set; with `.ascii` every symbol written is ASCII.
     public var symbols: Symbols
 
+    /// A notice showing `message`.
     public init(_ message: String, style: Style = .plain, border: Bool = true, borderStyle: Style = .plain,
                 symbols: Symbols = .unicode) {
         self.message = message
@@ -20,6 +26,7 @@ public struct Notice: Widget {
         self.symbols = symbols
     }
 
+    /// Draws into `area` of `buffer` (clipped to the buffer); never writes outside it, never traps.
     public func render(_ area: Rect, into buffer: inout CellBuffer) {
         let area = area.intersection(buffer.area)
         guard !area.isEmpty else { return }

@@ -3,14 +3,20 @@
 /// Without `wrap`, long lines are truncated with the ellipsis. `scroll` skips that many leading lines.
 /// Thread-safety: a value; safe to send between threads.
 public struct Paragraph: Widget {
+    /// The text; `\n` starts a new line.
     public var text: String
+    /// Style of the drawn text / glyphs.
     public var style: Style
+    /// Horizontal alignment of each line.
     public var alignment: Alignment
+    /// Word-wrap to the width (else truncate with the ellipsis).
     public var wrap: Bool
     /// Lines skipped at the top (>= 0).
     public var scroll: Int
+    /// Glyph set; with `.ascii` every symbol written is ASCII.
     public var symbols: Symbols
 
+    /// A paragraph of `text`.
     public init(_ text: String, style: Style = .plain, alignment: Alignment = .left, wrap: Bool = true,
                 scroll: Int = 0, symbols: Symbols = .unicode) {
         self.text = text
@@ -29,6 +35,7 @@ public struct Paragraph: Widget {
             .map { TextFormatting.truncate(String($0), width: width, ellipsis: symbols.ellipsis) }
     }
 
+    /// Draws into `area` of `buffer` (clipped to the buffer); never writes outside it, never traps.
     public func render(_ area: Rect, into buffer: inout CellBuffer) {
         guard !area.isEmpty else { return }
         for (i, line) in lines(width: area.width).dropFirst(scroll).prefix(area.height).enumerated() {

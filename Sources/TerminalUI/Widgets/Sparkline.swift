@@ -11,7 +11,9 @@
 /// Height: with more than one row, full cells stack below a partial top glyph.
 /// Thread-safety: a value; safe to send between threads.
 public struct Sparkline: Widget {
+    /// The series, oldest first (any Double).
     public var data: [Double]
+    /// Style of the drawn text / glyphs.
     public var style: Style
     /// Style of the marker drawn for NaN / infinite values.
     public var invalidStyle: Style
@@ -21,8 +23,10 @@ public struct Sparkline: Widget {
     public var max: Double?
     /// Scale by log10 (good for losses spanning decades).
     public var logScale: Bool
+    /// Glyph set; with `.ascii` every symbol written is ASCII.
     public var symbols: Symbols
 
+    /// A sparkline; by default auto-scaled, linear.
     public init(data: [Double], style: Style = .plain, invalidStyle: Style = .plain, min: Double? = nil,
                 max: Double? = nil, logScale: Bool = false, symbols: Symbols = .unicode) {
         self.data = data
@@ -34,6 +38,7 @@ public struct Sparkline: Widget {
         self.symbols = symbols
     }
 
+    /// Draws into `area` of `buffer` (clipped to the buffer); never writes outside it, never traps.
     public func render(_ area: Rect, into buffer: inout CellBuffer) {
         guard !area.isEmpty, !data.isEmpty else { return }
         let shown = data.suffix(area.width)

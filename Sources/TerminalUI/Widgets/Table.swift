@@ -22,21 +22,30 @@ public struct Table: Widget {
         case offset(Int)
     }
 
+    /// Column titles (may be empty: no header row).
     public var header: [String]
+    /// Cell texts, row by row (ragged rows allowed).
     public var rows: [[String]]
     /// One per column; missing entries mean `.fit`.
     public var widths: [Width]
     /// One per column; missing entries mean `.left`.
     public var alignments: [Alignment]
+    /// Blank cells between columns (>= 0).
     public var columnSpacing: Int
+    /// Style of the header row.
     public var headerStyle: Style
+    /// Style of ordinary rows.
     public var rowStyle: Style
     /// Index into `rows` of the highlighted row, if any.
     public var highlightedRow: Int?
+    /// Style of the highlighted row.
     public var highlightStyle: Style
+    /// Which rows are shown when they do not all fit.
     public var scroll: Scroll
+    /// Glyph set; with `.ascii` every symbol written is ASCII.
     public var symbols: Symbols
 
+    /// A table; by default fit-width columns, newest rows shown, reverse-video highlight.
     public init(header: [String], rows: [[String]], widths: [Width] = [], alignments: [Alignment] = [],
                 columnSpacing: Int = 1, headerStyle: Style = .plain, rowStyle: Style = .plain,
                 highlightedRow: Int? = nil, highlightStyle: Style = Style(modifiers: .reverse),
@@ -101,6 +110,7 @@ public struct Table: Widget {
         return start
     }
 
+    /// Draws into `area` of `buffer` (clipped to the buffer); never writes outside it, never traps.
     public func render(_ area: Rect, into buffer: inout CellBuffer) {
         let area = area.intersection(buffer.area)
         guard !area.isEmpty else { return }
