@@ -8,6 +8,6 @@ public enum Constraint: Hashable, Sendable {
     case percentage(Int)
     /// At least `n` cells (when space allows); grows like `fill(1)` with leftover space.
     case min(Int)
-    /// A share of the leftover space proportional to `weight` (>= 1 is sensible; 0 means "nothing").
+    /// A share of the leftover space proportional to `weight` (>= 1 is sensible; 0 means "nothing"; capped at 2^20).
     case fill(Int)
 }

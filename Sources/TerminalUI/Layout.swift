@@ -35,7 +35,8 @@ public struct Layout: Hashable, Sendable {
         let n = constraints.count
         guard n > 0 else { return [] }
         let extent = direction == .vertical ? area.height : area.width
-        let gap = n > 1 && extent >= (n - 1) * spacing ? spacing : 0
+        let sp = min(spacing, extent)                                   // also keeps (n - 1) * sp from overflowing
+        let gap = n > 1 && extent / (n - 1) >= sp ? sp : 0
         let total = max(0, extent - gap * (n - 1))
         var sizes = [Int](repeating: 0, count: n)
         var weights = [Int](repeating: 0, count: n)
@@ -46,7 +47,7 @@ public struct Layout: Hashable, Sendable {
             case .length(let v): base = max(0, v)
             case .percentage(let p): base = total * Swift.min(100, Swift.max(0, p)) / 100
             case .min(let v): base = max(0, v); weights[i] = 1
-            case .fill(let w): base = 0; weights[i] = max(0, w)
+            case .fill(let w): base = 0; weights[i] = Swift.min(1 << 20, max(0, w))     // capped: no overflow
             }
             sizes[i] = Swift.min(base, left)
             left -= sizes[i]

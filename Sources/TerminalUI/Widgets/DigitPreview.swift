@@ -7,14 +7,15 @@
 /// are ignored. With `fit`, an image larger than the area is downsampled by an integer factor (box average) until
 /// it fits; otherwise it is clipped. The image is drawn at the area's top-left corner.
 ///
+/// Sizes are capped at `maxSide` (4096) pixels per side; pixels beyond are ignored.
 /// Note: the half-block rendering needs colour; on a terminal without colour use ASCII mode.
 /// Thread-safety: a value; safe to send between threads.
 public struct DigitPreview: Widget {
     /// Grey levels, row-major, `rows * cols` (0 black ... 255 white).
     public var pixels: [UInt8]
-    /// Image height in pixels (>= 0).
+    /// Image height in pixels (negative counts as 0; at most `maxSide` are used).
     public var rows: Int
-    /// Image width in pixels (>= 0).
+    /// Image width in pixels, the row stride of `pixels` (negative counts as 0; at most `maxSide` are shown).
     public var cols: Int
     /// Downsample to fit the area.
     public var fit: Bool
@@ -23,12 +24,15 @@ public struct DigitPreview: Widget {
     /// Glyph set; with `.ascii` every symbol written is ASCII.
     public var symbols: Symbols
 
-    /// A preview; negative sizes count as 0.
+    /// Largest image side used, in pixels (larger `rows` / `cols` are clamped; keeps index math from overflowing).
+    public static let maxSide = 4096
+
+    /// A preview of `rows x cols` pixels (negative sizes count as 0).
     public init(pixels: [UInt8], rows: Int, cols: Int, fit: Bool = true, asciiStyle: Style = .plain,
                 symbols: Symbols = .unicode) {
         self.pixels = pixels
-        self.rows = max(0, rows)
-        self.cols = max(0, cols)
+        self.rows = rows
+        self.cols = cols
         self.fit = fit
         self.asciiStyle = asciiStyle
         self.symbols = symbols
@@ -37,22 +41,27 @@ public struct DigitPreview: Widget {
     /// The pixel at `(r, c)`, 0 outside the image or beyond `pixels`.
     @inline(__always)
     func pixel(_ r: Int, _ c: Int) -> Int {
-        guard r >= 0, r < rows, c >= 0, c < cols else { return 0 }
-        let i = r * cols + c
-        return i < pixels.count ? Int(pixels[i]) : 0
+        guard r >= 0, r < clampedRows, c >= 0, c < clampedCols else { return 0 }
+        let (rowStart, overflow) = r.multipliedReportingOverflow(by: cols)   // row-major with the real width
+        guard !overflow, rowStart < pixels.count - c else { return 0 }
+        return Int(pixels[rowStart + c])
     }
+
+    var clampedRows: Int { min(max(0, rows), Self.maxSide) }
+    var clampedCols: Int { min(max(0, cols), Self.maxSide) }
 
     /// The integer downsampling factor (>= 1) used for an area of `width x height` cells.
     public func scale(width: Int, height: Int) -> Int {
         guard fit, width > 0, height > 0 else { return 1 }
-        let sx = (cols + width - 1) / width
-        let sy = (rows + 2 * height - 1) / (2 * height)
+        let sx = (clampedCols + width - 1) / width
+        let sy = (clampedRows + 2 * height - 1) / (2 * height)
         return max(1, sx, sy)
     }
 
     /// Draws into `area` of `buffer` (clipped to the buffer); never writes outside it, never traps.
     public func render(_ area: Rect, into buffer: inout CellBuffer) {
         let area = area.intersection(buffer.area)
+        let rows = clampedRows, cols = clampedCols
         guard !area.isEmpty, rows > 0, cols > 0 else { return }
         let s = scale(width: area.width, height: area.height)
         let outRows = (rows + s - 1) / s, outCols = (cols + s - 1) / s

@@ -71,18 +71,19 @@ public struct Table: Widget {
         for c in 0..<n {
             var w = c < header.count ? header[c].count : 0
             for r in rows where c < r.count { w = max(w, r[c].count) }
-            natural[c] = w
+            natural[c] = min(w, total)
         }
+        let spacingEach = min(columnSpacing, total)
         var base = [Int](repeating: 0, count: n)
         var fills: [Int] = []
         for c in 0..<n {
             switch c < widths.count ? widths[c] : .fit {
-            case .fixed(let v): base[c] = max(0, v)
+            case .fixed(let v): base[c] = min(max(0, v), total)
             case .fit: base[c] = natural[c]
             case .fill: fills.append(c)
             }
         }
-        let spacing = columnSpacing * (n - 1)
+        let spacing = spacingEach * min(n - 1, total)
         let free = max(0, total - spacing - base.reduce(0, +))
         for (k, c) in fills.enumerated() { base[c] = free / fills.count + (k < free % fills.count ? 1 : 0) }
         var out: [Int] = []
@@ -91,7 +92,7 @@ public struct Table: Widget {
             let w = min(base[c], left)
             if w <= 0 { break }
             out.append(w)
-            left -= w + columnSpacing
+            left -= w + spacingEach
         }
         return out
     }
@@ -140,7 +141,7 @@ public struct Table: Widget {
             let text = TextFormatting.truncate(c < cells.count ? cells[c] : "", width: w, ellipsis: symbols.ellipsis)
             let align = c < alignments.count ? alignments[c] : .left
             buffer.write(text, x: x + align.offset(length: text.count, width: w), y: y, style: style, maxWidth: w)
-            x += w + columnSpacing
+            x += w + min(columnSpacing, area.width)
         }
     }
 }
