@@ -111,11 +111,6 @@ public struct LineChart: Widget {
             for y in plot.y..<plot.bottom {
                 buffer.set(x: cx, y: y, symbol: m.symbol ?? symbols.markerLine, style: m.style)
             }
-            if let label = m.label, !label.isEmpty {
-                let room = plot.right - (cx + 1)
-                buffer.write(TextFormatting.truncate(label, width: room, ellipsis: symbols.ellipsis),
-                             x: cx + 1, y: plot.y, style: m.style, maxWidth: room)
-            }
         }
 
         var canvas = DotCanvas(plot: plot, unicode: symbols.isUnicode)
@@ -131,6 +126,14 @@ public struct LineChart: Widget {
             if markInvalid {
                 canvas.flushInvalid(into: &buffer, symbol: symbols.invalid, style: invalidStyle)
             }
+        }
+        // Labels go on top of the data (and under the legend).
+        for m in markers where m.x.isFinite && m.x >= x0 && m.x <= x1 {
+            guard let label = m.label, !label.isEmpty else { continue }
+            let cx = plot.x + DotCanvas.clampInt((m.x - x0) * xScaleCells, 0, plot.width - 1)
+            let room = plot.right - (cx + 1)
+            buffer.write(TextFormatting.truncate(label, width: room, ellipsis: symbols.ellipsis),
+                         x: cx + 1, y: plot.y, style: m.style, maxWidth: room)
         }
         if showLegend { drawLegend(plot: plot, into: &buffer) }
     }
