@@ -5,8 +5,11 @@
 public struct BufferDiff: Sendable {
     /// A changed cell at absolute `(x, y)`.
     public struct Change: Equatable, Sendable {
+        /// Column (absolute, cells).
         public var x: Int
+        /// Row (absolute, cells).
         public var y: Int
+        /// The new content of the cell.
         public var cell: Cell
     }
 
@@ -34,5 +37,6 @@ public struct BufferDiff: Sendable {
         changes = out
     }
 
+    /// True when nothing changed.
     public var isEmpty: Bool { changes.isEmpty }
 }

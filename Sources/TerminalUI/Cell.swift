@@ -4,8 +4,10 @@
 public struct Cell: Hashable, Sendable {
     /// The character shown. Trainboard only draws single-column characters (ASCII, block elements, braille).
     public var symbol: Character
+    /// Style of the drawn text / glyphs.
     public var style: Style
 
+    /// A cell showing `symbol` in `style`.
     public init(_ symbol: Character = " ", style: Style = .plain) {
         self.symbol = symbol
         self.style = style

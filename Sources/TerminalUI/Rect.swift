@@ -3,11 +3,16 @@
 ///
 /// Thread-safety: a value; safe to send between threads.
 public struct Rect: Hashable, Sendable, CustomStringConvertible {
+    /// Column (absolute, cells).
     public var x: Int
+    /// Row (absolute, cells).
     public var y: Int
+    /// Width in cells (>= 0).
     public var width: Int
+    /// Height in cells (>= 0).
     public var height: Int
 
+    /// A rectangle; negative `width` / `height` become 0.
     public init(x: Int, y: Int, width: Int, height: Int) {
         self.x = x
         self.y = y
@@ -15,11 +20,16 @@ public struct Rect: Hashable, Sendable, CustomStringConvertible {
         self.height = max(0, height)
     }
 
+    /// The empty rectangle at the origin.
     public static let zero = Rect(x: 0, y: 0, width: 0, height: 0)
 
+    /// True when it covers no cell.
     public var isEmpty: Bool { width == 0 || height == 0 }
+    /// Number of cells (`width * height`).
     public var area: Int { width * height }
+    /// One past the last column (`x + width`).
     public var right: Int { x + width }
+    /// One past the last row (`y + height`).
     public var bottom: Int { y + height }
 
     /// The part of this rectangle inside `other` (empty when they do not overlap).
@@ -34,5 +44,6 @@ public struct Rect: Hashable, Sendable, CustomStringConvertible {
         Rect(x: x + margin, y: y + margin, width: width - 2 * margin, height: height - 2 * margin)
     }
 
+    /// Human-readable form (for messages and logs).
     public var description: String { "Rect(\(x),\(y) \(width)x\(height))" }
 }

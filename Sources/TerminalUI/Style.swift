@@ -2,12 +2,19 @@
 ///
 /// Thread-safety: a value; safe to send between threads.
 public struct Modifiers: OptionSet, Hashable, Sendable {
+    /// The bit set.
     public let rawValue: UInt8
+    /// The set with bits `rawValue`.
     public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// Bold / bright.
     public static let bold = Modifiers(rawValue: 1 << 0)
+    /// Dim / faint.
     public static let dim = Modifiers(rawValue: 1 << 1)
+    /// Underlined.
     public static let underline = Modifiers(rawValue: 1 << 2)
+    /// Foreground and background swapped.
     public static let reverse = Modifiers(rawValue: 1 << 3)
+    /// Italic (not shown by every terminal).
     public static let italic = Modifiers(rawValue: 1 << 4)
 }
 
@@ -15,10 +22,14 @@ public struct Modifiers: OptionSet, Hashable, Sendable {
 ///
 /// Thread-safety: a value; safe to send between threads.
 public struct Style: Hashable, Sendable {
+    /// Text / glyph colour.
     public var foreground: Color
+    /// Cell background colour.
     public var background: Color
+    /// Text attributes.
     public var modifiers: Modifiers
 
+    /// A style; defaults are the terminal's own colours, no modifiers.
     public init(foreground: Color = .default, background: Color = .default, modifiers: Modifiers = []) {
         self.foreground = foreground
         self.background = background

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Finds theme files by name and lists the available ones.
+///
+/// Search order (first match wins), see `standardDirectories`:
+/// 1. an explicit directory (e.g. from `--themes-dir`),
+/// 2. each directory in `$TRAINBOARD_THEMES` (colon-separated),
+/// 3. `./themes` (the current directory),
+/// 4. `<exe dir>/../share/trainboard/themes` (installed layout),
+/// 5. `<exe dir>/themes`.
+/// Then the built-in themes (`default`, `mono`), so the app works with no files at all. A name containing `/` or
+/// ending in `.theme` is treated as a file path and loaded directly.
+///
+/// Thread-safety: a value; reads the file system only in `load`, `path(for:)` and `availableNames()`.
+public struct ThemeLibrary: Sendable {
+    /// Directories searched, in order.
+    public var directories: [String]
+
+    /// A library searching exactly `directories`, in order.
+    public init(directories: [String]) { self.directories = directories }
+
+    /// The search directories for the given inputs (pure: nothing is read from the process or the disk).
+    public static func standardDirectories(explicit: String? = nil, environment: [String: String],
+                                           currentDirectory: String, executablePath: String?) -> [String] {
+        var dirs: [String] = []
+        if let explicit, !explicit.isEmpty { dirs.append(explicit) }
+        if let env = environment["TRAINBOARD_THEMES"] {
+            dirs += env.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+        }
+        dirs.append(join(currentDirectory, "themes"))
+        if let exe = executablePath, let slash = exe.lastIndex(of: "/") {
+            let exeDir = String(exe[..<slash])
+            dirs.append(join(exeDir, "../share/trainboard/themes"))
+            dirs.append(join(exeDir, "themes"))
+        }
+        var seen = Set<String>()
+        return dirs.filter { seen.insert($0).inserted }
+    }
+
+    /// The library for this process: `standardDirectories` with the real environment, working directory and
+    /// executable path.
+    public static func standard(explicit: String? = nil) -> ThemeLibrary {
+        let exe = Bundle.main.executableURL?.resolvingSymlinksInPath().path ?? CommandLine.arguments.first
+        return ThemeLibrary(directories: standardDirectories(
+            explicit: explicit, environment: ProcessInfo.processInfo.environment,
+            currentDirectory: FileManager.default.currentDirectoryPath, executablePath: exe))
+    }
+
+    /// The path of the first `NAME.theme` found, or nil.
+    public func path(for name: String) -> String? {
+        for dir in directories {
+            let p = Self.join(dir, name + ".theme")
+            if FileManager.default.isReadableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    /// Names of all themes found (file names without `.theme`) plus the built-ins, sorted, without duplicates.
+    public func availableNames() -> [String] {
+        var names = Set(Theme.builtIn.keys)
+        for dir in directories {
+            guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
+            for f in files where f.hasSuffix(".theme") && f.count > 6 { names.insert(String(f.dropLast(6))) }
+        }
+        return names.sorted()
+    }
+
+    /// Loads the theme `nameOrPath` (see the type's search order), on top of `base` for missing keys.
+    /// - Throws: `ThemeLoadError` when not found / unreadable, `ThemeParseError` for a malformed line.
+    public func load(_ nameOrPath: String, base: Theme = .dark) throws -> (theme: Theme, warnings: [ThemeWarning]) {
+        if nameOrPath.contains("/") || nameOrPath.hasSuffix(".theme") {
+            return try Self.loadFile(nameOrPath, base: base)
+        }
+        if let p = path(for: nameOrPath) { return try Self.loadFile(p, base: base) }
+        if let t = Theme.builtIn[nameOrPath] { return (t, []) }
+        throw ThemeLoadError.notFound(name: nameOrPath, searched: directories)
+    }
+
+    /// Parses the file at `path`; the theme is named after the file (without `.theme`).
+    public static func loadFile(_ path: String, base: Theme = .dark) throws -> (theme: Theme, warnings: [ThemeWarning]) {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ThemeLoadError.notFound(name: path, searched: [])
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ThemeLoadError.unreadable(path: path)
+        }
+        var name = path.split(separator: "/").last.map(String.init) ?? path
+        if name.hasSuffix(".theme") { name.removeLast(6) }
+        return try ThemeParser.parse(text, name: name, file: path, base: base)
+    }
+
+    static func join(_ a: String, _ b: String) -> String { a.hasSuffix("/") ? a + b : a + "/" + b }
+}
