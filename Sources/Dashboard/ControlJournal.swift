@@ -33,33 +33,39 @@ public struct JournalEntry: Codable, Equatable, Sendable {
     }
 }
 
-/// Appends journal entries to a file, one JSON object a line, flushed per line.
+/// Appends journal entries to a file, one JSON object a line, written with one `write` per line. The file is created
+/// (truncating an old one) on the first entry, so a run without manual actions leaves no file behind.
 ///
 /// Thread-safety: `append` is serialised by a lock and safe from any thread.
 public final class ControlJournalWriter: @unchecked Sendable {
-    private let handle: FileHandle
+    private var handle: FileHandle?
     private let lock = NSLock()
+    /// The journal file.
     public let path: String
+    /// The error of the last failed write, if any (a journal failure never stops training).
+    public private(set) var lastError: String?
 
-    /// Creates or truncates `path`. Throws when it cannot be created, naming the path.
-    public init(path: String) throws {
-        self.path = path
-        let url = URL(fileURLWithPath: path)
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw JournalError.cannotWrite(path: path)
-        }
-        handle = try FileHandle(forWritingTo: url)
-    }
+    public init(path: String) { self.path = path }
 
-    deinit { try? handle.close() }
+    deinit { try? handle?.close() }
 
+    /// Appends one entry, creating the file on first use.
     public func append(_ entry: JournalEntry) {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         guard let data = try? enc.encode(entry) else { return }
         lock.lock(); defer { lock.unlock() }
-        handle.write(data + Data("\n".utf8))
+        if handle == nil {
+            let url = URL(fileURLWithPath: path)
+            try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: path, contents: nil),
+                  let h = try? FileHandle(forWritingTo: url) else {
+                lastError = "\(path): cannot create the control journal"
+                return
+            }
+            handle = h
+        }
+        handle?.write(data + Data("\n".utf8))
     }
 }
 

@@ -184,14 +184,14 @@ public final class Terminal {
         let noColor = getenv("NO_COLOR").map { $0.pointee != 0 } ?? false
         let wanted: ColorMode
         switch options.colors {
-        case .automatic: wanted = noColor ? .none : .xterm256
+        case .automatic: wanted = noColor ? .none : .ansi256
         case .limit(let m): wanted = m
         }
         if wanted != .none, has_colors(), start_color() != tb_err() {
             hasDefaultColors = use_default_colors() != tb_err()
             let n = tb_colors()
-            if n >= 256 { mode = .xterm256 } else if n >= 8 { mode = .ansi8 }
-            if wanted == .ansi8 && mode == .xterm256 { mode = .ansi8 }
+            if n >= 256 { mode = .ansi256 } else if n >= 8 { mode = .ansi8 }
+            if wanted == .ansi8 && mode == .ansi256 { mode = .ansi8 }
         }
         colorMode = mode
         let limit = mode == .none ? 1 : tb_color_pairs()

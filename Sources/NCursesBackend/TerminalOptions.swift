@@ -1,3 +1,5 @@
+import TerminalUI
+
 /// How `Terminal` sets the terminal up.
 ///
 /// Thread-safety: a value; safe to send between threads.

@@ -29,3 +29,15 @@ public enum ColorMode: Int, Hashable, Sendable, Comparable {
         return terminalColors >= 256 ? .ansi256 : .ansi8
     }
 }
+
+extension ColorMode: CustomStringConvertible {
+    /// "none", "8", "256" or "truecolor".
+    public var description: String {
+        switch self {
+        case .none: return "none"
+        case .ansi8: return "8"
+        case .ansi256: return "256"
+        case .truecolor: return "truecolor"
+        }
+    }
+}

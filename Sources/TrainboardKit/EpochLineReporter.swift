@@ -24,7 +24,8 @@ public final class EpochLineReporter: Callback {
         self.epochs = epochs
         self.stepsPerEpoch = stepsPerEpoch
         self.write = write ?? { line in
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            print(line)
+            fflush(stdout)
         }
     }
 

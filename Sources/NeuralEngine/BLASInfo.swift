@@ -1,0 +1,51 @@
+import CBLAS
+import Foundation
+
+/// The BLAS library behind the engine, and a GEMM speed probe for benchmarks.
+///
+/// Thread-safety: every member is safe from any thread (loading is done once under `pthread_once`).
+public enum BLASInfo {
+    /// Loads the library if needed; returns a description ("OpenBLAS 0.3.21 ... (core SkylakeX, chosen by
+    /// Trainboard from cpuid)"), or throws `ModelError.invalidArgument` with the loader's error when none loads.
+    public static func load() throws -> String {
+        guard tb_blas_load() == 0 else {
+            throw ModelError.invalidArgument("no BLAS library could be loaded: \(String(cString: tb_blas_error()))")
+        }
+        return String(cString: tb_blas_description())
+    }
+
+    /// Threads the library uses.
+    public static var threads: Int { Int(tb_blas_get_threads()) }
+
+    /// Measures single-precision GEMM speed, C[m,n] = A[m,k] · B[k,n] (row-major), as the best of `repeats` timed
+    /// runs of about `seconds` each. Returns GFLOP/s (2·m·n·k floating-point operations per GEMM).
+    public static func sgemmGFLOPS(m: Int, k: Int, n: Int, seconds: Double = 0.5, repeats: Int = 5,
+                                   transposeA: Bool = false) -> Double {
+        var g = SeededGenerator(seed: 1)
+        let a = (0..<m * k).map { _ in g.nextUnitFloat() - 0.5 }
+        let b = (0..<k * n).map { _ in g.nextUnitFloat() - 0.5 }
+        var c = [Float](repeating: 0, count: m * n)
+        var best = 0.0
+        let flops = 2.0 * Double(m) * Double(n) * Double(k)
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+            for _ in 0..<max(1, repeats) {
+                var count = 0
+                let start = DispatchTime.now().uptimeNanoseconds
+                var elapsed = 0.0
+                repeat {
+                    if transposeA {
+                        tb_sgemm(Int32(TB_TRANS), Int32(TB_NO_TRANS), Int32(m), Int32(n), Int32(k), 1, ap.baseAddress, Int32(m),
+                                 bp.baseAddress, Int32(n), 0, cp.baseAddress, Int32(n))
+                    } else {
+                        tb_sgemm(Int32(TB_NO_TRANS), Int32(TB_NO_TRANS), Int32(m), Int32(n), Int32(k), 1, ap.baseAddress, Int32(k),
+                                 bp.baseAddress, Int32(n), 0, cp.baseAddress, Int32(n))
+                    }
+                    count += 1
+                    elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+                } while elapsed < seconds
+                best = max(best, flops * Double(count) / elapsed / 1e9)
+            }
+        } } }
+        return best
+    }
+}

@@ -1,0 +1,161 @@
+import Dashboard
+import Datasets
+import Foundation
+import NeuralEngine
+import TerminalUI
+
+/// `trainboard bench`: training throughput, GEMM peak, memory, start-up latency and dashboard cost, each measured in
+/// the same run as its reference so that ratios are meaningful on any machine.
+///
+/// Thread-safety: run from one thread.
+public struct Benchmark {
+    /// Results; JSON keys as `trainboard bench --json` prints them.
+    public struct Result: Sendable {
+        public var samplesPerSecond64 = 0.0
+        public var samplesPerSecond512 = 0.0
+        public var gemmPeakGFLOPS = 0.0
+        public var achievedGFLOPS512 = 0.0
+        public var pctOfPeak512 = 0.0
+        public var peakRSSMiB = 0.0
+        public var firstBatchSeconds = 0.0
+        public var frameMs1e6 = 0.0
+        public var dashboardOverheadPct: Double?
+        public var blas = ""
+
+        public var json: String {
+            var fields: [(String, String)] = [
+                ("samples_per_s_64", String(format: "%.0f", samplesPerSecond64)),
+                ("samples_per_s_512", String(format: "%.0f", samplesPerSecond512)),
+                ("gemm_peak_gflops", String(format: "%.1f", gemmPeakGFLOPS)),
+                ("achieved_gflops_512", String(format: "%.1f", achievedGFLOPS512)),
+                ("pct_of_peak_512", String(format: "%.1f", pctOfPeak512)),
+                ("peak_rss_mib", String(format: "%.1f", peakRSSMiB)),
+                ("first_batch_s", String(format: "%.3f", firstBatchSeconds)),
+                ("frame_ms_1e6", String(format: "%.3f", frameMs1e6)),
+            ]
+            if let d = dashboardOverheadPct { fields.append(("dashboard_overhead_pct", String(format: "%.2f", d))) }
+            fields.append(("blas", JSONLinesLogger.quote(blas)))
+            return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        }
+    }
+
+    public var dataSpec = "fashion-mnist"
+    public var epochs = 2
+    public var log: (String) -> Void = { _ in }
+    /// Measures the dashboard's cost on training throughput (`dashboardOverheadPct`) with this function, which must
+    /// train `run` while drawing the dashboard and return samples per second. Provided by the executable (it owns the
+    /// terminal backend).
+    public var dashboardProbe: ((TrainingRun) throws -> Double)?
+
+    public init() {}
+
+    /// Seconds since this process started (Linux `/proc/self/stat` field 22 against `/proc/uptime`).
+    public static func processAge() -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let up = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
+              let close = stat.lastIndex(of: ")"),
+              let uptime = Double(up.split(separator: " ").first ?? "") else { return nil }
+        let rest = stat[stat.index(after: close)...].split(separator: " ")
+        guard rest.count > 19, let startTicks = Double(rest[19]) else { return nil }
+        return uptime - startTicks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Records when the first batch finished, and times the training batches of the last epoch.
+    final class Timer: Callback {
+        var firstBatchAge: Double?
+        var epochStart = DispatchTime.now()
+        var lastBatchEnd = DispatchTime.now()
+        var samples = 0
+        var perEpoch: [Double] = []
+        override func onEpochBegin(_ epoch: Int, logs: Logs) { epochStart = .now(); samples = 0 }
+        override func onTrainBatchEnd(_ batch: Int, logs: Logs) {
+            if firstBatchAge == nil { firstBatchAge = Benchmark.processAge() }
+            samples += Int(logs["size"] ?? 0)
+            lastBatchEnd = .now()
+        }
+        override func onEpochEnd(_ epoch: Int, logs: inout Logs) {
+            let s = Double(lastBatchEnd.uptimeNanoseconds - epochStart.uptimeNanoseconds) * 1e-9
+            perEpoch.append(Double(samples) / s)
+        }
+    }
+
+    /// Floating-point operations per training sample of an MLP with layer sizes `sizes` (input first): forward and
+    /// weight-gradient GEMMs for every layer, input-gradient GEMMs for all but the first.
+    public static func flopsPerSample(_ sizes: [Int]) -> Double {
+        var total = 0.0
+        for i in 1..<sizes.count {
+            let mk = 2.0 * Double(sizes[i - 1] * sizes[i])
+            total += mk * (i == 1 ? 2 : 3)
+        }
+        return total
+    }
+
+    /// Runs everything. Throws data or configuration errors.
+    public func run() throws -> Result {
+        var r = Result()
+        r.blas = try BLASInfo.load()
+        log("BLAS: \(r.blas), \(BLASInfo.threads) threads")
+        // 1. 64-64, the tutorial's model: also measures process start -> first batch.
+        var c = RunConfiguration()
+        c.data = dataSpec; c.epochs = epochs; c.hidden = "64,64"; c.validationSplit = nil
+        let plan64 = try TrainingPlan(c)
+        let run64 = try TrainingRun.prepare(plan64)
+        let t64 = Timer()
+        _ = try run64.execute(extraCallbacks: [t64])
+        r.firstBatchSeconds = t64.firstBatchAge ?? .nan
+        r.samplesPerSecond64 = t64.perEpoch.max() ?? 0
+        log(String(format: "64-64:   %9.0f samples/s (best of %d epochs)", r.samplesPerSecond64, t64.perEpoch.count))
+        // 2. GEMM peak in the same process, on the first layer's forward shape of the 512-512 model.
+        r.gemmPeakGFLOPS = BLASInfo.sgemmGFLOPS(m: 128, k: 784, n: 512)
+        log(String(format: "GEMM 128x784x512: %.1f GFLOP/s", r.gemmPeakGFLOPS))
+        // 3. 512-512.
+        c.hidden = "512,512"
+        let run512 = TrainingRun(plan: try TrainingPlan(c), train: run64.train, validation: run64.validation,
+                                 dataDescription: run64.dataDescription, replay: [])
+        let t512 = Timer()
+        _ = try run512.execute(extraCallbacks: [t512])
+        r.samplesPerSecond512 = t512.perEpoch.max() ?? 0
+        r.achievedGFLOPS512 = r.samplesPerSecond512 * Self.flopsPerSample([run64.train.featureCount, 512, 512, 10]) / 1e9
+        r.pctOfPeak512 = 100 * r.achievedGFLOPS512 / r.gemmPeakGFLOPS
+        log(String(format: "512-512: %9.0f samples/s = %.1f GFLOP/s = %.1f %% of GEMM peak", r.samplesPerSecond512,
+                   r.achievedGFLOPS512, r.pctOfPeak512))
+        // 4. One dashboard frame with 10^6 points of history.
+        r.frameMs1e6 = Self.frameMilliseconds(points: 1_000_000)
+        log(String(format: "frame with 1e6 points: %.3f ms", r.frameMs1e6))
+        // 5. Dashboard overhead.
+        if let probe = dashboardProbe {
+            let withUI = try probe(run64)
+            r.dashboardOverheadPct = 100 * (r.samplesPerSecond64 - withUI) / r.samplesPerSecond64
+            log(String(format: "dashboard: %.0f samples/s vs %.0f headless: %.2f %% overhead", withUI,
+                       r.samplesPerSecond64, r.dashboardOverheadPct ?? .nan))
+        }
+        r.peakRSSMiB = ProcessStats.sample()?.peakRSSMiB ?? .nan
+        return r
+    }
+
+    /// Median milliseconds to render a full 120x40 dashboard frame whose history holds `points` batches.
+    public static func frameMilliseconds(points: Int) -> Double {
+        var s = TrainingSnapshot()
+        s.status = .running
+        s.epochs = 2000; s.stepsPerEpoch = 500; s.batchSize = 128; s.epoch = points / 500; s.updates = points
+        var g = SeededGenerator(seed: 3)
+        for i in 0..<points {
+            s.batchLoss.append(2 * exp(-Double(i) / 2e5) + 0.1 * g.nextUnitDouble())
+            s.batchLearningRate.append(0.1 / (1 + 0.0016 * Double(i)))
+        }
+        let epochs = points / 500
+        s.epochMetrics = ["loss": (0..<epochs).map { 2 * exp(-Double($0) / 400) },
+                          "val_loss": (0..<epochs).map { 2.1 * exp(-Double($0) / 400) },
+                          "accuracy": (0..<epochs).map { 1 - exp(-Double($0) / 400) },
+                          "val_accuracy": (0..<epochs).map { 0.98 - exp(-Double($0) / 400) },
+                          "learning_rate": (0..<epochs).map { 0.1 / (1 + 0.8 * Double($0)) }]
+        var times: [Double] = []
+        for _ in 0..<15 {
+            var buffer = CellBuffer(width: 120, height: 40)
+            let start = DispatchTime.now().uptimeNanoseconds
+            DashboardView(snapshot: s, state: DashboardState(), theme: .dark, symbols: .unicode).render(into: &buffer)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6)
+        }
+        return times.sorted()[times.count / 2]
+    }
+}

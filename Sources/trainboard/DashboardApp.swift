@@ -1,0 +1,229 @@
+import ArgumentParser
+import Dashboard
+import Foundation
+import NCursesBackend
+import NeuralEngine
+import Synchronization
+import TerminalUI
+import TrainboardKit
+
+/// What the trainer thread leaves for the UI thread when it ends.
+final class TrainerResult: Sendable {
+    let done = Atomic<Bool>(false)
+    let outcome = Mutex<RunOutcome?>(nil)
+    let error = Mutex<String?>(nil)
+}
+
+/// The interactive dashboard: the trainer on its own `Thread`, ncurses on the main thread, one `TrainingChannel`
+/// between them (DESIGN.md, "Threads").
+struct DashboardApp {
+    let trainingRun: TrainingRun
+    let theme: ResolvedTheme
+
+    func run() throws {
+        SignalTrap.install()
+        let plan = trainingRun.plan
+        let run = trainingRun
+        let stamp = Self.timestamp()
+        let logDir = [plan.csvLog, plan.logJSONL, plan.checkpoint].compactMap { $0 }.first
+            .map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? "trainboard-runs/\(stamp)"
+        let journal = ControlJournalWriter(path: plan.journal ?? "\(logDir)/trainboard-journal-\(stamp).jsonl")
+        let checkpointDir = plan.checkpoint.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? logDir
+
+        var initial = TrainingSnapshot()
+        initial.title = "Trainboard \(TrainboardInfo.version)"
+        initial.dataDescription = run.dataDescription
+        initial.modelDescription = "\(run.train.featureCount)-" + plan.hidden.map(String.init).joined(separator: "-")
+            + "-\(run.outputUnits) \(plan.activation.rawValue)/\(plan.resolvedOutputActivation.rawValue)"
+            + (plan.dropout > 0 ? " dropout \(plan.dropout)" : "")
+        initial.optimizerDescription = "\(plan.optimizerName) lr \(plan.learningRate)"
+            + (plan.optimizerName == "sgd" ? " momentum \(plan.momentum)\(plan.nesterov ? " nesterov" : "")" : "")
+            + " decay \(plan.decay) batch \(plan.batchSize)"
+        initial.epochs = plan.epochs
+        initial.stepsPerEpoch = run.stepsPerEpoch
+        initial.batchSize = plan.batchSize
+        initial.previews = run.previewImages()
+        let channel = TrainingChannel(initial)
+        let result = TrainerResult()
+
+        let trainer = Thread {
+            do {
+                let outcome = try run.execute(onMessage: { message in
+                    channel.update { s in
+                        s.events.append(TrainingEvent(kind: message.hasPrefix("warning") || message.hasPrefix("error") ? .warning : .info,
+                                                      epoch: max(0, s.epoch), update: s.updates, time: s.elapsed,
+                                                      message: message))
+                    }
+                }, makeChannelCallback: { cbs in
+                    Self.channelCallback(channel: channel, run: run, callbacks: cbs, journal: journal,
+                                         checkpointDir: checkpointDir)
+                })
+                result.outcome.withLock { $0 = outcome }
+                channel.update { s in
+                    s.status = .finished(outcome.reason)
+                    s.summary = Summary.lines(outcome) + s.summary
+                }
+            } catch {
+                result.error.withLock { $0 = "\(error)" }
+                channel.update { $0.status = .failed("\(error)") }
+            }
+            result.done.store(true, ordering: .releasing)
+        }
+        trainer.name = "trainboard-trainer"
+        trainer.stackSize = 8 << 20
+
+        let term = Terminal(options: TerminalOptions())
+        do { try term.start() } catch {
+            printError("error: cannot start the dashboard: \(error). Use --headless.")
+            throw ExitCode(1)
+        }
+        trainer.start()
+
+        var state = DashboardState()
+        var lastVersion: UInt64 = .max
+        var lastStats = ProcessStats.sample()
+        var lastStatsTime = Date()
+        var cpuPercent: Double?
+        var needsRender = true
+        var exitRequested = false
+        let symbols: Symbols = term.isUTF8 && term.colorMode != .none ? .unicode : .ascii
+        var lastFrame = Date.distantPast
+
+        loop: while true {
+            switch term.poll(timeoutMs: 33) {
+            case .signal(let sig):
+                channel.send(.stop)
+                Self.wait(for: result, seconds: 10)
+                term.stop()
+                printError("stopped by signal \(sig)")
+                throw ExitCode(SignalTrap.exitStatus(for: sig))
+            case .key(let key):
+                if key == .ctrl("l") { term.invalidate(); needsRender = true; break }
+                guard let input = Self.input(key) else { break }
+                let status = channel.snapshot().status
+                let effects = DashboardReducer.reduce(&state, key: input, status: status, themeCount: theme.themes.count)
+                needsRender = true
+                for e in effects {
+                    switch e {
+                    case .command(let c): channel.send(c)
+                    case .exit: exitRequested = true
+                    case .redraw: term.invalidate()
+                    }
+                }
+            case .resize:
+                needsRender = true
+            case .timeout:
+                break
+            }
+            let done = result.done.load(ordering: .acquiring)
+            if done, result.error.withLock({ $0 }) != nil { break loop }
+            if done && state.quitRequested { break loop }
+            if exitRequested {
+                if !done { channel.send(.stop); Self.wait(for: result, seconds: 30) }
+                break loop
+            }
+            if Date().timeIntervalSince(lastStatsTime) >= 1, let now = ProcessStats.sample() {
+                if let prev = lastStats {
+                    cpuPercent = (now.cpuSeconds - prev.cpuSeconds) / Date().timeIntervalSince(lastStatsTime) * 100
+                }
+                lastStats = now
+                lastStatsTime = Date()
+                let rss = now.rssMiB, cpu = cpuPercent
+                channel.update { s in s.rssMiB = rss; s.cpuPercent = cpu }
+            }
+            let version = channel.version
+            if (version != lastVersion || needsRender) && Date().timeIntervalSince(lastFrame) >= 1.0 / 30 {
+                lastVersion = version
+                needsRender = false
+                lastFrame = Date()
+                var buffer = term.makeBuffer()
+                DashboardView(snapshot: channel.snapshot(), state: state,
+                              theme: theme.themes[state.themeIndex % max(1, theme.themes.count)], symbols: symbols)
+                    .render(into: &buffer)
+                term.present(buffer)
+            }
+        }
+        term.stop()
+        Self.wait(for: result, seconds: 30)
+        if let error = result.error.withLock({ $0 }) {
+            printError("error: training failed: \(error)")
+            throw ExitCode(1)
+        }
+        if !state.skipSummary {
+            let snap = channel.snapshot()
+            print(snap.summary.joined(separator: "\n"))
+            if let j = journal.lastError { printError("warning: \(j)") }
+        }
+    }
+
+    static func wait(for result: TrainerResult, seconds: Double) {
+        let end = Date().addingTimeInterval(seconds)
+        while !result.done.load(ordering: .acquiring) && Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+    }
+
+    static func input(_ key: Key) -> KeyInput? {
+        switch key {
+        case .char(let c): return .char(c)
+        case .enter: return .enter
+        case .escape: return .escape
+        case .tab, .backTab: return .tab
+        case .backspace, .delete: return .backspace
+        case .up: return .up
+        case .down: return .down
+        case .left: return .left
+        case .right: return .right
+        case .resize: return .resize
+        default: return nil
+        }
+    }
+
+    static func timestamp() -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        f.locale = Locale(identifier: "en_US_POSIX")
+        return f.string(from: Date())
+    }
+
+    /// The dashboard's callback for this run, wired to the other callbacks' state.
+    static func channelCallback(channel: TrainingChannel, run: TrainingRun, callbacks cbs: RunCallbacks,
+                                journal: ControlJournalWriter, checkpointDir: String) -> Callback {
+        let plan = run.plan
+        let steps = run.stepsPerEpoch
+        return ChannelCallback(
+            channel: channel, epochs: plan.epochs, stepsPerEpoch: steps, batchSize: plan.batchSize, journal: journal,
+            checkpointPath: { epoch, update, final in
+                "\(checkpointDir)/\(final ? "final" : "manual")-epoch\(epoch + 1)-update\(update).tbmodel"
+            },
+            planner: { from, optimizer in
+                cbs.plannedRates(from: from, epochs: plan.epochs, stepsPerEpoch: steps, optimizer: optimizer)
+            },
+            epochObserver: { epoch, s in
+                if let es = cbs.earlyStopping {
+                    s.monitor = es.monitor
+                    s.bestEpoch = es.bestEpoch
+                    s.bestValue = es.bestValue
+                    s.patience = es.patience
+                    s.patienceLeft = es.patienceLeft
+                } else if let ck = cbs.checkpoint {
+                    s.monitor = ck.monitor
+                    s.bestValue = ck.bestValue
+                }
+                if let ck = cbs.checkpoint, let p = ck.lastSavedPath {
+                    if s.lastCheckpointPath != p || s.lastCheckpointEpoch != ck.lastSavedEpoch {
+                        s.events.append(TrainingEvent(kind: .checkpoint, epoch: epoch, update: s.updates, time: s.elapsed,
+                                                      message: "ModelCheckpoint \(p)"))
+                    }
+                    s.lastCheckpointPath = p
+                    s.lastCheckpointEpoch = ck.lastSavedEpoch
+                }
+                if let rp = cbs.plateau, let r = rp.reductions.last, r.epoch == epoch {
+                    s.events.append(TrainingEvent(kind: .plateau, epoch: epoch, update: s.updates, time: s.elapsed,
+                                                  message: String(format: "ReduceLROnPlateau: %.4g -> %.4g", r.oldRate, r.newRate)))
+                }
+                if let es = cbs.earlyStopping, es.stoppedEpoch == epoch {
+                    s.events.append(TrainingEvent(kind: .earlyStop, epoch: epoch, update: s.updates, time: s.elapsed,
+                                                  message: "EarlyStopping: no improvement in \(es.patience) epochs"))
+                }
+            })
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import NCursesBackend
+import NeuralEngine
+import TrainboardKit
+
+/// Runs training on the calling thread without curses, printing Keras verbose=2 lines. SIGINT/SIGTERM/SIGHUP stop
+/// training gracefully at the next batch (finished epochs are already logged and flushed), then the process exits
+/// 128 + signal.
+struct HeadlessRunner {
+    let trainingRun: TrainingRun
+
+    /// Stops training when a signal is pending.
+    final class SignalStop: Callback {
+        override func onTrainBatchEnd(_ batch: Int, logs: Logs) {
+            if SignalTrap.pendingSignal() != nil { model?.stopTraining = true }
+        }
+    }
+
+    func run() throws {
+        SignalTrap.install()
+        let run = trainingRun
+        let p = run.plan
+        print("Trainboard \(TrainboardInfo.version) — \(run.dataDescription)")
+        print("Model: \(p.hidden.map(String.init).joined(separator: "-"))\(p.dropout > 0 ? " dropout \(p.dropout)" : "") \(p.activation.rawValue) -> \(run.outputUnits) \(p.resolvedOutputActivation.rawValue); loss \(p.loss.rawValue); optimizer \(p.optimizerName) lr \(p.learningRate)\(p.optimizerName == "sgd" ? " momentum \(p.momentum)\(p.nesterov ? " nesterov" : "")" : "") decay \(p.decay); batch \(p.batchSize); seed \(p.seed)")
+        print("BLAS: \(Sequential.blasDescription)")
+        let reporter = EpochLineReporter(epochs: p.epochs, stepsPerEpoch: run.stepsPerEpoch)
+        let outcome: RunOutcome
+        do {
+            outcome = try run.execute(extraCallbacks: [SignalStop(), reporter], onMessage: { printError($0) })
+        } catch {
+            printError("error: training failed: \(error)")
+            throw ExitCode(1)
+        }
+        print(Summary.lines(outcome).joined(separator: "\n"))
+        if let sig = SignalTrap.pendingSignal() {
+            printError("stopped by signal \(sig)")
+            throw ExitCode(SignalTrap.exitStatus(for: sig))
+        }
+    }
+}
+
+/// The end-of-run summary shared by headless mode and the dashboard.
+enum Summary {
+    static func lines(_ o: RunOutcome) -> [String] {
+        var out = ["Training \(o.reason) in \(String(format: "%.1f", o.seconds)) s (\(Int(Double(o.samplesTrained) / max(o.seconds, 1e-9))) samples/s)."]
+        let h = o.history
+        for key in ["val_accuracy", "accuracy"] {
+            if let v = h[key], let best = v.indices.filter({ v[$0].isFinite }).max(by: { v[$0] < v[$1] }) {
+                out.append(String(format: "Best %@: %.4f at epoch %d; last %.4f.", key, v[best], best + 1, v.last ?? .nan))
+                break
+            }
+        }
+        if let v = h["val_loss"], let best = v.indices.filter({ v[$0].isFinite }).min(by: { v[$0] < v[$1] }) {
+            out.append(String(format: "Best val_loss: %.4f at epoch %d.", v[best], best + 1))
+        }
+        return out
+    }
+}
