@@ -25,7 +25,7 @@ public final class EpochLineReporter: Callback {
         self.stepsPerEpoch = stepsPerEpoch
         self.write = write ?? { line in
             print(line)
-            fflush(stdout)
+            fflush(nil)
         }
     }
 
