@@ -36,13 +36,22 @@ public final class Dropout: Layer {
             out.pointer.update(from: x, count: n)
             return out.pointer
         }
-        let keep = Float(1 - rate)
-        let scale = 1 / keep
+        // Each 64-bit draw decides four inputs with 16 random bits each: keep when the 16-bit value is below
+        // round(65536 * (1 - rate)), i.e. the rate is honoured to 1/65536.
+        let threshold = UInt64(((1 - rate) * 65536).rounded())
+        let scale = Float(1 / (1 - rate))
         let m = mask.pointer, o = out.pointer
-        for i in 0..<n {
-            let s: Float = rng.nextUnitFloat() < keep ? scale : 0
-            m[i] = s
-            o[i] = x[i] * s
+        var i = 0
+        while i < n {
+            var bits = rng.next()
+            let end = min(n, i + 4)
+            while i < end {
+                let s: Float = (bits & 0xFFFF) < threshold ? scale : 0
+                m[i] = s
+                o[i] = x[i] * s
+                bits >>= 16
+                i += 1
+            }
         }
         return o
     }

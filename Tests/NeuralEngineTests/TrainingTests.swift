@@ -106,6 +106,16 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(loaded.layers.map(\.className), ["Dense", "Dropout", "Dense", "Dense"])
         let x = Matrix([[0.1, 0.2]])
         XCTAssertEqual(try loaded.predict(x), try m.predict(x))
+        // A diverged model is still saved (NaN and infinities survive the round trip).
+        var w = m.getWeights()
+        w[0].storage[0] = .nan
+        w[0].storage[1] = .infinity
+        try m.setWeights(w)
+        try m.save(to: path, metadata: ModelMetadata(epoch: 1, logs: ["loss": .nan]))
+        let (diverged, meta2) = try Sequential.load(from: path)
+        XCTAssertTrue(diverged.getWeights()[0].storage[0].isNaN)
+        XCTAssertEqual(diverged.getWeights()[0].storage[1], .infinity)
+        XCTAssertTrue(meta2.logs?["loss"]?.isNaN ?? false)
         try "garbage".write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try Sequential.load(from: path)) { XCTAssertTrue("\($0)".contains(path)) }
     }

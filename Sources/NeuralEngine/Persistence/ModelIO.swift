@@ -65,7 +65,10 @@ extension Sequential {
                                weights: parameters.map { SavedTensor(name: $0.name, shape: [$0.rows, $0.cols],
                                                                       values: $0.value.array(count: $0.count)) })
         do {
-            let data = try JSONEncoder().encode(saved)
+            let encoder = JSONEncoder()
+            // A diverged model (NaN/inf weights or logs) must still be saveable: write them as strings.
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            let data = try encoder.encode(saved)
             let url = URL(fileURLWithPath: path)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try data.write(to: url, options: .atomic)
@@ -82,7 +85,9 @@ extension Sequential {
             throw ModelIOError.unreadable(path: path, reason: "\(error.localizedDescription)")
         }
         let saved: SavedModel
-        do { saved = try JSONDecoder().decode(SavedModel.self, from: data) } catch {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { saved = try decoder.decode(SavedModel.self, from: data) } catch {
             throw ModelIOError.malformed(path: path, reason: "\(error)")
         }
         let model = Sequential(try saved.layers.map { try $0.makeLayer() }, seed: saved.seed)
