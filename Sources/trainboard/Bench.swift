@@ -20,6 +20,11 @@ struct Bench: ParsableCommand {
         b.epochs = epochs
         b.dataSpec = data
         b.log = { print($0) }
+        let dataSpec = data
+        b.dashboardProbe = {
+            let r = try DashboardProbe.measure(arguments: ["--data", dataSpec, "--epochs", "2", "--seed", "1"])
+            return (dashboard: r.dashboard, headless: r.headless)
+        }
         let r: Benchmark.Result
         do { r = try b.run() } catch {
             printError("error: \(error)")
@@ -38,5 +43,45 @@ struct Bench: ParsableCommand {
                      r.firstBatchSeconds, r.frameMs1e6))
         if let d = r.dashboardOverheadPct { print(String(format: "dashboard_overhead_pct  %9.2f   <= 3", d)) }
         if json { print(r.json) }
+    }
+}
+
+/// Measures the dashboard's cost: the same short training run as two child processes, one drawing the dashboard
+/// into a pseudo-terminal (`script`, 120x40, xterm-256color) and one headless, alternating, best of `repeats` each;
+/// returns (dashboard, headless) samples/s from their summary lines.
+enum DashboardProbe {
+    static func samplesPerSecond(arguments: [String], dashboard: Bool) throws -> Double {
+        let exe = Bundle.main.executableURL?.path ?? CommandLine.arguments[0]
+        let quoted = ([exe, "train"] + arguments + (dashboard ? ["--exit-when-done"] : ["--headless"]))
+            .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", quoted, "/dev/null"]
+        var env = ProcessInfo.processInfo.environment
+        env["TERM"] = "xterm-256color"; env["COLUMNS"] = "120"; env["LINES"] = "40"
+        if env["LANG"] == nil { env["LANG"] = "C.UTF-8" }
+        p.environment = env
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard p.terminationStatus == 0,
+              let r = text.range(of: #"\((\d+) samples/s\)"#, options: [.regularExpression, .backwards]) else {
+            throw ValidationError("dashboard probe: no summary from the child run (status \(p.terminationStatus))")
+        }
+        return Double(text[r].filter(\.isNumber)) ?? 0
+    }
+
+    static func measure(arguments: [String], repeats: Int = 3) throws -> (dashboard: Double, headless: Double) {
+        var d = 0.0, h = 0.0
+        for _ in 0..<repeats {
+            h = max(h, try samplesPerSecond(arguments: arguments, dashboard: false))
+            d = max(d, try samplesPerSecond(arguments: arguments, dashboard: true))
+        }
+        return (d, h)
     }
 }

@@ -19,6 +19,7 @@ final class TrainerResult: Sendable {
 struct DashboardApp {
     let trainingRun: TrainingRun
     let theme: ResolvedTheme
+    var exitWhenDone = false
 
     func run() throws {
         SignalTrap.install()
@@ -117,7 +118,7 @@ struct DashboardApp {
             }
             let done = result.done.load(ordering: .acquiring)
             if done, result.error.withLock({ $0 }) != nil { break loop }
-            if done && state.quitRequested { break loop }
+            if done && (state.quitRequested || exitWhenDone) { break loop }
             if exitRequested {
                 if !done { channel.send(.stop); Self.wait(for: result, seconds: 30) }
                 break loop

@@ -42,7 +42,7 @@ struct Train: ParsableCommand {
         if plan.headless || !Terminal.isInteractive {
             try HeadlessRunner(trainingRun: run).run()
         } else {
-            try DashboardApp(trainingRun: run, theme: theme).run()
+            try DashboardApp(trainingRun: run, theme: theme, exitWhenDone: options.exitWhenDone).run()
         }
     }
 }

@@ -42,6 +42,8 @@ struct TrainOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Control journal (manual actions, JSON lines); default: next to the logs.", valueName: "path")) var journal: String?
     @Option(name: .customLong("replay-journal"), help: ArgumentHelp("Replay the learning-rate changes of a control journal at the same updates.", valueName: "path"))
     var replayJournal: String?
+    @Flag(name: .customLong("exit-when-done"), help: "Close the dashboard as soon as training ends (scripts, benchmarks).")
+    var exitWhenDone = false
     @Option(help: ArgumentHelp("YAML file with any of these options (keys = flag names without --); flags override it.", valueName: "file.yaml"))
     var config: String?
 
