@@ -110,3 +110,72 @@ final class TrainingRunTests: XCTestCase {
         }
     }
 }
+
+final class OutputPathTests: XCTestCase {
+    func testAcceptsNewFilesInNewDirectoriesAndExistingFiles() throws {
+        let dir = try makeTemporaryDirectory(self)
+        XCTAssertNoThrow(try OutputPath.check(dir.appendingPathComponent("a/b/c.csv").path, key: "csv-log"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("a").path))  // nothing created
+        let file = dir.appendingPathComponent("old.csv").path
+        try "x\n".write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertNoThrow(try OutputPath.check(file, key: "csv-log"))
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "x\n")                   // not truncated
+    }
+
+    func testRejectsDirectoriesAndFilesInThePath() throws {
+        let dir = try makeTemporaryDirectory(self)
+        let file = dir.appendingPathComponent("plain").path
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        for (path, fragment) in [(dir.path, "is a directory"), (file + "/log.csv", "is not a directory"),
+                                 (file + "/deeper/log.csv", "is not a directory"), ("", "empty")] {
+            XCTAssertThrowsError(try OutputPath.check(path, key: "log-jsonl"), path) { error in
+                guard let e = error as? ConfigurationError else { return XCTFail("\(error)") }
+                XCTAssertEqual(e.key, "log-jsonl")
+                if !path.isEmpty { XCTAssertTrue(e.description.contains(path), e.description) }
+                XCTAssertTrue(e.description.contains(fragment), e.description)
+            }
+        }
+    }
+}
+
+extension TrainingRunTests {
+    func testPrepareRejectsUnwritableOutputs() throws {
+        let dir = try makeTemporaryDirectory(self)
+        let file = dir.appendingPathComponent("plain").path
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        for (key, set) in [("csv-log", { (c: inout RunConfiguration) in c.csvLog = file + "/log.csv" }),
+                           ("log-jsonl", { (c: inout RunConfiguration) in c.logJsonl = dir.path }),
+                           ("checkpoint", { (c: inout RunConfiguration) in c.checkpoint = file + "/m-{epoch:02d}.tbmodel" })] {
+            var c = config(samples: 10, epochs: 1)
+            set(&c)
+            XCTAssertThrowsError(try TrainingRun.prepare(try TrainingPlan(c)), key) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.key, key, "\(error)")
+            }
+        }
+    }
+
+    /// A log that cannot be written once training starts stops the run and is reported as an error, not as a stop
+    /// requested by the user.
+    func testLogFailureDuringTrainingIsAnError() throws {
+        let dir = try makeTemporaryDirectory(self)
+        var c = config(samples: 300, epochs: 3)
+        c.csvLog = dir.appendingPathComponent("sub/log.csv").path
+        let run = try TrainingRun.prepare(try TrainingPlan(c))
+        try "x".write(to: dir.appendingPathComponent("sub"), atomically: true, encoding: .utf8)  // now a file
+        let outcome = try run.execute()
+        XCTAssertEqual(outcome.errors.count, 1)
+        XCTAssertTrue(outcome.errors[0].contains("sub/log.csv"), outcome.errors[0])
+        XCTAssertTrue(outcome.reason.hasPrefix("stopped by an error after 1 epoch: CSVLogger"), outcome.reason)
+        XCTAssertLessThan(outcome.epochs.count, 3)
+    }
+
+    func testCSVLogDirectoriesAreCreated() throws {
+        let dir = try makeTemporaryDirectory(self)
+        var c = config(samples: 300, epochs: 1)
+        c.csvLog = dir.appendingPathComponent("new/deeper/log.csv").path
+        let outcome = try TrainingRun.prepare(try TrainingPlan(c)).execute()
+        XCTAssertEqual(outcome.errors, [])
+        XCTAssertEqual(outcome.reason, "completed 1 epoch")
+        XCTAssertEqual(try String(contentsOfFile: c.csvLog!, encoding: .utf8).split(separator: "\n").count, 2)
+    }
+}

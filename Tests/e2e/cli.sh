@@ -109,6 +109,11 @@ expect_error "truncated IDX file" "train-images-idx3-ubyte" "truncated" -- --dat
 printf 'a,b,label\n1,2,0\n3,4\n5,6,1\n' >"$work/ragged.csv"
 expect_error "CSV with a ragged row" "ragged.csv:3" -- --data "$work/ragged.csv" --epochs 1
 
+touch "$work/plain-file"
+expect_error "--csv-log under a regular file" "--csv-log" "$work/plain-file/x.csv" "not a directory" -- \
+    --csv-log "$work/plain-file/x.csv" --epochs 1
+expect_error "--log-jsonl is a directory" "--log-jsonl" "is a directory" -- --log-jsonl "$work" --epochs 1
+
 expect_error "--theme nosuchtheme" "nosuchtheme" -- --theme nosuchtheme --epochs 1
 printf '# a theme\ntheme[text]="#d0d0d0"\nthis line is not a theme entry\n' >"$work/bad.theme"
 expect_error "theme file with a malformed line" "bad.theme:3" -- --theme "$work/bad.theme" --epochs 1
@@ -119,7 +124,7 @@ if [[ ! -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]]; then
     fail "training checks" "Fashion-MNIST is not installed at /usr/share/datasets/fashion-mnist"
 else
     # Piped stdout: headless, Keras verbose=2 lines.
-    "$bin" --max-samples 1000 --epochs 2 --seed 3 --csv-log "$work/a.csv" --log-jsonl "$work/a.jsonl" \
+    "$bin" --max-samples 1000 --epochs 2 --seed 3 --csv-log "$work/logs/a.csv" --log-jsonl "$work/a.jsonl" \
         2>"$work/a.err" </dev/null | cat >"$work/a.out"
     st=${PIPESTATUS[0]}
     if [[ $st -eq 0 ]] && grep -qx 'Epoch 1/2' "$work/a.out" && grep -qx 'Epoch 2/2' "$work/a.out" \
@@ -131,12 +136,12 @@ else
             "$(tail -c 600 "$work/a.err")"
     fi
 
-    if [[ -f $work/a.csv ]] && [[ $(wc -l <"$work/a.csv") -eq 3 ]] \
-        && [[ $(head -1 "$work/a.csv") == "epoch,accuracy,learning_rate,loss,val_accuracy,val_loss" ]] \
-        && grep -q '^0,' "$work/a.csv" && grep -q '^1,' "$work/a.csv"; then
+    if [[ -f $work/logs/a.csv ]] && [[ $(wc -l <"$work/logs/a.csv") -eq 3 ]] \
+        && [[ $(head -1 "$work/logs/a.csv") == "epoch,accuracy,learning_rate,loss,val_accuracy,val_loss" ]] \
+        && grep -q '^0,' "$work/logs/a.csv" && grep -q '^1,' "$work/logs/a.csv"; then
         pass "--csv-log has a header and 2 rows"
     else
-        fail "--csv-log has a header and 2 rows" "$(cat "$work/a.csv" 2>&1)"
+        fail "--csv-log has a header and 2 rows" "$(cat "$work/logs/a.csv" 2>&1)"
     fi
 
     if [[ -f $work/a.jsonl ]] && python3 - "$work/a.jsonl" <<'EOF' >"$work/json.err" 2>&1; then
@@ -160,6 +165,15 @@ EOF
     else
         fail "same seed gives identical epoch lines, another seed does not" \
             "$(diff <(untimed "$work/a.out") <(untimed "$work/b.out"))" "seed 4:" "$(untimed "$work/c.out")"
+    fi
+
+    # A log that fails while training (/dev/full: ENOSPC) is a training failure: exit status 1, the error named.
+    run "$bin" --max-samples 500 --epochs 3 --csv-log /dev/full
+    if [[ $status -eq 1 ]] && grep -q 'error: training failed: CSVLogger: cannot write /dev/full' <<<"$out" \
+        && ! grep -q 'stopped by the user' <<<"$out"; then
+        pass "a log write failure exits 1 naming it"
+    else
+        fail "a log write failure exits 1 naming it" "status $status" "${out: -800}"
     fi
 
     # A YAML config with flags on top.
