@@ -176,6 +176,16 @@ EOF
         fail "a log write failure exits 1 naming it" "status $status" "${out: -800}"
     fi
 
+    # A theme with an unknown key: a warning naming file and line (said once), and the run goes on.
+    printf 'theme[text]="#d0d0d0"\ntheme[nope]="#ffffff"\n' >"$work/warn.theme"
+    run "$bin" --theme "$work/warn.theme" --max-samples 200 --epochs 1
+    if [[ $status -eq 0 ]] && grep -qF "trainboard: $work/warn.theme:2: warning: unknown key 'nope'" <<<"$out" \
+        && ! grep -q 'warning: .*warning:' <<<"$out"; then
+        pass "theme with an unknown key warns once and runs"
+    else
+        fail "theme with an unknown key warns once and runs" "status $status" "${out:0:600}"
+    fi
+
     # A YAML config with flags on top.
     printf 'epochs: 5\nmax-samples: 500\nhidden: [32]\nseed: 3\n' >"$work/run.yaml"
     run "$bin" --config "$work/run.yaml" --epochs 1 --headless
