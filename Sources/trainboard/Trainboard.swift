@@ -19,13 +19,13 @@ struct Trainboard: ParsableCommand {
         defaultSubcommand: Train.self)
 
     /// ArgumentParser's `main()` with two changes that keep the documented interface:
-    /// - `trainboard --help` (`-h`) also shows the options of `train`, the default subcommand, which are the flags
-    ///   people type after `trainboard` (ArgumentParser alone would list only the subcommands there);
+    /// - `trainboard --help` (`-h`, `help`) also shows the options of `train`, the default subcommand, which are the
+    ///   flags people type after `trainboard` (ArgumentParser alone would list only the subcommands there);
     /// - a command-line parse error (unknown flag, missing or malformed value) exits with status 2, like every
     ///   other kind of bad input, instead of ArgumentParser's 64 (EX_USAGE).
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments == ["--help"] || arguments == ["-h"] {
+        if arguments == ["--help"] || arguments == ["-h"] || arguments == ["help"] {
             print(helpMessage())
             print("OPTIONS OF `trainboard train` (the default subcommand):\n")
             print(helpMessage(for: Train.self))

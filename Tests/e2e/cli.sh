@@ -62,15 +62,17 @@ epoch_lines() { grep -E '^[0-9]+/[0-9]+ - ' "$1"; }
 untimed() { epoch_lines "$1" | sed -E 's#^([0-9]+/[0-9]+) - [0-9]+s - [0-9]+(s|ms|us)/step#\1#'; }
 
 # --- help -----------------------------------------------------------------------------------------------------------
-run "$bin" --help
-missing=()
-for flag in --data --epochs --batch-size --hidden --dropout --activation --init --loss --optimizer --lr --momentum \
-            --decay --nesterov --schedule --early-stopping --reduce-lr-on-plateau --checkpoint --save-best-only \
-            --monitor --csv-log --log-jsonl --validation-split --max-samples --seed --headless --config; do
-    grep -qE -- "(^|[^a-z-])$flag([^a-z-]|$)" <<<"$out" || missing+=("$flag")
+for help in --help -h help "train --help"; do
+    run "$bin" $help
+    missing=()
+    for flag in --data --epochs --batch-size --hidden --dropout --activation --init --loss --optimizer --lr --momentum \
+                --decay --nesterov --schedule --early-stopping --reduce-lr-on-plateau --checkpoint --save-best-only \
+                --monitor --csv-log --log-jsonl --validation-split --max-samples --seed --headless --config; do
+        grep -qE -- "(^|[^a-z-])$flag([^a-z-]|$)" <<<"$out" || missing+=("$flag")
+    done
+    if [[ $status -eq 0 && ${#missing[@]} -eq 0 ]]; then pass "$help lists every flag"
+    else fail "$help lists every flag" "status $status, missing: ${missing[*]:-}"; fi
 done
-if [[ $status -eq 0 && ${#missing[@]} -eq 0 ]]; then pass "--help lists every flag"
-else fail "--help lists every flag" "status $status, missing: ${missing[*]:-}"; fi
 
 # --- bad input: exit status 2 and a message naming the problem -----------------------------------------------------
 expect_error "--epochs 0" "--epochs" "0" -- --epochs 0
@@ -184,6 +186,29 @@ EOF
         pass "theme with an unknown key warns once and runs"
     else
         fail "theme with an unknown key warns once and runs" "status $status" "${out:0:600}"
+    fi
+
+    # SIGTERM after the first epoch: exit 143, the JSON-lines log complete up to train_end.
+    "$bin" --epochs 50 --max-samples 5000 --log-jsonl "$work/term.jsonl" >"$work/term.out" 2>"$work/term.err" </dev/null &
+    bg_pid=$!
+    for _ in $(seq 1 600); do
+        epoch_lines "$work/term.out" >/dev/null 2>&1 && break
+        kill -0 "$bg_pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    kill -TERM "$bg_pid" 2>/dev/null
+    wait "$bg_pid"
+    st=$?
+    bg_pid=
+    if [[ $st -eq 143 ]] && python3 - "$work/term.jsonl" <<'EOF' >"$work/term.py" 2>&1; then
+import json, sys
+events = [json.loads(l)["event"] for l in open(sys.argv[1]).read().splitlines()]
+assert 1 <= events.count("epoch") < 50 and events[-1] == "train_end", events
+EOF
+        pass "SIGTERM exits 143 with the JSON-lines log complete"
+    else
+        fail "SIGTERM exits 143 with the JSON-lines log complete" "status $st" "$(cat "$work/term.py")" \
+            "$(tail -c 600 "$work/term.err")"
     fi
 
     # A YAML config with flags on top.
