@@ -59,6 +59,7 @@ let package = Package(
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI", "NeuralEngine"]),
         .testTarget(name: "TrainboardKitTests", dependencies: ["TrainboardKit", "NeuralEngine", "Datasets"]),
+        .testTarget(name: "NCursesBackendTests", dependencies: ["NCursesBackend", "TerminalUI"]),
     ],
     swiftLanguageModes: [.v6]
 )

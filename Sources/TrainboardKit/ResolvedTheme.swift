@@ -6,7 +6,8 @@ import TerminalUI
 /// Thread-safety: a value; safe to send between threads.
 public struct ResolvedTheme: Sendable {
     public var themes: [Theme]
-    /// Warnings about unknown keys (requested theme) and themes that were skipped because they do not parse.
+    /// Warnings about unknown keys (requested theme) and themes that were skipped because they do not parse, each
+    /// starting with or containing `warning:` (`FILE:LINE: warning: ...`), ready to print.
     public var warnings: [String]
 
     /// Loads `requested` (a name or a path; `nil` = "default") strictly — a missing theme or a malformed line is a
@@ -25,7 +26,7 @@ public struct ResolvedTheme: Sendable {
         var themes = [first]
         for other in library.availableNames() where other != first.name && other != name {
             do { themes.append(try library.load(other).theme) } catch {
-                warnings.append("skipping theme \(other): \(error)")
+                warnings.append("warning: skipping theme \(other): \(error)")
             }
         }
         return ResolvedTheme(themes: themes, warnings: warnings)

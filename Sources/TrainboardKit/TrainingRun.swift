@@ -13,6 +13,9 @@ public struct RunOutcome: Sendable {
     public var epochs: [Int]
     /// Messages the callbacks reported (warnings, checkpoints written, plateau cuts).
     public var messages: [String]
+    /// Errors that stopped training (a log or checkpoint that could not be written); empty when training ended
+    /// normally. The CLI exits with status 1 when there are any.
+    public var errors: [String]
     /// Wall-clock seconds spent in `fit`.
     public var seconds: Double
     /// Samples trained on (all epochs).
@@ -41,7 +44,11 @@ public struct TrainingRun: Sendable {
         _ = try plan.makeReduceLROnPlateau()
         if let c = plan.checkpoint {
             do { _ = try FilepathTemplate(c) } catch { throw ConfigurationError(key: "checkpoint", "\(error)") }
+            // A templated path ({epoch:02d}) is checked from its first fixed directory up.
+            try OutputPath.check(c.contains("{") ? String(c.prefix(while: { $0 != "{" })) + "x" : c, key: "checkpoint")
         }
+        if let p = plan.csvLog { try OutputPath.check(p, key: "csv-log") }
+        if let p = plan.logJSONL { try OutputPath.check(p, key: "log-jsonl") }
         let replay = try plan.replayJournal.map { try ControlJournal.read($0) } ?? []
         var options = LoadOptions()
         options.log = log
@@ -113,11 +120,15 @@ public struct TrainingRun: Sendable {
                                     validationSplit: plan.validationSplit, shuffle: true, callbacks: list)
         let seconds = Date().timeIntervalSince(started)
         var messages: [String] = []
-        for c in cbs.all { if let r = c as? ReportingCallback { messages += r.messages.map(\.description) } }
-        let reason = cbs.stopReason(epochsRun: history.epochs.count, planned: plan.epochs, stopRequested: model.stopTraining)
+        var errors: [String] = []
+        for c in cbs.all {
+            if let r = c as? ReportingCallback { messages += r.messages.map(\.description); errors += r.errors }
+        }
+        let reason = cbs.stopReason(epochsRun: history.epochs.count, planned: plan.epochs, stopRequested: model.stopTraining,
+                                    errors: errors)
         let steps = history.epochs.count * stepsPerEpoch
         return RunOutcome(reason: reason, history: history.history, epochs: history.epochs, messages: messages,
-                          seconds: seconds, samplesTrained: min(steps * plan.batchSize, history.epochs.count * train.count))
+                          errors: errors, seconds: seconds, samplesTrained: min(steps * plan.batchSize, history.epochs.count * train.count))
     }
 }
 
@@ -152,7 +163,12 @@ public final class RunCallbacks {
         if let path = plan.checkpoint {
             checkpoint = try ModelCheckpoint(filepath: path, monitor: plan.monitor, saveBestOnly: plan.saveBestOnly)
         } else { checkpoint = nil }
-        csv = plan.csvLog.map { CSVLogger(path: $0) }
+        if let p = plan.csvLog {
+            // Keras's CSVLogger does not create directories; the JSON-lines log and checkpoints do, so do it here too.
+            try? FileManager.default.createDirectory(at: URL(fileURLWithPath: p).deletingLastPathComponent(),
+                                                     withIntermediateDirectories: true)
+            csv = CSVLogger(path: p)
+        } else { csv = nil }
         jsonl = try plan.logJSONL.map { try JSONLinesLogger(path: $0) }
         nan = plan.terminateOnNaN ? TerminateOnNaN() : nil
         for case let r as ReportingCallback in all {
@@ -175,7 +191,10 @@ public final class RunCallbacks {
         }
     }
 
-    func stopReason(epochsRun: Int, planned: Int, stopRequested: Bool) -> String {
+    func stopReason(epochsRun: Int, planned: Int, stopRequested: Bool, errors: [String] = []) -> String {
+        if let e = errors.first {
+            return "stopped by an error after \(epochsRun) epoch\(epochsRun == 1 ? "" : "s"): \(e)"
+        }
         if let b = nan?.terminatedAtBatch {
             return "terminated on a NaN/inf loss at epoch \((nan?.terminatedAtEpoch ?? 0) + 1), batch \(b)"
         }

@@ -61,7 +61,7 @@ struct DashboardApp {
                 })
                 result.outcome.withLock { $0 = outcome }
                 channel.update { s in
-                    s.status = .finished(outcome.reason)
+                    s.status = outcome.errors.isEmpty ? .finished(outcome.reason) : .failed(outcome.reason)
                     s.summary = Summary.lines(outcome) + s.summary
                 }
             } catch {
@@ -154,6 +154,10 @@ struct DashboardApp {
             let snap = channel.snapshot()
             print(snap.summary.joined(separator: "\n"))
             if let j = journal.lastError { printError("warning: \(j)") }
+        }
+        if let errors = result.outcome.withLock({ $0?.errors }), !errors.isEmpty {
+            printError("error: training failed: \(errors.joined(separator: "; "))")
+            throw ExitCode(1)
         }
     }
 

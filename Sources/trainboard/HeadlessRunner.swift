@@ -33,6 +33,10 @@ struct HeadlessRunner {
             throw ExitCode(1)
         }
         print(Summary.lines(outcome).joined(separator: "\n"))
+        if !outcome.errors.isEmpty {
+            printError("error: training failed: \(outcome.errors.joined(separator: "; "))")
+            throw ExitCode(1)
+        }
         if let sig = SignalTrap.pendingSignal() {
             printError("stopped by signal \(sig)")
             throw ExitCode(SignalTrap.exitStatus(for: sig))

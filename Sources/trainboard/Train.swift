@@ -28,7 +28,7 @@ struct Train: ParsableCommand {
             if let path = options.config { config = config.over(try ConfigFile.load(path)) }
             plan = try TrainingPlan(config)
             theme = try ResolvedTheme.load(plan.theme)
-            for w in theme.warnings { printError("warning: \(w)") }
+            for w in theme.warnings { printError(w) }
             let interactive = !plan.headless && Terminal.isInteractive
             if !interactive { printError("loading \(plan.dataSpec) ...") }
             run = try TrainingRun.prepare(plan, log: { printError($0) })

@@ -17,6 +17,31 @@ struct Trainboard: ParsableCommand {
         version: TrainboardInfo.version,
         subcommands: [Train.self, Bench.self, Themes.self, Info.self],
         defaultSubcommand: Train.self)
+
+    /// ArgumentParser's `main()` with two changes that keep the documented interface:
+    /// - `trainboard --help` (`-h`, `help`) also shows the options of `train`, the default subcommand, which are the
+    ///   flags people type after `trainboard` (ArgumentParser alone would list only the subcommands there);
+    /// - a command-line parse error (unknown flag, missing or malformed value) exits with status 2, like every
+    ///   other kind of bad input, instead of ArgumentParser's 64 (EX_USAGE).
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments == ["--help"] || arguments == ["-h"] || arguments == ["help"] {
+            print(helpMessage())
+            print("OPTIONS OF `trainboard train` (the default subcommand):\n")
+            print(helpMessage(for: Train.self))
+            return
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            if exitCode(for: error).rawValue == ExitCode.validationFailure.rawValue {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Prints `message` to standard error with the program's prefix.

@@ -1,0 +1,106 @@
+import TrainboardKit
+import XCTest
+
+final class ConfigFileTests: XCTestCase {
+    private func write(_ text: String, name: String = "run.yaml") throws -> String {
+        let dir = try makeTemporaryDirectory(self)
+        let path = dir.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func testValidFile() throws {
+        let path = try write("""
+        epochs: 5
+        batch-size: 64
+        hidden: [128, 64]
+        dropout: 0.2
+        lr: 0.05
+        nesterov: true
+        early-stopping: "monitor=val_accuracy,patience=3"
+        seed: 42
+        max-samples: 1000
+        """)
+        let c = try ConfigFile.load(path)
+        XCTAssertEqual(c.epochs, 5)
+        XCTAssertEqual(c.batchSize, 64)
+        XCTAssertEqual(c.hidden, "128,64")
+        XCTAssertEqual(c.dropout, 0.2)
+        XCTAssertEqual(c.lr, 0.05)
+        XCTAssertEqual(c.nesterov, true)
+        XCTAssertEqual(c.earlyStopping, "monitor=val_accuracy,patience=3")
+        XCTAssertEqual(c.seed, 42)
+        XCTAssertEqual(c.maxSamples, 1000)
+        XCTAssertNil(c.momentum)
+        let plan = try TrainingPlan(c)
+        XCTAssertEqual(plan.hidden, [128, 64])
+        XCTAssertEqual(plan.momentum, 0.8)
+    }
+
+    func testStringAndScalarHiddenForms() throws {
+        XCTAssertEqual(try ConfigFile.load(try write("hidden: \"32,16\"\n")).hidden, "32,16")
+        XCTAssertEqual(try ConfigFile.load(try write("hidden: 32\n")).hidden, "32")
+        // An integer where a Double is expected is fine.
+        XCTAssertEqual(try ConfigFile.load(try write("lr: 1\n")).lr, 1)
+    }
+
+    func testEmptyFileIsEmptyConfiguration() throws {
+        XCTAssertEqual(try ConfigFile.load(try write("")), RunConfiguration())
+    }
+
+    func testFlagsOverrideFile() throws {
+        let fileConfig = try ConfigFile.load(try write("epochs: 9\nbatch-size: 16\n"))
+        var flags = RunConfiguration()
+        flags.epochs = 2
+        let plan = try TrainingPlan(flags.over(fileConfig))
+        XCTAssertEqual(plan.epochs, 2)
+        XCTAssertEqual(plan.batchSize, 16)
+    }
+
+    func testUnknownKeyListsKnownKeys() throws {
+        let path = try write("epochs: 3\nbatch_size: 64\n")
+        XCTAssertThrowsError(try ConfigFile.load(path)) { error in
+            guard let e = error as? ConfigurationError else { return XCTFail("\(error)") }
+            XCTAssertEqual(e.key, "config")
+            XCTAssertTrue(e.description.contains(path), e.description)
+            XCTAssertTrue(e.description.contains("batch_size"), e.description)
+            XCTAssertTrue(e.description.contains("batch-size"), e.description)
+            XCTAssertTrue(e.description.contains("early-stopping"), e.description)
+        }
+    }
+
+    func testWrongTypeNamesKey() throws {
+        let path = try write("epochs: many\n")
+        XCTAssertThrowsError(try ConfigFile.load(path)) { error in
+            guard let e = error as? ConfigurationError else { return XCTFail("\(error)") }
+            XCTAssertEqual(e.key, "config")
+            XCTAssertTrue(e.description.contains(path), e.description)
+            XCTAssertTrue(e.description.contains("'epochs'"), e.description)
+        }
+    }
+
+    func testInvalidYAMLNamesFile() throws {
+        let path = try write("epochs: [3\nlr: : 0.1\n", name: "broken.yaml")
+        XCTAssertThrowsError(try ConfigFile.load(path)) { error in
+            guard let e = error as? ConfigurationError else { return XCTFail("\(error)") }
+            XCTAssertEqual(e.key, "config")
+            XCTAssertTrue(e.description.contains(path), e.description)
+            XCTAssertTrue(e.description.contains("YAML"), e.description)
+        }
+    }
+
+    func testTopLevelListIsRejected() throws {
+        let path = try write("- 1\n- 2\n")
+        XCTAssertThrowsError(try ConfigFile.load(path)) { error in
+            XCTAssertTrue("\(error)".contains("mapping"), "\(error)")
+        }
+    }
+
+    func testMissingFileNamesFile() {
+        XCTAssertThrowsError(try ConfigFile.load("/nonexistent/run.yaml")) { error in
+            guard let e = error as? ConfigurationError else { return XCTFail("\(error)") }
+            XCTAssertEqual(e.key, "config")
+            XCTAssertTrue(e.description.contains("/nonexistent/run.yaml"), e.description)
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import NeuralEngine
+import TrainboardKit
+import XCTest
+
+final class TrainingPlanTests: XCTestCase {
+    func testDefaultsAreTheTutorials() throws {
+        let p = try TrainingPlan(RunConfiguration())
+        XCTAssertEqual(p.dataSpec, "fashion-mnist")
+        XCTAssertEqual(p.hidden, [64, 64])
+        XCTAssertEqual(p.dropout, 0.1)
+        XCTAssertEqual(p.activation, .relu)
+        XCTAssertEqual(p.initializer, .uniform)
+        XCTAssertEqual(p.loss, .categoricalCrossentropy)
+        XCTAssertEqual(p.resolvedOutputActivation, .softmax)
+        XCTAssertEqual(p.optimizerName, "sgd")
+        XCTAssertEqual(p.learningRate, 0.1)
+        XCTAssertEqual(p.momentum, 0.8)
+        XCTAssertEqual(p.decay, 0.0016)
+        XCTAssertFalse(p.nesterov)
+        XCTAssertEqual(p.batchSize, 128)
+        XCTAssertEqual(p.epochs, 60)
+        XCTAssertEqual(p.seed, 1)
+        XCTAssertEqual(p.validationSplit, 0)
+        XCTAssertEqual(p.monitor, "val_loss")
+        XCTAssertNil(p.maxSamples)
+        XCTAssertNil(p.scheduleSpec)
+        XCTAssertNil(p.earlyStoppingSpec)
+        XCTAssertTrue(p.terminateOnNaN)
+    }
+
+    func testDefaultModelIsTheTutorialsMLP() throws {
+        let p = try TrainingPlan(RunConfiguration())
+        let m = p.makeModel(outputs: 10)
+        XCTAssertEqual(m.layers.map(\.className), ["Dense", "Dropout", "Dense", "Dense"])
+        let dense = m.layers.compactMap { $0 as? Dense }
+        XCTAssertEqual(dense.map(\.units), [64, 64, 10])
+        XCTAssertEqual(dense.map(\.activation), [.relu, .relu, .softmax])
+        XCTAssertEqual(dense.map(\.kernelInitializer), [.uniform, .uniform, .uniform])
+        XCTAssertEqual((m.layers[1] as? Dropout)?.rate, 0.1)
+        try m.build(inputUnits: 784)
+        XCTAssertEqual(m.parameterCount, 784 * 64 + 64 + 64 * 64 + 64 + 64 * 10 + 10)
+        XCTAssertEqual(m.parameterCount, 55_050)
+        let sgd = try XCTUnwrap(m.optimizer as? SGD)
+        XCTAssertEqual(sgd.learningRate, 0.1, accuracy: 1e-12)
+        XCTAssertEqual(m.loss, .categoricalCrossentropy)
+    }
+
+    func testNonSGDOptimizerDefaultsToSmallLearningRate() throws {
+        var c = RunConfiguration()
+        c.optimizer = "Adam"
+        let p = try TrainingPlan(c)
+        XCTAssertEqual(p.optimizerName, "adam")
+        XCTAssertEqual(p.learningRate, 0.001)
+    }
+
+    func testHiddenParsing() throws {
+        var c = RunConfiguration()
+        c.hidden = " 128 , 32,16 "
+        XCTAssertEqual(try TrainingPlan(c).hidden, [128, 32, 16])
+        c.hidden = "none"
+        XCTAssertEqual(try TrainingPlan(c).hidden, [])
+        c.hidden = "32"
+        let m = try TrainingPlan(c).makeModel(outputs: 10)
+        XCTAssertEqual(m.layers.map(\.className), ["Dense", "Dropout", "Dense"])
+    }
+
+    /// Each bad value throws a ConfigurationError whose key is the flag and whose description names it and the value.
+    func testEveryBadValueNamesKeyAndValue() {
+        let cases: [(String, String, (inout RunConfiguration) -> Void)] = [
+            ("epochs", "0", { $0.epochs = 0 }),
+            ("batch-size", "0", { $0.batchSize = 0 }),
+            ("hidden", "x", { $0.hidden = "64,x" }),
+            ("hidden", "0", { $0.hidden = "64,0" }),
+            ("dropout", "1.0", { $0.dropout = 1.0 }),
+            ("dropout", "-0.5", { $0.dropout = -0.5 }),
+            ("activation", "swish", { $0.activation = "swish" }),
+            ("output-activation", "gelu", { $0.outputActivation = "gelu" }),
+            ("init", "orthogonal", { $0.`init` = "orthogonal" }),
+            ("loss", "hinge", { $0.loss = "hinge" }),
+            ("optimizer", "lbfgs", { $0.optimizer = "lbfgs" }),
+            ("lr", "-1", { $0.lr = -1 }),
+            ("lr", "0", { $0.lr = 0 }),
+            ("momentum", "1", { $0.momentum = 1 }),
+            ("decay", "-0.1", { $0.decay = -0.1 }),
+            ("validation-split", "1", { $0.validationSplit = 1 }),
+            ("max-samples", "0", { $0.maxSamples = 0 }),
+        ]
+        for (key, value, mutate) in cases {
+            var c = RunConfiguration()
+            mutate(&c)
+            XCTAssertThrowsError(try TrainingPlan(c), "\(key)=\(value)") { error in
+                guard let e = error as? ConfigurationError else {
+                    return XCTFail("\(key): expected ConfigurationError, got \(error)")
+                }
+                XCTAssertEqual(e.key, key)
+                XCTAssertTrue(e.description.contains("--\(key)"), "\(e.description) should name --\(key)")
+                XCTAssertTrue(e.description.contains(value), "\(e.description) should name the value \(value)")
+            }
+        }
+    }
+
+    func testListedChoicesAppearInErrors() {
+        var c = RunConfiguration()
+        c.activation = "swish"
+        XCTAssertThrowsError(try TrainingPlan(c)) { error in
+            let d = "\(error)"
+            for a in Activation.allCases { XCTAssertTrue(d.contains(a.rawValue), d) }
+        }
+    }
+}
+
+final class RunConfigurationTests: XCTestCase {
+    func testFlagsOverrideYAMLOverrideDefaults() throws {
+        var yaml = RunConfiguration()
+        yaml.epochs = 7
+        yaml.batchSize = 32
+        yaml.hidden = "16"
+        var flags = RunConfiguration()
+        flags.epochs = 3
+        flags.lr = 0.5
+        let merged = flags.over(yaml)
+        XCTAssertEqual(merged.epochs, 3)       // flag wins
+        XCTAssertEqual(merged.batchSize, 32)   // from YAML
+        XCTAssertEqual(merged.hidden, "16")
+        XCTAssertEqual(merged.lr, 0.5)
+        XCTAssertNil(merged.dropout)           // neither: left for the defaults
+        let plan = try TrainingPlan(merged)
+        XCTAssertEqual(plan.epochs, 3)
+        XCTAssertEqual(plan.batchSize, 32)
+        XCTAssertEqual(plan.hidden, [16])
+        XCTAssertEqual(plan.learningRate, 0.5)
+        XCTAssertEqual(plan.dropout, 0.1)      // default
+        XCTAssertEqual(plan.momentum, 0.8)
+    }
+
+    func testOverFillsEveryField() {
+        // Every key of the defaults survives `over` onto an empty configuration.
+        XCTAssertEqual(RunConfiguration().over(.defaults), .defaults)
+        XCTAssertEqual(RunConfiguration.defaults.over(RunConfiguration()), .defaults)
+    }
+
+    func testKeyNamesAreFlagNames() {
+        let names = RunConfiguration.keyNames
+        for k in ["batch-size", "early-stopping", "reduce-lr-on-plateau", "save-best-only", "csv-log", "log-jsonl",
+                  "validation-split", "max-samples", "init", "lr"] {
+            XCTAssertTrue(names.contains(k), k)
+        }
+    }
+}

@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# End-to-end tests of the trainboard command line (no terminal: every run here is headless because stdout is a
+# file or a pipe). Checks --help, exit status 2 with a useful message for bad flags, config, data and themes,
+# headless epoch lines, CSV and JSON-lines logs, seeded reproducibility, SIGINT (exit 130 with complete logs),
+# `themes` and `info`.
+#
+# Usage: Tests/e2e/cli.sh        (from anywhere; builds nothing)
+# Env:   TRAINBOARD_BIN  the binary (default .build/debug/trainboard, relative to the repository root)
+# Needs: Fashion-MNIST at /usr/share/datasets/fashion-mnist (training checks), python3 (JSON check).
+# Exit status: 0 if every check passed, 1 if any failed, 2 if the setup failed.
+set -uo pipefail
+
+bin=${TRAINBOARD_BIN:-.build/debug/trainboard}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# A relative TRAINBOARD_BIN is relative to the caller's directory; the default one to the repository root.
+if [[ $bin != /* ]]; then
+    if [[ -n ${TRAINBOARD_BIN:-} ]]; then bin="$PWD/$bin"; else bin="$root/$bin"; fi
+fi
+cd "$root" || exit 2    # ./themes is one of the theme locations
+[[ -x $bin ]] || { echo "cli.sh: no trainboard binary at $bin (build it or set TRAINBOARD_BIN)" >&2; exit 2; }
+
+work=$(mktemp -d)
+bg_pid=
+cleanup() {
+    if [[ -n $bg_pid ]]; then kill -KILL "$bg_pid" 2>/dev/null; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+passed=0 failed=0
+pass() { passed=$((passed + 1)); echo "ok   $1"; }
+fail() {
+    failed=$((failed + 1)); echo "FAIL $1"
+    shift
+    local line
+    for line in "$@"; do printf '       %s\n' "$line"; done
+}
+
+# run NAME CMD...: runs CMD with stdout+stderr in $out, status in $status.
+out= status=
+run() { out=$("${@}" 2>&1); status=$?; }
+
+# expect_error NAME PATTERN... -- ARGS...: `trainboard ARGS` exits 2 and its output contains every PATTERN (fixed
+# strings).
+expect_error() {
+    local name=$1; shift
+    local patterns=()
+    while [[ $1 != -- ]]; do patterns+=("$1"); shift; done
+    shift
+    run "$bin" "$@" </dev/null
+    if [[ $status -ne 2 ]]; then fail "$name" "exit status $status, expected 2" "${out:0:400}"; return; fi
+    local p
+    for p in "${patterns[@]}"; do
+        if ! grep -qF -- "$p" <<<"$out"; then fail "$name" "message does not contain '$p':" "${out:0:400}"; return; fi
+    done
+    pass "$name"
+}
+
+# Epoch summary lines ("16/16 - 1s - 40ms/step - accuracy: ...") of a headless run's output.
+epoch_lines() { grep -E '^[0-9]+/[0-9]+ - ' "$1"; }
+# The same without the timing fields (total seconds, time per step).
+untimed() { epoch_lines "$1" | sed -E 's#^([0-9]+/[0-9]+) - [0-9]+s - [0-9]+(s|ms|us)/step#\1#'; }
+
+# --- help -----------------------------------------------------------------------------------------------------------
+for help in --help -h help "train --help"; do
+    run "$bin" $help
+    missing=()
+    for flag in --data --epochs --batch-size --hidden --dropout --activation --init --loss --optimizer --lr --momentum \
+                --decay --nesterov --schedule --early-stopping --reduce-lr-on-plateau --checkpoint --save-best-only \
+                --monitor --csv-log --log-jsonl --validation-split --max-samples --seed --headless --config; do
+        grep -qE -- "(^|[^a-z-])$flag([^a-z-]|$)" <<<"$out" || missing+=("$flag")
+    done
+    if [[ $status -eq 0 && ${#missing[@]} -eq 0 ]]; then pass "$help lists every flag"
+    else fail "$help lists every flag" "status $status, missing: ${missing[*]:-}"; fi
+done
+
+# --- bad input: exit status 2 and a message naming the problem -----------------------------------------------------
+expect_error "--epochs 0" "--epochs" "0" -- --epochs 0
+expect_error "--hidden 64,x" "--hidden" "'x'" -- --hidden 64,x
+expect_error "--dropout 1.5" "--dropout" "1.5" -- --dropout 1.5
+expect_error "--optimizer lbfgs" "--optimizer" "lbfgs" -- --optimizer lbfgs
+expect_error "--schedule bogus:k=1" "--schedule" "bogus" -- --schedule bogus:k=1
+expect_error "--early-stopping patience=x" "--early-stopping" "patience=x" -- --early-stopping patience=x
+expect_error "--reduce-lr-on-plateau factor=2" "--reduce-lr-on-plateau" "factor" -- --reduce-lr-on-plateau factor=2
+expect_error "--epochs abc (parser)" "--epochs" "abc" -- --epochs abc
+expect_error "unknown flag" "--bogus-flag" -- --bogus-flag 3
+expect_error "--config /nonexistent.yaml" "/nonexistent.yaml" -- --config /nonexistent.yaml
+
+printf 'epochs: 2\nbatch_size: 64\n' >"$work/unknown-key.yaml"
+expect_error "config: unknown key" "unknown-key.yaml" "batch_size" "batch-size" -- --config "$work/unknown-key.yaml"
+printf 'epochs: many\n' >"$work/wrong-type.yaml"
+expect_error "config: wrong type" "wrong-type.yaml" "epochs" -- --config "$work/wrong-type.yaml"
+printf 'epochs: [2\nlr: : 1\n' >"$work/broken.yaml"
+expect_error "config: invalid YAML" "broken.yaml" "YAML" -- --config "$work/broken.yaml"
+printf 'epochs: 0\n' >"$work/zero-epochs.yaml"
+expect_error "config: bad value" "--epochs" -- --config "$work/zero-epochs.yaml"
+
+expect_error "--data /nonexistent" "/nonexistent" -- --data /nonexistent
+
+# A directory of IDX files whose training images stop after 100 of the 2*28*28 pixels.
+idx="$work/idx"
+mkdir -p "$idx"
+{ printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x1c\x00\x00\x00\x1c'; head -c 100 /dev/zero; } \
+    >"$idx/train-images-idx3-ubyte"
+printf '\x00\x00\x08\x01\x00\x00\x00\x02\x00\x01' >"$idx/train-labels-idx1-ubyte"
+{ printf '\x00\x00\x08\x03\x00\x00\x00\x01\x00\x00\x00\x1c\x00\x00\x00\x1c'; head -c 784 /dev/zero; } \
+    >"$idx/t10k-images-idx3-ubyte"
+printf '\x00\x00\x08\x01\x00\x00\x00\x01\x00' >"$idx/t10k-labels-idx1-ubyte"
+expect_error "truncated IDX file" "train-images-idx3-ubyte" "truncated" -- --data "$idx" --epochs 1
+
+printf 'a,b,label\n1,2,0\n3,4\n5,6,1\n' >"$work/ragged.csv"
+expect_error "CSV with a ragged row" "ragged.csv:3" -- --data "$work/ragged.csv" --epochs 1
+
+touch "$work/plain-file"
+expect_error "--csv-log under a regular file" "--csv-log" "$work/plain-file/x.csv" "not a directory" -- \
+    --csv-log "$work/plain-file/x.csv" --epochs 1
+expect_error "--log-jsonl is a directory" "--log-jsonl" "is a directory" -- --log-jsonl "$work" --epochs 1
+
+expect_error "--theme nosuchtheme" "nosuchtheme" -- --theme nosuchtheme --epochs 1
+printf '# a theme\ntheme[text]="#d0d0d0"\nthis line is not a theme entry\n' >"$work/bad.theme"
+expect_error "theme file with a malformed line" "bad.theme:3" -- --theme "$work/bad.theme" --epochs 1
+expect_error "themes <bad file>" "bad.theme:3" -- themes "$work/bad.theme"
+
+# --- headless training ----------------------------------------------------------------------------------------------
+if [[ ! -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]]; then
+    fail "training checks" "Fashion-MNIST is not installed at /usr/share/datasets/fashion-mnist"
+else
+    # Piped stdout: headless, Keras verbose=2 lines.
+    "$bin" --max-samples 1000 --epochs 2 --seed 3 --csv-log "$work/logs/a.csv" --log-jsonl "$work/a.jsonl" \
+        2>"$work/a.err" </dev/null | cat >"$work/a.out"
+    st=${PIPESTATUS[0]}
+    if [[ $st -eq 0 ]] && grep -qx 'Epoch 1/2' "$work/a.out" && grep -qx 'Epoch 2/2' "$work/a.out" \
+        && [[ $(epoch_lines "$work/a.out" | grep -c 'val_accuracy: .* learning_rate: ') -eq 0 ]] \
+        && [[ $(epoch_lines "$work/a.out" | grep -cE '^8/8 - [0-9]+s - [0-9]+(s|ms|us)/step - accuracy: [0-9.]+ - learning_rate: [0-9.e+-]+ - loss: [0-9.]+ - val_accuracy: [0-9.]+ - val_loss: [0-9.]+$') -eq 2 ]]; then
+        pass "piped stdout runs headless with Keras epoch lines"
+    else
+        fail "piped stdout runs headless with Keras epoch lines" "status $st" "$(head -c 1500 "$work/a.out")" \
+            "$(tail -c 600 "$work/a.err")"
+    fi
+
+    if [[ -f $work/logs/a.csv ]] && [[ $(wc -l <"$work/logs/a.csv") -eq 3 ]] \
+        && [[ $(head -1 "$work/logs/a.csv") == "epoch,accuracy,learning_rate,loss,val_accuracy,val_loss" ]] \
+        && grep -q '^0,' "$work/logs/a.csv" && grep -q '^1,' "$work/logs/a.csv"; then
+        pass "--csv-log has a header and 2 rows"
+    else
+        fail "--csv-log has a header and 2 rows" "$(cat "$work/logs/a.csv" 2>&1)"
+    fi
+
+    if [[ -f $work/a.jsonl ]] && python3 - "$work/a.jsonl" <<'EOF' >"$work/json.err" 2>&1; then
+import json, sys
+def reject(c): raise ValueError("non-standard JSON constant " + c)
+lines = open(sys.argv[1]).read().splitlines()
+events = [json.loads(l, parse_constant=reject)["event"] for l in lines]
+assert events == ["epoch", "epoch", "train_end"], events
+EOF
+        pass "--log-jsonl lines are valid JSON"
+    else
+        fail "--log-jsonl lines are valid JSON" "$(cat "$work/json.err" 2>/dev/null)" "$(head -c 600 "$work/a.jsonl" 2>&1)"
+    fi
+
+    # Same seed: the same epoch lines except the timings; another seed: different numbers.
+    "$bin" --max-samples 1000 --epochs 2 --seed 3 --headless >"$work/b.out" 2>/dev/null </dev/null
+    "$bin" --max-samples 1000 --epochs 2 --seed 4 --headless >"$work/c.out" 2>/dev/null </dev/null
+    if [[ $(untimed "$work/a.out" | wc -l) -eq 2 ]] && diff <(untimed "$work/a.out") <(untimed "$work/b.out") >/dev/null \
+        && ! diff <(untimed "$work/a.out") <(untimed "$work/c.out") >/dev/null; then
+        pass "same seed gives identical epoch lines, another seed does not"
+    else
+        fail "same seed gives identical epoch lines, another seed does not" \
+            "$(diff <(untimed "$work/a.out") <(untimed "$work/b.out"))" "seed 4:" "$(untimed "$work/c.out")"
+    fi
+
+    # A log that fails while training (/dev/full: ENOSPC) is a training failure: exit status 1, the error named.
+    run "$bin" --max-samples 500 --epochs 3 --csv-log /dev/full
+    if [[ $status -eq 1 ]] && grep -q 'error: training failed: CSVLogger: cannot write /dev/full' <<<"$out" \
+        && ! grep -q 'stopped by the user' <<<"$out"; then
+        pass "a log write failure exits 1 naming it"
+    else
+        fail "a log write failure exits 1 naming it" "status $status" "${out: -800}"
+    fi
+
+    # A theme with an unknown key: a warning naming file and line (said once), and the run goes on.
+    printf 'theme[text]="#d0d0d0"\ntheme[nope]="#ffffff"\n' >"$work/warn.theme"
+    run "$bin" --theme "$work/warn.theme" --max-samples 200 --epochs 1
+    if [[ $status -eq 0 ]] && grep -qF "trainboard: $work/warn.theme:2: warning: unknown key 'nope'" <<<"$out" \
+        && ! grep -q 'warning: .*warning:' <<<"$out"; then
+        pass "theme with an unknown key warns once and runs"
+    else
+        fail "theme with an unknown key warns once and runs" "status $status" "${out:0:600}"
+    fi
+
+    # SIGTERM after the first epoch: exit 143, the JSON-lines log complete up to train_end.
+    "$bin" --epochs 50 --max-samples 5000 --log-jsonl "$work/term.jsonl" >"$work/term.out" 2>"$work/term.err" </dev/null &
+    bg_pid=$!
+    for _ in $(seq 1 600); do
+        epoch_lines "$work/term.out" >/dev/null 2>&1 && break
+        kill -0 "$bg_pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    kill -TERM "$bg_pid" 2>/dev/null
+    wait "$bg_pid"
+    st=$?
+    bg_pid=
+    if [[ $st -eq 143 ]] && python3 - "$work/term.jsonl" <<'EOF' >"$work/term.py" 2>&1; then
+import json, sys
+events = [json.loads(l)["event"] for l in open(sys.argv[1]).read().splitlines()]
+assert 1 <= events.count("epoch") < 50 and events[-1] == "train_end", events
+EOF
+        pass "SIGTERM exits 143 with the JSON-lines log complete"
+    else
+        fail "SIGTERM exits 143 with the JSON-lines log complete" "status $st" "$(cat "$work/term.py" 2>/dev/null)" \
+            "$(tail -c 600 "$work/term.err")"
+    fi
+
+    # A YAML config with flags on top.
+    printf 'epochs: 5\nmax-samples: 500\nhidden: [32]\nseed: 3\n' >"$work/run.yaml"
+    run "$bin" --config "$work/run.yaml" --epochs 1 --headless
+    if [[ $status -eq 0 ]] && grep -qx 'Epoch 1/1' <<<"$out" && grep -q '^Model: 32 dropout 0.1 relu' <<<"$out" \
+        && grep -qE '^4/4 - ' <<<"$out"; then
+        pass "--config with a flag overriding it"
+    else
+        fail "--config with a flag overriding it" "status $status" "${out:0:800}"
+    fi
+
+    # SIGINT after the first epoch: exit 130, the finished epochs are in the CSV log, every line complete.
+    "$bin" --epochs 50 --max-samples 20000 --csv-log "$work/int.csv" >"$work/int.out" 2>"$work/int.err" </dev/null &
+    bg_pid=$!
+    for _ in $(seq 1 600); do
+        epoch_lines "$work/int.out" >/dev/null 2>&1 && break
+        kill -0 "$bg_pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    kill -INT "$bg_pid" 2>/dev/null
+    wait "$bg_pid"
+    st=$?
+    bg_pid=
+    printed=$(epoch_lines "$work/int.out" | wc -l)
+    rows=$(($(cat "$work/int.csv" 2>/dev/null | wc -l) - 1))
+    complete=$(awk -F, 'NF != 6 { bad = 1 } END { print bad ? "no" : "yes" }' "$work/int.csv" 2>/dev/null)
+    if [[ $st -eq 130 && $printed -ge 1 && $printed -lt 50 && $rows -eq $printed && $complete == yes ]] \
+        && [[ -z $(tail -c 1 "$work/int.csv") ]] && grep -q 'signal 2' "$work/int.err"; then
+        pass "SIGINT exits 130 with the finished epochs logged"
+    else
+        fail "SIGINT exits 130 with the finished epochs logged" "status $st, $printed epoch lines, $rows CSV rows" \
+            "$(cat "$work/int.csv" 2>&1)" "$(tail -c 600 "$work/int.err")"
+    fi
+fi
+
+# --- other subcommands ----------------------------------------------------------------------------------------------
+run "$bin" themes
+missing=()
+for t in default light mono; do grep -qE "^$t( |$)" <<<"$out" || missing+=("$t"); done
+count=$(grep -cE '^[A-Za-z0-9_-]+( |$)' <<<"$out")
+if [[ $status -eq 0 && ${#missing[@]} -eq 0 && $count -ge 5 ]]; then pass "themes lists default, light, mono and more"
+else fail "themes lists default, light, mono and more" "status $status, missing ${missing[*]:-}, $count themes" "$out"; fi
+
+run "$bin" info
+if [[ $status -eq 0 ]] && grep -qE '^BLAS: .+' <<<"$out"; then pass "info prints the BLAS line"
+else fail "info prints the BLAS line" "status $status" "$out"; fi
+
+run "$bin" --version
+if [[ $status -eq 0 && -n $out ]]; then pass "--version"; else fail "--version" "status $status" "$out"; fi
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
