@@ -310,3 +310,51 @@ final class DashboardViewTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 2.0)
     }
 }
+
+final class MetricSeriesSummaryTests: XCTestCase {
+    /// `downsampled` with per-chunk summaries gives the same points as a plain scan.
+    func testDownsampledMatchesBruteForce() {
+        var s = MetricSeries()
+        var g = SystemRandomNumberGenerator()
+        var all: [Double] = []
+        for i in 0..<30_000 {
+            var v = Double.random(in: -1...1, using: &g) * Double(i % 977)
+            if i % 5003 == 7 { v = .nan }
+            if i == 20_000 { v = .infinity }
+            s.append(v); all.append(v)
+        }
+        func brute(_ buckets: Int, _ r: Range<Int>) -> [Double] {
+            let n = r.count
+            if n <= buckets * 2 { return Array(all[r]) }
+            var out: [Double] = []
+            for b in 0..<buckets {
+                let lo = r.lowerBound + n * b / buckets, hi = r.lowerBound + n * (b + 1) / buckets
+                guard hi > lo else { continue }
+                var mn = Double.infinity, mx = -Double.infinity, iMin = lo, iMax = lo
+                var bad: Double?
+                for i in lo..<hi {
+                    let v = all[i]
+                    if v.isFinite {
+                        if v < mn { mn = v; iMin = i }
+                        if v > mx { mx = v; iMax = i }
+                    } else if bad == nil { bad = v }
+                }
+                if mn.isFinite {
+                    if iMin <= iMax { out.append(mn); if iMax != iMin { out.append(mx) } } else { out.append(mx); out.append(mn) }
+                }
+                if let bad { out.append(bad) }
+            }
+            return out
+        }
+        for (buckets, r) in [(1, 0..<30_000), (3, 0..<30_000), (7, 100..<29_000), (2, 4096..<12_288), (50, 0..<30_000),
+                             (1, 8000..<8200)] {
+            let a = s.downsampled(buckets: buckets, range: r), b = brute(buckets, r)
+            XCTAssertEqual(a.count, b.count)
+            for (x, y) in zip(a, b) { XCTAssertTrue(x == y || (x.isNaN && y.isNaN), "\(buckets) \(r)") }
+        }
+        // After thinning the summaries are rebuilt.
+        var small = MetricSeries(capacity: 16)
+        for i in 0..<100 { small.append(Double(i)) }
+        XCTAssertEqual(small.downsampled(buckets: 1), [small[0], small[small.count - 1]])
+    }
+}
