@@ -35,7 +35,7 @@ extension DashboardView {
         case .recent:
             let lo = max(0, now - 3)
             return ChartWindow(steps: steps, now: now, lo: lo, hi: max(now, lo + 1), showEpochSeries: true,
-                               showPlanned: false)
+                               showPlanned: true)
         case .perBatch:
             return ChartWindow(steps: steps, now: now, lo: 0, hi: max(now, 1), showEpochSeries: false,
                                showPlanned: false)
@@ -95,9 +95,10 @@ extension DashboardView {
         return out
     }
 
-    func bestMarker(window w: ChartWindow) -> ChartMarker? {
+    /// The EarlyStopping best epoch (x = end of that epoch), labelled "best" when `labelled`.
+    func bestMarker(window w: ChartWindow, labelled: Bool = true) -> ChartMarker? {
         guard let b = snapshot.bestEpoch, b >= 0 else { return nil }
-        return ChartMarker(x: Double(b + 1), style: theme[.marker], label: "best")
+        return ChartMarker(x: Double(b + 1), style: theme[.marker], label: labelled ? "best" : nil)
     }
 
     /// Dot columns a chart of `width` cells has (2 per cell in Unicode).
@@ -147,6 +148,24 @@ extension DashboardView {
         return block.inner(area)
     }
 
+    /// Draws a panel rule whose title is a name followed by coloured `name value` segments (the chart's legend),
+    /// and returns the content area.
+    func legendPanel(_ name: String, _ segments: [(String, Style)], in area: Rect, into buffer: inout CellBuffer) -> Rect {
+        let block = Block(borders: .top, borderStyle: theme[.border], symbols: symbols)
+        buffer.render(block, in: area)
+        guard area.height > 0, area.width > 2 else { return block.inner(area) }
+        let y = area.y, right = area.right - 1
+        var x = area.x + 1
+        x += buffer.write(" \(name) ", x: x, y: y, style: theme[.title], maxWidth: right - x)
+        for (text, style) in segments where x < right {
+            let room = right - x - 1
+            guard room >= 4 else { break }
+            let t = TextFormatting.truncate(text, width: room, ellipsis: symbols.ellipsis)
+            x += buffer.write(" " + t + " ", x: x, y: y, style: style, maxWidth: right - x)
+        }
+        return block.inner(area)
+    }
+
     func valueText(_ v: Double?) -> String { v.map(NumberFormat.compact) ?? "-" }
 
     // MARK: - Loss
@@ -165,15 +184,19 @@ extension DashboardView {
 
     func renderLossChart(in area: Rect, into buffer: inout CellBuffer) {
         let w = chartWindow
-        let title = "Loss  \(valueText(lastEpochValue("loss"))) / val \(valueText(lastEpochValue("val_loss")))"
-            + "  batch \(valueText(snapshot.batchLoss.last))  [\(state.chartView.rawValue)]"
-        let inner = panel(title, in: area, into: &buffer)
+        var segments: [(String, Style)] = [("batch \(valueText(snapshot.batchLoss.last))", theme[.muted])]
+        if w.showEpochSeries {
+            segments.insert(("loss \(valueText(lastEpochValue("loss")))", theme[.loss]), at: 0)
+            segments.insert(("val_loss \(valueText(lastEpochValue("val_loss")))", theme[.valLoss]), at: 1)
+        }
+        segments.append(("[\(state.chartView.rawValue)]", theme[.muted]))
+        let inner = legendPanel("Loss", segments, in: area, into: &buffer)
         var markers = eventMarkers(window: w)
         if let m = bestMarker(window: w) { markers.append(m) }
         let chart = LineChart(series: lossSeries(w, width: inner.width), xBounds: w.lo...w.hi,
                               xLabels: inner.height >= 5 ? xLabels(w, width: inner.width) : [], markers: markers,
-                              showLegend: inner.width >= 40, axisStyle: theme[.border], labelStyle: theme[.muted],
-                              invalidStyle: theme[.warning], symbols: symbols)
+                              axisStyle: theme[.border], labelStyle: theme[.muted], invalidStyle: theme[.warning],
+                              symbols: symbols)
         buffer.render(chart, in: inner)
     }
 
@@ -188,15 +211,15 @@ extension DashboardView {
     func renderAccuracyChart(in area: Rect, into buffer: inout CellBuffer) {
         var w = chartWindow
         w.showEpochSeries = true
-        let title = "Accuracy  \(valueText(lastEpochValue("accuracy"))) / val \(valueText(lastEpochValue("val_accuracy")))"
-        let inner = panel(title, in: area, into: &buffer)
+        let inner = legendPanel("Accuracy", [("accuracy \(valueText(lastEpochValue("accuracy")))", theme[.accuracy]),
+                                             ("val_accuracy \(valueText(lastEpochValue("val_accuracy")))",
+                                              theme[.valAccuracy])], in: area, into: &buffer)
         let a = epochPoints("accuracy", window: w), v = epochPoints("val_accuracy", window: w)
         var markers = eventMarkers(window: w)
-        if let m = bestMarker(window: w) { markers.append(m) }
+        if let m = bestMarker(window: w, labelled: false) { markers.append(m) }
         let chart = LineChart(series: [ChartSeries(name: "accuracy", xs: a.xs, ys: a.ys, style: theme[.accuracy]),
                                        ChartSeries(name: "val_accuracy", xs: v.xs, ys: v.ys, style: theme[.valAccuracy])],
-                              xBounds: w.lo...w.hi, markers: markers, showLegend: inner.width >= 40,
-                              axisStyle: theme[.border], labelStyle: theme[.muted], invalidStyle: theme[.warning],
+                              xBounds: w.lo...w.hi, markers: markers, axisStyle: theme[.border], labelStyle: theme[.muted], invalidStyle: theme[.warning],
                               symbols: symbols)
         buffer.render(chart, in: inner)
     }
@@ -204,19 +227,28 @@ extension DashboardView {
     func renderAccuracySpark(in area: Rect, into buffer: inout CellBuffer) {
         let label = "acc \(valueText(lastEpochValue("accuracy")))/\(valueText(lastEpochValue("val_accuracy")))"
         let key = snapshot.epochMetrics["val_accuracy"]?.contains(where: \.isFinite) == true ? "val_accuracy" : "accuracy"
-        let data = snapshot.epochMetrics[key] ?? []
+        let values = snapshot.epochMetrics[key] ?? []
+        // Few epochs: each gets a few cells, so the trend reads at a glance. Accuracies use a fixed 0...1 scale.
+        let repeatCount = values.isEmpty ? 1 : max(1, min(4, area.width / values.count))
+        let data = values.flatMap { repeatElement($0, count: repeatCount) }
+        let unit = values.allSatisfy { !$0.isFinite || (0...1).contains($0) }
         sparkRow(label, data: data, style: theme[key == "accuracy" ? .accuracy : .valAccuracy], log: false,
-                 in: area, into: &buffer)
+                 range: unit ? (0, 1) : nil, in: area, into: &buffer)
     }
 
     // MARK: - Learning rate
 
     func renderLRChart(in area: Rect, into buffer: inout CellBuffer) {
         var w = chartWindow
-        if w.showPlanned, snapshot.epochs > 0 { w.hi = max(w.hi, Double(snapshot.epochs)) }
+        // The planned schedule reaches into the future: the whole run in the whole view, one epoch ahead in recent.
+        if state.chartView == .whole, snapshot.epochs > 0 { w.hi = max(w.hi, Double(snapshot.epochs)) }
         if state.chartView == .recent { w.hi = max(w.hi, min(w.now + 1, Double(max(snapshot.epochs, 1)))) }
-        let title = "Learning rate  \(valueText(snapshot.learningRate))" + (state.logScaleLR ? "  (log)" : "")
-        let inner = panel(title, in: area, into: &buffer)
+        var segments: [(String, Style)] = [("applied \(valueText(snapshot.learningRate))", theme[.lr])]
+        if w.showPlanned && !snapshot.plannedLearningRate.isEmpty {
+            segments.append(("\(symbols.isUnicode ? "╌" : ":") planned", theme[.lrPlanned]))
+        }
+        if state.logScaleLR { segments.append(("(log)", theme[.muted])) }
+        let inner = legendPanel("Learning rate", segments, in: area, into: &buffer)
         let b = perUpdatePoints(snapshot.batchLearningRate, window: w, buckets: dotColumns(inner.width))
         var series = [ChartSeries(name: "applied", xs: b.xs, ys: b.ys, style: theme[.lr])]
         if w.showPlanned, !snapshot.plannedLearningRate.isEmpty {
@@ -235,8 +267,8 @@ extension DashboardView {
         }
         let chart = LineChart(series: series, xBounds: w.lo...w.hi, logY: state.logScaleLR,
                               xLabels: inner.height >= 5 ? xLabels(w, width: inner.width) : [], markers: markers,
-                              showLegend: inner.width >= 40, axisStyle: theme[.border], labelStyle: theme[.muted],
-                              invalidStyle: theme[.warning], symbols: symbols)
+                              axisStyle: theme[.border], labelStyle: theme[.muted], invalidStyle: theme[.warning],
+                              symbols: symbols)
         buffer.render(chart, in: inner)
     }
 
@@ -247,8 +279,8 @@ extension DashboardView {
     }
 
     /// A sparkline row: a label (on its own row when the area has two rows, else before the sparkline).
-    func sparkRow(_ label: String, data: [Double], style: Style, log: Bool, in area: Rect,
-                  into buffer: inout CellBuffer) {
+    func sparkRow(_ label: String, data: [Double], style: Style, log: Bool, range: (Double, Double)? = nil,
+                  in area: Rect, into buffer: inout CellBuffer) {
         guard !area.isEmpty else { return }
         let spark: Rect
         if area.height >= 2 {
@@ -259,7 +291,7 @@ extension DashboardView {
             buffer.write(label, x: area.x, y: area.y, style: theme[.title], maxWidth: lw)
             spark = Rect(x: area.x + lw, y: area.y, width: area.width - lw, height: 1)
         }
-        buffer.render(Sparkline(data: data, style: style, invalidStyle: theme[.warning], logScale: log,
-                                symbols: symbols), in: spark)
+        buffer.render(Sparkline(data: data, style: style, invalidStyle: theme[.warning], min: range?.0, max: range?.1,
+                                logScale: log, symbols: symbols), in: spark)
     }
 }

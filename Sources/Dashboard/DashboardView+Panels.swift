@@ -87,7 +87,7 @@ extension DashboardView {
         gaugeRow("batch", ratio: batchFrac, label: "\(max(0, s.batchesDone))/\(steps)", in: halves[1], into: &buffer)
         guard area.height >= 2 else { return }
         var items: [(String, String)] = [
-            ("elapsed", Self.duration(s.elapsed)), ("ETA", Self.duration(s.etaSeconds)),
+            ("elapsed", Self.duration(s.elapsed)), ("ETA", s.status.isTerminal ? "-" : Self.duration(s.etaSeconds)),
             ("samples/s", Self.rate(s.samplesPerSecond)), ("lr", NumberFormat.compact(s.learningRate)),
         ]
         if let c = s.cpuPercent { items.append(("CPU", c.isFinite ? String(format: "%.0f%%", c) : "-")) }
@@ -138,13 +138,24 @@ extension DashboardView {
         return out
     }
 
-    /// Writes info lines, truncating each (paths keep their end).
-    func renderInfoLines(in area: Rect, into buffer: inout CellBuffer) {
+    /// Writes info lines, truncating each (paths keep their end); with `withEvent`, the newest event last.
+    func renderInfoLines(in area: Rect, withEvent: Bool = false, into buffer: inout CellBuffer) {
         guard !area.isEmpty else { return }
-        let lines = infoLines
+        var lines = infoLines
+        if withEvent, let e = snapshot.events.last {
+            lines = Array(lines.prefix(area.height - 1))
+            lines.append(("e\(e.epoch + 1) \(eventTag(e.kind)): \(e.message)", eventStyle(e.kind)))
+        }
         for (i, (t, style)) in lines.prefix(area.height).enumerated() {
-            let text = t.hasPrefix("ckpt") && t.count > area.width ? truncateHead(t, width: area.width)
-                : TextFormatting.truncate(t, width: area.width, ellipsis: symbols.ellipsis)
+            var text = TextFormatting.truncate(t, width: area.width, ellipsis: symbols.ellipsis)
+            if t.hasPrefix("ckpt"), t.count > area.width, let sp = t.firstIndex(of: "/").map({ _ in t }) {
+                // Keep "ckpt ep N " and the end of the path.
+                let parts = sp.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+                if parts.count == 4 {
+                    let prefix = parts[0...2].joined(separator: " ") + " "
+                    text = prefix + truncateHead(String(parts[3]), width: area.width - prefix.count)
+                }
+            }
             buffer.write(text, x: area.x, y: area.y + i, style: style, maxWidth: area.width)
         }
     }
@@ -157,7 +168,9 @@ extension DashboardView {
         let eventsWanted = snapshot.events.isEmpty ? 2 : min(snapshot.events.count, 8) + 1
         let avail = area.height - infoH
         // The table gets its rows up to half the space; events take the rest.
-        let tableH = max(min(epochs + 2, max(3, avail - eventsWanted)), min(epochs + 2, avail / 2))
+        // Reserve the planned epochs' rows (up to 12) so the layout does not jump as epochs complete.
+        let rowsWanted = max(epochs, min(snapshot.epochs, 12)) + 2
+        let tableH = max(min(rowsWanted, max(3, avail - eventsWanted)), min(rowsWanted, avail / 2))
         let parts = Layout.vertical([.length(infoH), .length(tableH), .fill(1)]).split(area)
         if infoH > 0 {
             let inner = panel("Training", in: parts[0], into: &buffer)
@@ -171,7 +184,9 @@ extension DashboardView {
         guard area.height >= 2 else { return }
         let inner = panel("Epochs", in: area, into: &buffer)
         let keys = ["loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"]
-        let header = ["ep", "loss", "acc", "val_loss", "val_acc", "lr"]
+        let wide = area.width >= 44
+        let header = wide ? ["epoch", "loss", "accuracy", "val_loss", "val_acc", "lr"]
+                          : ["ep", "loss", "acc", "vloss", "vacc", "lr"]
         let n = snapshot.completedEpochs
         var rows: [[String]] = []
         rows.reserveCapacity(n)
@@ -185,7 +200,14 @@ extension DashboardView {
                 return NumberFormat.compact(arr[e])
             } : [])
         }
-        let table = Table(header: header, rows: rows, widths: [.fixed(3), .fixed(6), .fixed(6), .fixed(8), .fixed(7), .fit],
+        let colWidths = wide ? [5, 6, 8, 8, 7, 6] : [3, 6, 5, 6, 5, 6]
+        // Whole columns only: drop the trailing ones that do not fit.
+        var columns = 0, used = -1
+        while columns < colWidths.count && used + 1 + colWidths[columns] <= inner.width {
+            used += 1 + colWidths[columns]; columns += 1
+        }
+        let table = Table(header: Array(header.prefix(columns)), rows: rows.map { Array($0.prefix(columns)) },
+                          widths: colWidths.prefix(columns).map { .fixed($0) },
                           alignments: [.right, .right, .right, .right, .right, .right], headerStyle: theme[.muted],
                           rowStyle: theme[.text], highlightedRow: best, highlightStyle: theme[.highlight],
                           symbols: symbols)
@@ -207,6 +229,15 @@ extension DashboardView {
         }
     }
 
+    func eventStyle(_ k: TrainingEvent.Kind) -> Style {
+        switch k {
+        case .nan, .warning: return theme[.warning]
+        case .pause: return theme[.paused]
+        case .earlyStop, .stop: return theme[.marker]
+        default: return theme[.text]
+        }
+    }
+
     func renderEvents(in area: Rect, into buffer: inout CellBuffer) {
         guard area.height >= 2 else { return }
         let inner = panel("Events", in: area, into: &buffer)
@@ -216,12 +247,7 @@ extension DashboardView {
             buffer.write("none yet", x: inner.x, y: inner.y, style: theme[.muted], maxWidth: inner.width)
         }
         for (i, e) in shown.enumerated() {
-            let style: Style = switch e.kind {
-            case .nan, .warning: theme[.warning]
-            case .pause: theme[.paused]
-            case .earlyStop, .stop: theme[.marker]
-            default: theme[.text]
-            }
+            let style = eventStyle(e.kind)
             let prefix = "e\(e.epoch + 1) "
             let y = inner.y + i
             var x = inner.x
@@ -254,7 +280,19 @@ extension DashboardView {
         let hints = snapshot.status.isTerminal ? [("q", "quit"), ("t", "theme"), ("d", "digits"), ("Tab", "view"),
                                                   ("?", "help")]
             : KeyMap.hints
-        buffer.render(KeyHints(hints.map { (key: $0.0, action: $0.1) }, keyStyle: theme[.key],
-                               actionStyle: theme[.muted], symbols: symbols), in: rest)
+        // Keep "?: help" visible: drop the less important hints first, then tighten the separators.
+        var shown = hints
+        func width(_ h: [(String, String)], _ sep: Int) -> Int {
+            h.reduce(0) { $0 + $1.0.count + $1.1.count + 2 } + sep * max(0, h.count - 1)
+        }
+        var sep = 2
+        for key in ["t", "Tab", "d", "l", "c", "+/-"] where width(shown, 1) > rest.width {
+            shown.removeAll { $0.0 == key }
+        }
+        if width(shown, 2) > rest.width { sep = 1 }
+        if width(shown, sep) > rest.width { shown = hints }    // too narrow anyway: let KeyHints truncate
+        buffer.render(KeyHints(shown.map { (key: $0.0, action: $0.1) }, keyStyle: theme[.key],
+                               actionStyle: theme[.muted], separator: String(repeating: " ", count: sep),
+                               symbols: symbols), in: rest)
     }
 }

@@ -29,7 +29,7 @@ public struct DashboardView: Sendable {
     public static let minimumRows = 14
 
     /// Width from which the side panel (info, epoch table, events) is shown next to the charts.
-    static let sidePanelMinColumns = 64
+    static let sidePanelMinColumns = 72
 
     /// A view of `snapshot` with `state`, drawn with `theme` and `symbols`.
     public init(snapshot: TrainingSnapshot, state: DashboardState, theme: Theme, symbols: Symbols) {
@@ -78,10 +78,10 @@ public struct DashboardView: Sendable {
             renderCharts(in: parts[0], into: &buffer)
             renderDigits(in: parts[1], into: &buffer)
         } else {
-            let infoRows = area.height >= 12 ? 2 : 0
+            let infoRows = area.height >= 12 ? min(3, infoLines.count + (snapshot.events.isEmpty ? 0 : 1)) : 0
             let parts = Layout.vertical([.fill(1), .length(infoRows)]).split(area)
             renderCharts(in: parts[0], into: &buffer)
-            renderInfoLines(in: parts[1], into: &buffer)
+            renderInfoLines(in: parts[1], withEvent: true, into: &buffer)
         }
     }
 }
