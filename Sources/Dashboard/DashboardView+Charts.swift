@@ -173,7 +173,9 @@ extension DashboardView {
     func lossSeries(_ w: ChartWindow, width: Int) -> [ChartSeries] {
         var out: [ChartSeries] = []
         let b = perUpdatePoints(snapshot.batchLoss, window: w, buckets: dotColumns(width))
-        out.append(ChartSeries(name: "batch", xs: b.xs, ys: b.ys, style: theme[.muted], marker: .dots))
+        // A muted min/max band under the epoch lines; in ASCII (one glyph per cell, no colour needed) dots.
+        out.append(ChartSeries(name: "batch", xs: b.xs, ys: b.ys, style: theme[.muted],
+                               marker: symbols.isUnicode ? .line : .dots))
         if w.showEpochSeries {
             let l = epochPoints("loss", window: w), v = epochPoints("val_loss", window: w)
             out.append(ChartSeries(name: "loss", xs: l.xs, ys: l.ys, style: theme[.loss]))
