@@ -119,13 +119,14 @@ public final class ChannelCallback: Callback {
         let planned = model?.optimizer.flatMap { o in planner?(epoch + 1, o) } ?? []
         let t = seconds
         channel.update { s in
+            // Every key gets one value per completed epoch (NaN where an epoch lacked it), like Keras's History.
+            let before = s.completedEpochs
             for (k, v) in l where k != "batch_loss" && k != "size" {
-                var arr = s.epochMetrics[k] ?? [Double](repeating: .nan, count: s.completedEpochs)
+                var arr = s.epochMetrics[k] ?? [Double](repeating: .nan, count: before)
                 arr.append(v)
                 s.epochMetrics[k] = arr
             }
-            let n = s.epochMetrics["loss"]?.count ?? 0
-            for k in s.epochMetrics.keys where (s.epochMetrics[k]?.count ?? 0) < n { s.epochMetrics[k]?.append(.nan) }
+            for k in s.epochMetrics.keys where (s.epochMetrics[k]?.count ?? 0) < before + 1 { s.epochMetrics[k]?.append(.nan) }
             s.plannedLearningRate = planned
             s.plannedFromEpoch = epoch + 1
             s.elapsed = t

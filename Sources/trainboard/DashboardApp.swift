@@ -50,10 +50,17 @@ struct DashboardApp {
         let trainer = Thread {
             do {
                 let outcome = try run.execute(onMessage: { message in
+                    // Messages arrive as "severity: text" (CallbackMessage.description).
+                    var kind = TrainingEvent.Kind.info
+                    var text = message
+                    for (prefix, k) in [("info: ", TrainingEvent.Kind.info), ("warning: ", .warning), ("error: ", .warning)]
+                    where message.hasPrefix(prefix) {
+                        kind = k
+                        text = prefix == "error: " ? message : String(message.dropFirst(prefix.count))
+                    }
                     channel.update { s in
-                        s.events.append(TrainingEvent(kind: message.hasPrefix("warning") || message.hasPrefix("error") ? .warning : .info,
-                                                      epoch: max(0, s.epoch), update: s.updates, time: s.elapsed,
-                                                      message: message))
+                        s.events.append(TrainingEvent(kind: kind, epoch: max(0, s.epoch), update: s.updates,
+                                                      time: s.elapsed, message: text))
                     }
                 }, makeChannelCallback: { cbs in
                     Self.channelCallback(channel: channel, run: run, callbacks: cbs, journal: journal,
@@ -117,7 +124,11 @@ struct DashboardApp {
                 break
             }
             let done = result.done.load(ordering: .acquiring)
-            if done, result.error.withLock({ $0 }) != nil { break loop }
+            // A failed run (an error thrown by the trainer, or a callback that could not write its file) leaves the
+            // dashboard at once: the terminal is restored and the error printed after it.
+            if done, result.error.withLock({ $0 }) != nil || !(result.outcome.withLock({ $0?.errors }) ?? []).isEmpty {
+                break loop
+            }
             if done && (state.quitRequested || exitWhenDone) { break loop }
             if exitRequested {
                 if !done { channel.send(.stop); Self.wait(for: result, seconds: 30) }
@@ -214,10 +225,7 @@ struct DashboardApp {
                     s.bestValue = ck.bestValue
                 }
                 if let ck = cbs.checkpoint, let p = ck.lastSavedPath {
-                    if s.lastCheckpointPath != p || s.lastCheckpointEpoch != ck.lastSavedEpoch {
-                        s.events.append(TrainingEvent(kind: .checkpoint, epoch: epoch, update: s.updates, time: s.elapsed,
-                                                      message: "ModelCheckpoint \(p)"))
-                    }
+                    // ModelCheckpoint's own message ("Epoch N: saving model to ...") is already in the event list.
                     s.lastCheckpointPath = p
                     s.lastCheckpointEpoch = ck.lastSavedEpoch
                 }
