@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 @testable import Dashboard
 import NeuralEngine
@@ -51,5 +52,68 @@ final class ChannelTests: XCTestCase {
         }
         XCTAssertEqual(ch.snapshot().updates, 20_000)
         XCTAssertGreaterThan(reads, 0)
+    }
+}
+
+/// The trainer side for real: a `fit` on its own thread publishing through `ChannelCallback` while this thread reads
+/// snapshots and sends commands (pause, learning-rate changes, checkpoint, stop). Run under `--sanitize=thread` in CI.
+final class ChannelCallbackTests: XCTestCase {
+    func waitUntil(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end { if condition() { return true }; Thread.sleep(forTimeInterval: 0.005) }
+        return condition()
+    }
+
+    func testPauseResumeLearningRateCheckpointAndStopFromAnotherThread() throws {
+        var g = SeededGenerator(seed: 1)
+        let n = 512
+        let x = Matrix(rows: n, cols: 8, storage: (0..<n * 8).map { _ in g.nextUnitFloat() })
+        let labels = (0..<n).map { Int32($0 % 3) }
+        let data = try Dataset(features: .floats(x.storage), featureCount: 8, targets: .classes(labels, classCount: 3))
+        let channel = TrainingChannel()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tb-channel-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let journalPath = dir + "/journal.jsonl"
+        let done = DispatchSemaphore(value: 0)
+        let finalLR = Mutex<Double>(0)
+        let thread = Thread {
+            let model = Sequential([Dense(16, activation: .relu), Dense(3, activation: .softmax)], seed: 2)
+            model.compile(optimizer: SGD(learningRate: 0.1), loss: .categoricalCrossentropy)
+            let cb = ChannelCallback(channel: channel, epochs: 1000, stepsPerEpoch: 32, batchSize: 16,
+                                     journal: ControlJournalWriter(path: journalPath),
+                                     checkpointPath: { e, u, final in "\(dir)/\(final ? "final" : "manual")-\(e)-\(u).json" })
+            _ = try? model.fit(data, batchSize: 16, epochs: 1000, callbacks: [cb])
+            finalLR.withLock { $0 = model.optimizer?.learningRate ?? 0 }
+            done.signal()
+        }
+        thread.start()
+        XCTAssertTrue(waitUntil { channel.snapshot().updates > 50 }, "training publishes progress")
+        channel.send(.pause)
+        XCTAssertTrue(waitUntil { channel.snapshot().status == .paused })
+        let frozen = channel.snapshot().updates
+        Thread.sleep(forTimeInterval: 0.2)
+        XCTAssertEqual(channel.snapshot().updates, frozen, "no update runs while paused")
+        channel.send(.scaleLearningRate(1.25))
+        channel.send(.setLearningRate(0.05))
+        channel.send(.scaleLearningRate(0.8))
+        channel.send(.checkpoint)
+        channel.send(.resume)
+        XCTAssertTrue(waitUntil { channel.snapshot().updates > frozen + 20 }, "training resumes")
+        channel.send(.stop)
+        XCTAssertEqual(done.wait(timeout: .now() + 20), .success, "stop ends fit")
+        let s = channel.snapshot()
+        XCTAssertEqual(finalLR.withLock { $0 }, 0.04, accuracy: 1e-12, "0.1 x1.25 -> set 0.05 -> x0.8 = 0.04")
+        XCTAssertEqual(s.learningRate, 0.04, accuracy: 1e-12)
+        XCTAssertEqual(s.events.map(\.kind), [.pause, .learningRate, .learningRate, .learningRate, .checkpoint, .resume, .stop])
+        XCTAssertEqual(s.batchLoss.count, s.updates, "one batch loss per update")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir)
+        XCTAssertTrue(files.contains { $0.hasPrefix("manual-") }, "manual checkpoint written: \(files)")
+        XCTAssertTrue(files.contains { $0.hasPrefix("final-") }, "final checkpoint after stop: \(files)")
+        let journal = try ControlJournal.read(journalPath)
+        XCTAssertEqual(journal.map(\.action), ["pause", "lr_scale", "lr_set", "lr_scale", "checkpoint", "resume", "stop"])
+        XCTAssertEqual(journal[1].learningRate ?? 0, 0.125, accuracy: 1e-12)
+        XCTAssertEqual(journal[1].update, frozen)
+        let reloaded = try Sequential.load(from: dir + "/" + files.first { $0.hasPrefix("final-") }!)
+        XCTAssertEqual(reloaded.model.layers.count, 2)
     }
 }
