@@ -18,7 +18,11 @@ public final class ChannelCallback: Callback {
     private let epochObserver: ((_ epoch: Int, _ snapshot: inout TrainingSnapshot) -> Void)?
     private let clock = ContinuousClock()
     private var start: ContinuousClock.Instant
+    /// Batch end times and sizes of the last ~0.5 s (from `windowStart`), for samples/s; `windowSamples` is the sum
+    /// of the sizes after the first entry. O(1) per batch: entries are dropped by moving `windowStart`.
     private var window: [(ContinuousClock.Instant, Int)] = []
+    private var windowStart = 0
+    private var windowSamples = 0
     private var stopRequested = false
     private var paused = false
     /// Seconds spent paused, excluded from throughput.
@@ -86,18 +90,26 @@ public final class ChannelCallback: Callback {
         let now = clock.now
         let rows = Int(logs["size"] ?? Double(batchSize))
         window.append((now, rows))
-        while let first = window.first, window.count > 2, now - first.0 > .milliseconds(500) { window.removeFirst() }
+        if window.count - windowStart > 1 { windowSamples += rows }
+        while window.count - windowStart > 2, now - window[windowStart].0 > .milliseconds(500) {
+            windowStart += 1
+            windowSamples -= window[windowStart].1
+        }
+        if windowStart > 4096 {
+            window.removeFirst(windowStart)
+            windowStart = 0
+        }
         var rate = 0.0
-        if window.count >= 2, let first = window.first {
-            let d = now - first.0
+        if window.count - windowStart >= 2 {
+            let d = now - window[windowStart].0
             let secs = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-            let samples = window.dropFirst().reduce(0) { $0 + $1.1 }
-            if secs > 0 { rate = Double(samples) / secs }
+            if secs > 0 { rate = Double(windowSamples) / secs }
         }
         let batchLoss = logs["batch_loss"] ?? logs["loss"] ?? .nan
         let lrUsed = logs[LogKey.learningRate] ?? .nan
         let nextLR = model?.optimizer?.currentLearningRate ?? lrUsed
-        let t = seconds, u = updates
+        let since = now - start
+        let t = Double(since.components.seconds) + Double(since.components.attoseconds) * 1e-18, u = updates
         channel.update { s in
             s.batchesDone = batch + 1
             s.updates = u
