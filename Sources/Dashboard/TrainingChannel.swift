@@ -16,18 +16,19 @@ public enum ControlCommand: Sendable, Equatable {
     case setLearningRate(Double)
 }
 
-/// The one object shared by the trainer thread and the UI thread: a `Mutex`-protected snapshot the trainer publishes
+/// The one object shared by the trainer thread and the UI thread: a mutex-protected snapshot the trainer publishes
 /// into, an `Atomic` version counter bumped on every publish (so the UI redraws only on change), and a
-/// `Mutex`-protected inbox of control commands the trainer drains at batch boundaries.
+/// mutex-protected inbox of control commands the trainer drains at batch boundaries. The mutexes are `Locked`
+/// (pthread) rather than `Synchronization.Mutex`, which ThreadSanitizer cannot see on Linux.
 ///
 /// Thread-safety: every method is safe from any thread. Closures passed to `update` run under the lock: keep them
 /// short and do not call back into the channel from them.
 public final class TrainingChannel: Sendable {
-    private let state: Mutex<TrainingSnapshot>
-    private let inbox = Mutex<[ControlCommand]>([])
+    private let state: Locked<TrainingSnapshot>
+    private let inbox = Locked<[ControlCommand]>([])
     private let counter = Atomic<UInt64>(0)
 
-    public init(_ initial: TrainingSnapshot = TrainingSnapshot()) { state = Mutex(initial) }
+    public init(_ initial: TrainingSnapshot = TrainingSnapshot()) { state = Locked(initial) }
 
     /// Increases on every `update`; compare with the last value you rendered.
     public var version: UInt64 { counter.load(ordering: .acquiring) }

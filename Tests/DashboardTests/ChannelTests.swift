@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import XCTest
 @testable import Dashboard
 import NeuralEngine
@@ -75,7 +74,7 @@ final class ChannelCallbackTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let journalPath = dir + "/journal.jsonl"
         let done = DispatchSemaphore(value: 0)
-        let finalLR = Mutex<Double>(0)
+        let finalLR = Locked<Double>(0)
         let thread = Thread {
             let model = Sequential([Dense(16, activation: .relu), Dense(3, activation: .softmax)], seed: 2)
             model.compile(optimizer: SGD(learningRate: 0.1), loss: .categoricalCrossentropy)
