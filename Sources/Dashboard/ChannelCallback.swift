@@ -216,17 +216,20 @@ public final class ChannelCallback: Callback {
             }
         case .scaleLearningRate(let f):
             guard f.isFinite, f > 0 else { return }
-            let old = optimizer.learningRate
-            optimizer.learningRate = old * f
-            publishLR(optimizer, message: String(format: "lr x%.2f: %.4g -> %.4g", f, old, optimizer.learningRate),
+            let old = optimizer.currentLearningRate
+            optimizer.learningRate *= f
+            publishLR(optimizer, message: String(format: "lr x%.2f: %.4g -> %.4g", f, old, optimizer.currentLearningRate),
                       entry: JournalEntry(action: "lr_scale", epoch: e, update: u, time: t,
                                           learningRate: optimizer.learningRate, factor: f))
         case .setLearningRate(let v):
             guard v.isFinite, v > 0 else { return }
-            let old = optimizer.learningRate
-            optimizer.learningRate = v
+            // The typed value is the rate the next update applies: with legacy decay the base rate is set to
+            // v * (1 + decay * iterations), so that learningRate / (1 + decay * iterations) == v.
+            let old = optimizer.currentLearningRate
+            optimizer.learningRate = v * (1 + optimizer.decay * Double(optimizer.iterations))
             publishLR(optimizer, message: String(format: "lr set: %.4g -> %.4g", old, v),
-                      entry: JournalEntry(action: "lr_set", epoch: e, update: u, time: t, learningRate: v))
+                      entry: JournalEntry(action: "lr_set", epoch: e, update: u, time: t,
+                                          learningRate: optimizer.learningRate))
         }
     }
 

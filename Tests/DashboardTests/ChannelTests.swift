@@ -116,3 +116,28 @@ final class ChannelCallbackTests: XCTestCase {
         XCTAssertEqual(reloaded.model.layers.count, 2)
     }
 }
+
+extension ChannelCallbackTests {
+    /// `l` sets the rate the next update applies, even under legacy decay; `+` scales it by exactly 1.25.
+    func testExactLearningRateUnderLegacyDecay() throws {
+        let model = Sequential([Dense(2, activation: .softmax)], seed: 1)
+        let sgd = SGD(learningRate: 0.1, decay: 0.01)
+        model.compile(optimizer: sgd, loss: .categoricalCrossentropy)
+        try model.build(inputUnits: 3)
+        let data = try Dataset(x: Matrix(rows: 4, cols: 3, repeating: 0.5), y: Matrix([[1, 0], [0, 1], [1, 0], [0, 1]]))
+        try model.fit(data, batchSize: 1, epochs: 25) // 100 updates: current rate 0.1 / 2 = 0.05
+        XCTAssertEqual(sgd.currentLearningRate, 0.05, accuracy: 1e-12)
+        let channel = TrainingChannel()
+        let cb = ChannelCallback(channel: channel, epochs: 1, stepsPerEpoch: 1, batchSize: 1,
+                                 checkpointPath: { _, _, _ in "/dev/null" })
+        cb.setModel(model)
+        channel.send(.setLearningRate(0.02))
+        cb.onTrainBatchEnd(0, logs: ["size": 1, "batch_loss": 0.5])
+        XCTAssertEqual(sgd.currentLearningRate, 0.02, accuracy: 1e-12, "the typed rate is the applied rate")
+        XCTAssertEqual(sgd.learningRate, 0.04, accuracy: 1e-12, "base = 0.02 * (1 + 0.01 * 100)")
+        channel.send(.scaleLearningRate(1.25))
+        cb.onTrainBatchEnd(1, logs: ["size": 1, "batch_loss": 0.5])
+        XCTAssertEqual(sgd.currentLearningRate, 0.025, accuracy: 1e-12)
+        XCTAssertEqual(channel.snapshot().events.map(\.message), ["lr set: 0.05 -> 0.02", "lr x1.25: 0.02 -> 0.025"])
+    }
+}

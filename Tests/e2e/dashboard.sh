@@ -24,6 +24,8 @@ work=$(mktemp -d)
 cleanup() { tmux -L "$TUI_DRIVE_SOCKET" kill-server 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 source "$root/Tests/e2e/lib.sh"
+# Runs write their default folders (trainboard-runs/) into the current directory: keep them out of the repository.
+cd "$work" || exit 2
 
 # A long run on a subset so that there is time to steer it; no decay so the learning rate changes only by keys.
 train=("$bin" train --max-samples 6000 --batch-size 32 --epochs 500 --decay 0 --seed 3)
