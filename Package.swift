@@ -18,7 +18,9 @@ let package = Package(
     targets: [
         // C edges. CBLAS loads OpenBLAS at run time (dlopen) so that the kernel can be chosen from the CPU first.
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
-        .systemLibrary(name: "CNCurses", pkgConfig: "ncursesw", providers: [.apt(["libncurses-dev"])]),
+        // No pkgConfig: ncursesw.pc adds -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=600, which SwiftPM rejects with a warning;
+        // the header is in the default include path and the module map links ncursesw and tinfo.
+        .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CGzip", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Pure Swift cores.

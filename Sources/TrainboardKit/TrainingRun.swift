@@ -38,7 +38,13 @@ public struct TrainingRun: Sendable {
 
     /// Loads the data and checks every option that can be checked before training (schedule, callback specs, journal).
     /// Throws `ConfigurationError`, `DataError` or `JournalError`, each naming what was wrong.
-    public static func prepare(_ plan: TrainingPlan, log: (@Sendable (String) -> Void)? = nil) throws -> TrainingRun {
+    ///
+    /// Real-valued targets (a CSV whose label column is not class indices) need a regression loss: with the default
+    /// loss the plan switches to `mean_squared_error` (and a linear output) and says so through `log`; when the user
+    /// chose a cross-entropy loss (`lossExplicit`) it is a `ConfigurationError` for `loss`.
+    public static func prepare(_ plan: TrainingPlan, lossExplicit: Bool = false,
+                               log: (@Sendable (String) -> Void)? = nil) throws -> TrainingRun {
+        var plan = plan
         _ = try plan.makeSchedule()
         _ = try plan.makeEarlyStopping()
         _ = try plan.makeReduceLROnPlateau()
@@ -55,15 +61,26 @@ public struct TrainingRun: Sendable {
         let loaded = try DataLoader.load(plan.dataSpec, options: options)
         var train = loaded.train
         var test = loaded.test
-        if let n = plan.maxSamples {
+        var description = loaded.summary
+        if let n = plan.maxSamples, n < train.count || n < (test?.count ?? 0) {
             train = train.prefix(n)
             test = test?.prefix(n)
+            description = "\(loaded.name) (\(loaded.location)): \(train.count) of \(loaded.train.count) train"
+                + (test.map { ", \($0.count) of \(loaded.test?.count ?? 0) test" } ?? "")
+                + ", \(train.featureCount) features" + (train.classCount.map { ", \($0) classes" } ?? ", regression")
+        }
+        if train.classCount == nil, plan.loss != .meanSquaredError {
+            if lossExplicit {
+                throw ConfigurationError(key: "loss", "\(plan.loss.rawValue) needs class labels, but \(plan.dataSpec) has real-valued targets; use --loss mean_squared_error")
+            }
+            log?("note: \(plan.dataSpec) has real-valued targets: using loss mean_squared_error with a linear output")
+            plan.loss = .meanSquaredError
         }
         let validation: Dataset? = plan.validationSplit > 0 ? nil : test
         if plan.loss == .binaryCrossentropy, let k = train.classCount, k > 2 {
             log?("note: binary_crossentropy on \(k) classes trains \(k) independent sigmoid outputs")
         }
-        return TrainingRun(plan: plan, train: train, validation: validation, dataDescription: loaded.summary,
+        return TrainingRun(plan: plan, train: train, validation: validation, dataDescription: description,
                            replay: replay)
     }
 
