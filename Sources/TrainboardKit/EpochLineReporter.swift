@@ -15,14 +15,20 @@ public final class EpochLineReporter: Callback {
     private let epochs: Int
     private let stepsPerEpoch: Int
     private let write: (String) -> Void
+    private var pending: [String] = []
+    private let writeMessage: (String) -> Void
     private var epochStart = Date()
     private var steps = 0
 
     /// - Parameters: `epochs` total (for "Epoch i/N"), `stepsPerEpoch` batches per epoch, `write` receives each line
-    ///   without the newline (default: stdout, flushed).
-    public init(epochs: Int, stepsPerEpoch: Int, write: ((String) -> Void)? = nil) {
+    ///   without the newline (default: stdout, flushed); `writeMessage` receives the callback messages queued with
+    ///   `message(_:)` right after the epoch line they belong to (default: stderr), as Keras prints
+    ///   "Epoch 16: early stopping" after epoch 16's line.
+    public init(epochs: Int, stepsPerEpoch: Int, write: ((String) -> Void)? = nil,
+                writeMessage: ((String) -> Void)? = nil) {
         self.epochs = epochs
         self.stepsPerEpoch = stepsPerEpoch
+        self.writeMessage = writeMessage ?? { FileHandle.standardError.write(Data("trainboard: \($0)\n".utf8)) }
         self.write = write ?? { line in
             print(line)
             fflush(nil)
@@ -40,6 +46,17 @@ public final class EpochLineReporter: Callback {
     public override func onEpochEnd(_ epoch: Int, logs: inout Logs) {
         let seconds = Date().timeIntervalSince(epochStart)
         write(Self.line(steps: steps, of: stepsPerEpoch, seconds: seconds, logs: logs))
+        flushMessages()
+    }
+
+    public override func onTrainEnd(logs: Logs) { flushMessages() }
+
+    /// Queues a message to print after the current epoch's line (training thread).
+    public func message(_ text: String) { pending.append(text) }
+
+    private func flushMessages() {
+        for m in pending { writeMessage(m) }
+        pending.removeAll()
     }
 
     /// The Keras-style summary line for one epoch.

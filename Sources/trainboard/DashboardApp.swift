@@ -110,6 +110,9 @@ struct DashboardApp {
                 guard let input = Self.input(key) else { break }
                 let status = channel.snapshot().status
                 let effects = DashboardReducer.reduce(&state, key: input, status: status, themeCount: theme.themes.count)
+                if input == .char("t"), !theme.themes.isEmpty {
+                    state.message = "theme: \(theme.themes[state.themeIndex % theme.themes.count].name)"
+                }
                 needsRender = true
                 for e in effects {
                     switch e {

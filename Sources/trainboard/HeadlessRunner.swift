@@ -27,7 +27,7 @@ struct HeadlessRunner {
         let reporter = EpochLineReporter(epochs: p.epochs, stepsPerEpoch: run.stepsPerEpoch)
         let outcome: RunOutcome
         do {
-            outcome = try run.execute(extraCallbacks: [SignalStop(), reporter], onMessage: { printError($0) })
+            outcome = try run.execute(extraCallbacks: [SignalStop(), reporter], onMessage: { reporter.message($0) })
         } catch {
             printError("error: training failed: \(error)")
             throw ExitCode(1)
