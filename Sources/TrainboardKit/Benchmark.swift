@@ -22,6 +22,50 @@ public struct Benchmark {
         public var dashboardOverheadPct: Double?
         public var blas = ""
 
+        /// All zeros (filled in by `Benchmark.run`).
+        public init() {}
+
+        /// One table row: metric name, formatted value, target text ("" for none) and whether it is met (nil when
+        /// there is no target or the value is not a number).
+        public struct Row: Sendable, Equatable {
+            public var metric: String
+            public var value: String
+            public var target: String
+            public var met: Bool?
+        }
+
+        /// The rows of the table `trainboard bench` prints, each with its target checked.
+        public var rows: [Row] {
+            func row(_ m: String, _ v: Double, _ fmt: String, _ target: String = "", _ ok: ((Double) -> Bool)? = nil) -> Row {
+                Row(metric: m, value: String(format: fmt, v), target: target, met: v.isFinite ? ok.map { $0(v) } : nil)
+            }
+            var r = [
+                row("samples_per_s_64", samplesPerSecond64, "%.0f", ">= 240000", { $0 >= 240_000 }),
+                row("samples_per_s_512", samplesPerSecond512, "%.0f"),
+                row("gemm_peak_gflops", gemmPeakGFLOPS, "%.1f"),
+                row("pct_of_peak_512", pctOfPeak512, "%.1f", ">= 80", { $0 >= 80 }),
+                row("peak_rss_mib", peakRSSMiB, "%.1f", "<= 150", { $0 <= 150 }),
+                row("first_batch_s", firstBatchSeconds, "%.3f", "<= 0.7", { $0 <= 0.7 }),
+                row("frame_ms_1e6", frameMs1e6, "%.3f", "<= 2", { $0 <= 2 }),
+            ]
+            if let d = dashboardOverheadPct { r.append(row("dashboard_overhead_pct", d, "%.2f", "<= 3", { $0 <= 3 })) }
+            return r
+        }
+
+        /// The table: a header and one line per row, "ok" or "MISSED" after each target (and "n/a" for a target
+        /// whose value could not be measured).
+        public var table: String {
+            func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+            func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+            var lines = [pad("metric", 24) + lpad("value", 10) + "   " + pad("target", 11) + "status"]
+            for r in rows {
+                let status = r.target.isEmpty ? "" : r.met.map { $0 ? "ok" : "MISSED" } ?? "n/a"
+                lines.append((pad(r.metric, 24) + lpad(r.value, 10) + "   " + pad(r.target, 11) + status)
+                    .replacingOccurrences(of: " +$", with: "", options: .regularExpression))
+            }
+            return lines.joined(separator: "\n")
+        }
+
         public var json: String {
             var fields: [(String, String)] = [
                 ("samples_per_s_64", String(format: "%.0f", samplesPerSecond64)),

@@ -1,7 +1,8 @@
 import TerminalUI
 
 /// The themes the dashboard cycles through with `t`: the requested one first, then every other theme found
-/// (`ThemeLibrary.standard()`: `$TRAINBOARD_THEMES`, `./themes`, next to the executable, built-ins).
+/// (`ThemeLibrary.standard()`: `$TRAINBOARD_THEMES`, `./themes`, next to the executable, the source tree's
+/// `themes/`, built-ins).
 ///
 /// Thread-safety: a value; safe to send between threads.
 public struct ResolvedTheme: Sendable {

@@ -1,3 +1,4 @@
+import Dashboard
 import NeuralEngine
 
 /// Everything one training run needs, resolved from defaults, a YAML config file and command-line flags (flags win).
@@ -5,7 +6,8 @@ import NeuralEngine
 ///
 /// Defaults are the Keras tutorial's: 784-64-Dropout(0.1)-64-10, `relu` hidden layers with `uniform` kernels, softmax
 /// output, categorical cross-entropy, SGD learning rate 0.1, momentum 0.8, legacy decay 0.0016 (= 0.1 / 60 epochs),
-/// batch 128, 60 epochs, validation on the test split, seed 1.
+/// batch 128, 60 epochs, validation on the test split, seed 1. The learning rate and decay defaults belong to the SGD
+/// setup: with adam, rmsprop or adagrad they are 0.001 and 0.
 ///
 /// Thread-safety: a value; safe to send between threads.
 public struct RunConfiguration: Codable, Equatable, Sendable {
@@ -39,6 +41,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     public var journal: String? = nil
     public var replayJournal: String? = nil
     public var terminateOnNan: Bool? = nil
+    public var exitWhenDone: Bool? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, epochs, batchSize = "batch-size", hidden, dropout, activation
@@ -46,8 +49,73 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         case earlyStopping = "early-stopping", reduceLrOnPlateau = "reduce-lr-on-plateau", checkpoint
         case saveBestOnly = "save-best-only", monitor, csvLog = "csv-log", logJsonl = "log-jsonl"
         case validationSplit = "validation-split", maxSamples = "max-samples", seed, headless, theme, journal
-        case replayJournal = "replay-journal", terminateOnNan = "terminate-on-nan"
+        case replayJournal = "replay-journal", terminateOnNan = "terminate-on-nan", exitWhenDone = "exit-when-done"
     }
+
+    /// The type of a configuration key's value, for reading a config file and for its error messages.
+    public enum ValueKind: Sendable, Equatable {
+        case wholeNumber, number, boolean, seed, text
+
+        /// What a value of this kind is, for "expected ..." messages.
+        public var expectation: String {
+            switch self {
+            case .wholeNumber: return "a whole number"
+            case .number: return "a number"
+            case .boolean: return "true or false"
+            case .seed: return "a non-negative whole number"
+            case .text: return "text"
+            }
+        }
+    }
+
+    /// One key: its name, the kind of value it takes and where the value lives.
+    public struct Field {
+        public let key: String
+        public let kind: ValueKind
+        /// Whether `config` has a value for this key.
+        public let isSet: (RunConfiguration) -> Bool
+        /// Takes the value from `source` when `target` has none (see `over`).
+        let fill: (inout RunConfiguration, RunConfiguration) -> Void
+        /// Stores `value` (of the field's type, or nil) into `config`; false when `value` has another type.
+        let store: (inout RunConfiguration, Any?) -> Bool
+
+        init<T>(_ key: CodingKeys, _ kind: ValueKind, _ kp: WritableKeyPath<RunConfiguration, T?>) {
+            self.key = key.rawValue
+            self.kind = kind
+            isSet = { $0[keyPath: kp] != nil }
+            fill = { target, source in if target[keyPath: kp] == nil { target[keyPath: kp] = source[keyPath: kp] } }
+            store = { config, value in
+                if value == nil { config[keyPath: kp] = nil; return true }
+                guard let v = value as? T else { return false }
+                config[keyPath: kp] = v
+                return true
+            }
+        }
+
+        /// Stores `value` (an `Int`, `Double`, `Bool`, `UInt64` or `String` matching `kind`, or nil for "not set").
+        /// Returns false, leaving `config` alone, when the value has another type.
+        public func set(_ value: Any?, in config: inout RunConfiguration) -> Bool { store(&config, value) }
+    }
+
+    /// Every key, in `CodingKeys` order (the order of `--help`).
+    public static var fields: [Field] {
+        [Field(.data, .text, \.data), Field(.epochs, .wholeNumber, \.epochs), Field(.batchSize, .wholeNumber, \.batchSize),
+         Field(.hidden, .text, \.hidden), Field(.dropout, .number, \.dropout), Field(.activation, .text, \.activation),
+         Field(.outputActivation, .text, \.outputActivation), Field(.`init`, .text, \.`init`),
+         Field(.loss, .text, \.loss), Field(.optimizer, .text, \.optimizer), Field(.lr, .number, \.lr),
+         Field(.momentum, .number, \.momentum), Field(.decay, .number, \.decay), Field(.nesterov, .boolean, \.nesterov),
+         Field(.schedule, .text, \.schedule), Field(.earlyStopping, .text, \.earlyStopping),
+         Field(.reduceLrOnPlateau, .text, \.reduceLrOnPlateau), Field(.checkpoint, .text, \.checkpoint),
+         Field(.saveBestOnly, .boolean, \.saveBestOnly), Field(.monitor, .text, \.monitor),
+         Field(.csvLog, .text, \.csvLog), Field(.logJsonl, .text, \.logJsonl),
+         Field(.validationSplit, .number, \.validationSplit), Field(.maxSamples, .wholeNumber, \.maxSamples),
+         Field(.seed, .seed, \.seed), Field(.headless, .boolean, \.headless), Field(.theme, .text, \.theme),
+         Field(.journal, .text, \.journal), Field(.replayJournal, .text, \.replayJournal),
+         Field(.terminateOnNan, .boolean, \.terminateOnNan), Field(.exitWhenDone, .boolean, \.exitWhenDone)]
+    }
+
+    /// The field named `key` (a flag name without `--`), or nil.
+    public static func field(_ key: String) -> Field? { fields.first { $0.key == key } }
 
     public init() {}
 
@@ -56,22 +124,16 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         var c = RunConfiguration()
         c.data = "fashion-mnist"; c.epochs = 60; c.batchSize = 128; c.hidden = "64,64"; c.dropout = 0.1
         c.activation = "relu"; c.outputActivation = nil; c.`init` = "uniform"; c.loss = "categorical_crossentropy"
-        c.optimizer = "sgd"; c.lr = nil; c.momentum = 0.8; c.decay = 0.0016; c.nesterov = false
+        c.optimizer = "sgd"; c.lr = nil; c.momentum = 0.8; c.decay = nil; c.nesterov = false
         c.validationSplit = 0; c.seed = 1; c.headless = false; c.saveBestOnly = false; c.monitor = "val_loss"
-        c.terminateOnNan = true
+        c.terminateOnNan = true; c.exitWhenDone = false
         return c
     }()
 
     /// `self` with every field that is nil taken from `base`.
     public func over(_ base: RunConfiguration) -> RunConfiguration {
         var r = self
-        func pick<T>(_ kp: WritableKeyPath<RunConfiguration, T?>) { if r[keyPath: kp] == nil { r[keyPath: kp] = base[keyPath: kp] } }
-        pick(\.data); pick(\.epochs); pick(\.batchSize); pick(\.hidden); pick(\.dropout); pick(\.activation)
-        pick(\.outputActivation); pick(\.`init`); pick(\.loss); pick(\.optimizer); pick(\.lr); pick(\.momentum)
-        pick(\.decay); pick(\.nesterov); pick(\.schedule); pick(\.earlyStopping); pick(\.reduceLrOnPlateau)
-        pick(\.checkpoint); pick(\.saveBestOnly); pick(\.monitor); pick(\.csvLog); pick(\.logJsonl)
-        pick(\.validationSplit); pick(\.maxSamples); pick(\.seed); pick(\.headless); pick(\.theme); pick(\.journal)
-        pick(\.replayJournal); pick(\.terminateOnNan)
+        for f in Self.fields { f.fill(&r, base) }
         return r
     }
 
@@ -84,8 +146,36 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public let key: String
     public let message: String
-    public init(key: String, _ message: String) { self.key = key; self.message = message }
-    public var description: String { "--\(key): \(message)" }
+    /// The config file the bad value came from, or nil when it came from a flag (see `attributed(flags:file:path:)`).
+    public var file: String?
+    /// An error about `key`; `file` names the config file the value came from (nil: a command-line flag).
+    public init(key: String, _ message: String, file: String? = nil) { self.key = key; self.message = message; self.file = file }
+    /// "--KEY: MESSAGE" for a flag, "FILE: KEY: MESSAGE" for a config-file value.
+    public var description: String { file.map { "\($0): \(key): \(message)" } ?? "--\(key): \(message)" }
+
+    /// This error blamed on the config file `path` when its key was not given on the command line (`flags`) but is
+    /// set in the file's configuration (`file`); otherwise unchanged.
+    public func attributed(flags: RunConfiguration, file: RunConfiguration, path: String) -> ConfigurationError {
+        guard self.file == nil, let f = RunConfiguration.field(key), !f.isSet(flags), f.isSet(file) else { return self }
+        var e = self
+        e.file = path
+        return e
+    }
+}
+
+extension ConfigurationError {
+    /// A journal error as the option it concerns: `--replay-journal` (reading) or `--journal` (writing), with a short
+    /// reason ("no such file") instead of Foundation's sentence.
+    public init(_ e: JournalError) {
+        switch e {
+        case .cannotRead(let path, _):
+            self.init(key: "replay-journal", "cannot read \(path): \(FileProblem.reason(path))")
+        case .malformed:
+            self.init(key: "replay-journal", e.description)
+        case .cannotWrite:
+            self.init(key: "journal", e.description)
+        }
+    }
 }
 
 /// The validated, typed form of a `RunConfiguration` (all defaults applied).
@@ -120,6 +210,8 @@ public struct TrainingPlan: Sendable {
     public var journal: String?
     public var replayJournal: String?
     public var terminateOnNaN: Bool
+    /// Close the dashboard as soon as training ends.
+    public var exitWhenDone: Bool
 
     /// Validates `config` (defaults applied underneath). Throws `ConfigurationError` naming the first bad key.
     public init(_ config: RunConfiguration) throws {
@@ -133,8 +225,11 @@ public struct TrainingPlan: Sendable {
         if hiddenText.isEmpty || hiddenText == "none" {
             hidden = []
         } else {
-            hidden = try hiddenText.split(separator: ",").map { part in
+            hidden = try hiddenText.split(separator: ",", omittingEmptySubsequences: false).map { part in
                 let t = part.trimmingCharacters(in: .whitespaces)
+                guard !t.isEmpty else {
+                    throw ConfigurationError(key: "hidden", "expected comma-separated positive layer sizes like 64,64; '\(hiddenText)' has an empty entry")
+                }
                 guard let v = Int(t), v > 0 else {
                     throw ConfigurationError(key: "hidden", "expected comma-separated positive layer sizes like 64,64; '\(t)' is not one")
                 }
@@ -170,7 +265,7 @@ public struct TrainingPlan: Sendable {
         guard learningRate > 0 && learningRate.isFinite else { throw ConfigurationError(key: "lr", "must be a positive number, got \(learningRate)") }
         momentum = c.momentum ?? 0.8
         guard momentum >= 0 && momentum < 1 else { throw ConfigurationError(key: "momentum", "must be in [0, 1), got \(momentum)") }
-        decay = c.decay ?? 0.0016
+        decay = c.decay ?? (opt == "sgd" ? 0.0016 : 0)
         guard decay >= 0 && decay.isFinite else { throw ConfigurationError(key: "decay", "must be >= 0, got \(decay)") }
         nesterov = c.nesterov ?? false
         scheduleSpec = c.schedule
@@ -193,6 +288,7 @@ public struct TrainingPlan: Sendable {
         journal = c.journal
         replayJournal = c.replayJournal
         terminateOnNaN = c.terminateOnNan ?? true
+        exitWhenDone = c.exitWhenDone ?? false
     }
 
     /// The output activation: given, else softmax for categorical cross-entropy, sigmoid for binary, linear for MSE.

@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
         batch, and the cost of one dashboard frame holding 10^6 points.
         """)
 
-    @Flag(help: "Print one JSON object (after the table).") var json = false
+    @Flag(help: "Print one JSON object on stdout; progress and the table go to stderr.") var json = false
     @Option(help: "Epochs per model (the best epoch counts).") var epochs = 2
     @Option(help: "Data set.") var data = "fashion-mnist"
 
@@ -19,7 +19,8 @@ struct Bench: ParsableCommand {
         var b = Benchmark()
         b.epochs = epochs
         b.dataSpec = data
-        b.log = { print($0) }
+        let toStandardError = json
+        b.log = { printLine($0, toStandardError: toStandardError) }
         let dataSpec = data
         b.dashboardProbe = {
             let r = try DashboardProbe.measure(arguments: ["--data", dataSpec, "--epochs", "2", "--seed", "1"])
@@ -30,20 +31,19 @@ struct Bench: ParsableCommand {
             printError("error: \(error)")
             throw ExitCode(2)
         }
-        print(String(format: """
-        metric                     value      target
-        samples_per_s_64        %9.0f   >= 240000
-        samples_per_s_512       %9.0f
-        gemm_peak_gflops        %9.1f
-        pct_of_peak_512         %9.1f   >= 80
-        peak_rss_mib            %9.1f   <= 150
-        first_batch_s           %9.3f   <= 0.7
-        frame_ms_1e6            %9.3f   <= 2
-        """, r.samplesPerSecond64, r.samplesPerSecond512, r.gemmPeakGFLOPS, r.pctOfPeak512, r.peakRSSMiB,
-                     r.firstBatchSeconds, r.frameMs1e6))
-        if let d = r.dashboardOverheadPct { print(String(format: "dashboard_overhead_pct  %9.2f   <= 3", d)) }
-        if json { print(r.json) }
+        // With --json, stdout carries only the JSON object (for pipes); the table goes to stderr.
+        if json {
+            printLine(r.table, toStandardError: true)
+            print(r.json)
+        } else {
+            print(r.table)
+        }
     }
+}
+
+/// Prints `line` to stdout, or to stderr (unprefixed) when `toStandardError`.
+private func printLine(_ line: String, toStandardError: Bool) {
+    if toStandardError { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
 }
 
 /// Measures the dashboard's cost: the same short training run as two child processes, one drawing the dashboard

@@ -5,7 +5,11 @@ import TrainboardKit
 struct Themes: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the dashboard themes, or check one theme file.",
-        discussion: "Themes are found in $TRAINBOARD_THEMES, ./themes and next to the executable; `default` and `mono` are built in.")
+        discussion: """
+        Themes are found in $TRAINBOARD_THEMES, ./themes, next to the executable (../share/trainboard/themes, \
+        themes) and in the themes/ directory of the source tree the binary was built from, in that order; \
+        `default` and `mono` are built in.
+        """)
 
     @Argument(help: "A theme name or .theme file to check (exit status 2 when it does not parse).")
     var theme: String?

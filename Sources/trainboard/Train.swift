@@ -12,7 +12,8 @@ struct Train: ParsableCommand {
         abstract: "Train a Sequential MLP (the default command).",
         discussion: """
         Defaults are the Keras tutorial's: 784-64-Dropout(0.1)-64-10, relu, softmax, categorical cross-entropy, \
-        SGD lr 0.1, momentum 0.8, decay 0.0016, batch 128, 60 epochs, validation on the test split.
+        SGD lr 0.1, momentum 0.8, decay 0.0016, batch 128, 60 epochs, validation on the test split (adam, rmsprop \
+        and adagrad default to lr 0.001 and decay 0).
         In a terminal this opens the dashboard; with --headless, or when stdout is not a terminal, it prints one \
         line per epoch in Keras's verbose=2 style.
         """)
@@ -23,26 +24,31 @@ struct Train: ParsableCommand {
         let plan: TrainingPlan
         let run: TrainingRun
         let theme: ResolvedTheme
+        let flags = options.configuration
+        var fileConfig = RunConfiguration()
         do {
-            var config = options.configuration
-            if let path = options.config { config = config.over(try ConfigFile.load(path)) }
-            plan = try TrainingPlan(config)
-            theme = try ResolvedTheme.load(plan.theme)
-            for w in theme.warnings { printError(w) }
-            let interactive = !plan.headless && Terminal.isInteractive
-            if !interactive { printError("loading \(plan.dataSpec) ...") }
-            run = try TrainingRun.prepare(plan, log: { printError($0) })
+            do {
+                if let path = options.config { fileConfig = try ConfigFile.load(path) }
+                plan = try TrainingPlan(flags.over(fileConfig))
+                theme = try ResolvedTheme.load(plan.theme)
+                for w in theme.warnings { printError(w) }
+                let interactive = !plan.headless && Terminal.isInteractive
+                if !interactive { printError("loading \(plan.dataSpec) ...") }
+                let lossExplicit = flags.over(fileConfig).loss != nil
+                run = try TrainingRun.prepare(plan, lossExplicit: lossExplicit, log: { printError($0) })
+            } catch let e as JournalError {
+                throw ConfigurationError(e)
+            }
         } catch let e as ConfigurationError {
-            printError("error: \(e)"); throw ExitCode(2)
+            let blamed = options.config.map { e.attributed(flags: flags, file: fileConfig, path: $0) } ?? e
+            printError("error: \(blamed)"); throw ExitCode(2)
         } catch let e as DataError {
-            printError("error: \(e)"); throw ExitCode(2)
-        } catch let e as JournalError {
             printError("error: \(e)"); throw ExitCode(2)
         }
         if plan.headless || !Terminal.isInteractive {
             try HeadlessRunner(trainingRun: run).run()
         } else {
-            try DashboardApp(trainingRun: run, theme: theme, exitWhenDone: options.exitWhenDone).run()
+            try DashboardApp(trainingRun: run, theme: theme, exitWhenDone: plan.exitWhenDone).run()
         }
     }
 }

@@ -8,7 +8,7 @@ struct TrainOptions: ParsableArguments {
     var data: String?
     @Option(help: "Epochs to train (default 60).") var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Samples per update (default 128).") var batchSize: Int?
-    @Option(help: ArgumentHelp("Hidden layer sizes (default 64,64).", valueName: "n,n,...")) var hidden: String?
+    @Option(help: ArgumentHelp("Hidden layer sizes, comma-separated, or none (default 64,64).", valueName: "n,n,...")) var hidden: String?
     @Option(help: "Dropout rate between hidden layers, in [0, 1) (default 0.1).") var dropout: Double?
     @Option(help: "Hidden activation: relu, sigmoid, tanh, linear, softmax (default relu).") var activation: String?
     @Option(name: .customLong("output-activation"), help: "Output activation (default: softmax for categorical_crossentropy, sigmoid for binary_crossentropy, linear for mean_squared_error).")
@@ -17,9 +17,10 @@ struct TrainOptions: ParsableArguments {
     var initializer: String?
     @Option(help: "Loss: categorical_crossentropy, binary_crossentropy, mean_squared_error (default categorical_crossentropy).") var loss: String?
     @Option(help: "Optimizer: sgd, adam, rmsprop, adagrad (default sgd).") var optimizer: String?
-    @Option(help: "Learning rate (default 0.1 for sgd, 0.001 otherwise).") var lr: Double?
+    @Option(help: "Learning rate (default 0.1 for sgd, 0.001 for adam, rmsprop and adagrad).") var lr: Double?
     @Option(help: "SGD momentum (default 0.8).") var momentum: Double?
-    @Option(help: "Legacy per-update decay: lr / (1 + decay * updates) (default 0.0016).") var decay: Double?
+    @Option(help: "Legacy per-update decay: lr / (1 + decay * updates) (default 0.0016 for sgd, the tutorial's setup; 0 for adam, rmsprop and adagrad).")
+    var decay: Double?
     @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
     @Option(help: ArgumentHelp("Learning-rate schedule per epoch: exp:k=0.1, step:drop=0.5,every=10, time:k=0.01, sgdr:t0=10,tmult=2,min=0.", valueName: "spec"))
     var schedule: String?
@@ -35,7 +36,7 @@ struct TrainOptions: ParsableArguments {
     @Option(name: .customLong("log-jsonl"), help: ArgumentHelp("JSON-lines log: one object per epoch.", valueName: "path")) var logJSONL: String?
     @Option(name: .customLong("validation-split"), help: "Hold out this fraction of the training data (the tail, as Keras) instead of validating on the test split.")
     var validationSplit: Double?
-    @Option(name: .customLong("max-samples"), help: "Use only the first N training (and test) samples.") var maxSamples: Int?
+    @Option(name: .customLong("max-samples"), help: "Use only the first N training (and test) samples, N >= 1 (default: all).") var maxSamples: Int?
     @Option(help: "Random seed (initialisation, shuffling, dropout; default 1).") var seed: UInt64?
     @Flag(help: "No dashboard: one line per epoch (also whenever stdout is not a terminal).") var headless = false
     @Option(help: ArgumentHelp("Dashboard theme name (see `trainboard themes`) or a .theme file.", valueName: "name|path")) var theme: String?
@@ -44,6 +45,9 @@ struct TrainOptions: ParsableArguments {
     var replayJournal: String?
     @Flag(name: .customLong("exit-when-done"), help: "Close the dashboard as soon as training ends (scripts, benchmarks).")
     var exitWhenDone = false
+    @Flag(name: .customLong("terminate-on-nan"), inversion: .prefixedNo,
+          help: "Stop training at the first NaN or infinite batch loss (TerminateOnNaN; default on).")
+    var terminateOnNan: Bool?
     @Option(help: ArgumentHelp("YAML file with any of these options (keys = flag names without --); flags override it.", valueName: "file.yaml"))
     var config: String?
 
@@ -58,7 +62,7 @@ struct TrainOptions: ParsableArguments {
         c.checkpoint = checkpoint; c.saveBestOnly = saveBestOnly ? true : nil; c.monitor = monitor
         c.csvLog = csvLog; c.logJsonl = logJSONL; c.validationSplit = validationSplit; c.maxSamples = maxSamples
         c.seed = seed; c.headless = headless ? true : nil; c.theme = theme; c.journal = journal
-        c.replayJournal = replayJournal
+        c.replayJournal = replayJournal; c.terminateOnNan = terminateOnNan; c.exitWhenDone = exitWhenDone ? true : nil
         return c
     }
 }

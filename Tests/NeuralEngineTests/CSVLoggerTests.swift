@@ -50,7 +50,7 @@ final class CSVLoggerTests: XCTestCase {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/empty.csv"
-        FileManager.default.createFile(atPath: path, contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data()))
         try drive([CSVLogger(path: path, append: true)], model: try makeModel(), epochLogs: [["loss": 1]])
         XCTAssertEqual(try read(path), "epoch,loss\n0,1.0\n")
     }

@@ -73,10 +73,51 @@ final class ConfigFileTests: XCTestCase {
         let path = try write("epochs: many\n")
         XCTAssertThrowsError(try ConfigFile.load(path)) { error in
             guard let e = error as? ConfigurationError else { return XCTFail("\(error)") }
-            XCTAssertEqual(e.key, "config")
-            XCTAssertTrue(e.description.contains(path), e.description)
-            XCTAssertTrue(e.description.contains("'epochs'"), e.description)
+            XCTAssertEqual(e.key, "epochs")
+            XCTAssertEqual(e.file, path)
+            XCTAssertEqual(e.description, "\(path): epochs: expected a whole number, got 'many'")
         }
+    }
+
+    /// Every kind of value has a plain-words expectation, and no Swift decoding jargon leaks out.
+    func testWrongTypeMessagesPerKind() throws {
+        let cases: [(String, String)] = [
+            ("epochs: two", "epochs: expected a whole number, got 'two'"),
+            ("max-samples: 1.5", "max-samples: expected a whole number, got '1.5'"),
+            ("dropout: lots", "dropout: expected a number, got 'lots'"),
+            ("lr: [1, 2]", "lr: expected a number, got a list"),
+            ("nesterov: maybe", "nesterov: expected true or false, got 'maybe'"),
+            ("terminate-on-nan: 2", "terminate-on-nan: expected true or false, got '2'"),
+            ("seed: -1", "seed: expected a non-negative whole number, got '-1'"),
+            ("theme: {a: 1}", "theme: expected text, got a mapping"),
+            ("hidden: [64, x]", "hidden: expected text, got a list"),
+        ]
+        for (yaml, expected) in cases {
+            let path = try write(yaml + "\n")
+            XCTAssertThrowsError(try ConfigFile.load(path), yaml) { error in
+                XCTAssertEqual("\(error)", "\(path): \(expected)")
+                XCTAssertFalse("\(error)".contains("Expected to decode"), "\(error)")
+            }
+        }
+    }
+
+    func testEveryKindReadsAndNullMeansUnset() throws {
+        let c = try ConfigFile.load(try write("""
+        seed: 18446744073709551615
+        validation-split: 0
+        terminate-on-nan: false
+        exit-when-done: yes
+        data: 123
+        epochs: ~
+        theme:
+        """))
+        XCTAssertEqual(c.seed, .max)
+        XCTAssertEqual(c.validationSplit, 0)
+        XCTAssertEqual(c.terminateOnNan, false)
+        XCTAssertEqual(c.exitWhenDone, true)
+        XCTAssertEqual(c.data, "123")
+        XCTAssertNil(c.epochs)
+        XCTAssertNil(c.theme)
     }
 
     func testInvalidYAMLNamesFile() throws {

@@ -90,7 +90,9 @@ final class JSONLinesLoggerTests: XCTestCase {
     func testNumbersRoundTrip() throws {
         let path = try makeTemporaryDirectory(self).appendingPathComponent("n.jsonl").path
         let logger = try JSONLinesLogger(path: path)
-        let values: [Double] = [0, -0.0, 1, -3, 0.1, 1e-300, 5e-324, 1.7976931348623157e308, 123456789012345678, 2.5e-7]
+        // The extremes are spelled as constants: the literals 5e-324 and 123456789012345678 are not exactly representable.
+        let values: [Double] = [0, -0.0, 1, -3, 0.1, 1e-300, .leastNonzeroMagnitude, .greatestFiniteMagnitude,
+                                123_456_789_012_345_680, 2.5e-7]
         logger.append(values.enumerated().map { ("v\($0.offset)", $0.element as Any) })
         let o = try XCTUnwrap(try objects(path).first)
         for (i, v) in values.enumerated() {

@@ -1,4 +1,5 @@
 import Foundation
+import TerminalUI
 import TrainboardKit
 import XCTest
 
@@ -34,6 +35,26 @@ final class ResolvedThemeTests: XCTestCase {
             XCTAssertEqual((error as? ConfigurationError)?.key, "theme")
             XCTAssertTrue("\(error)".contains("nosuchtheme"), "\(error)")
         }
+    }
+
+    func testMissingThemeFileSaysNoSuchFile() {
+        XCTAssertThrowsError(try ResolvedTheme.load("themes/nosuch.theme")) { error in
+            XCTAssertEqual("\(error)", "--theme: cannot read theme file themes/nosuch.theme: no such file")
+        }
+    }
+
+    /// The source tree's themes/ is searched after every other location, so bundled themes resolve from any
+    /// working directory.
+    func testSourceTreeThemesAreTheLastFallback() throws {
+        let source = ThemeLibrary.sourceThemesDirectory
+        XCTAssertTrue(FileManager.default.fileExists(atPath: source + "/nord.theme"), source)
+        let dirs = ThemeLibrary.standardDirectories(environment: [:], currentDirectory: "/nowhere",
+                                                    executablePath: "/opt/bin/trainboard", sourceDirectory: source)
+        XCTAssertEqual(dirs.last, source)
+        XCTAssertEqual(dirs.first, "/nowhere/themes")
+        let library = ThemeLibrary(directories: ["/nowhere/themes", source])
+        XCTAssertEqual(library.path(for: "nord"), source + "/nord.theme")
+        XCTAssertTrue(ThemeLibrary.standard().directories.contains(source))
     }
 
     func testBuiltInDefault() throws {

@@ -89,11 +89,48 @@ expect_error "--config /nonexistent.yaml" "/nonexistent.yaml" -- --config /nonex
 printf 'epochs: 2\nbatch_size: 64\n' >"$work/unknown-key.yaml"
 expect_error "config: unknown key" "unknown-key.yaml" "batch_size" "batch-size" -- --config "$work/unknown-key.yaml"
 printf 'epochs: many\n' >"$work/wrong-type.yaml"
-expect_error "config: wrong type" "wrong-type.yaml" "epochs" -- --config "$work/wrong-type.yaml"
+expect_error "config: wrong type" "$work/wrong-type.yaml: epochs: expected a whole number, got 'many'" -- \
+    --config "$work/wrong-type.yaml"
+printf 'nesterov: maybe\n' >"$work/wrong-bool.yaml"
+expect_error "config: wrong type (bool)" "wrong-bool.yaml: nesterov: expected true or false, got 'maybe'" -- \
+    --config "$work/wrong-bool.yaml"
 printf 'epochs: [2\nlr: : 1\n' >"$work/broken.yaml"
 expect_error "config: invalid YAML" "broken.yaml" "YAML" -- --config "$work/broken.yaml"
 printf 'epochs: 0\n' >"$work/zero-epochs.yaml"
-expect_error "config: bad value" "--epochs" -- --config "$work/zero-epochs.yaml"
+expect_error "config: bad value names the file" "$work/zero-epochs.yaml: epochs: must be at least 1" -- \
+    --config "$work/zero-epochs.yaml"
+printf 'dropout: 1.5\n' >"$work/run-dropout.yaml"
+expect_error "config: bad dropout names the file" "$work/run-dropout.yaml: dropout: must be in [0, 1), got 1.5" -- \
+    --config "$work/run-dropout.yaml"
+expect_error "bad flag over a config stays a flag error" "--dropout: must be in [0, 1), got 1.2" -- \
+    --config "$work/run-dropout.yaml" --dropout 1.2
+printf 'max-samples: 0\n' >"$work/zero-samples.yaml"
+expect_error "config: max-samples 0" "zero-samples.yaml: max-samples: must be at least 1" -- \
+    --config "$work/zero-samples.yaml"
+expect_error "--max-samples 0" "--max-samples: must be at least 1" -- --max-samples 0 --epochs 1
+expect_error "--hidden 64,,64" "--hidden" "'64,,64'" "empty" -- --hidden 64,,64
+expect_error "--replay-journal /nonexistent" "--replay-journal: cannot read /nonexistent: no such file" -- \
+    --replay-journal /nonexistent --epochs 1
+expect_error "--theme missing file" "cannot read theme file themes/nosuch.theme: no such file" -- \
+    --theme themes/nosuch.theme --epochs 1
+
+# An unwritable checkpoint directory (root passes permission bits; /proc takes no new files) fails before training.
+run "$bin" --checkpoint /proc/x.tbmodel --max-samples 100 --epochs 1 </dev/null
+if [[ $status -eq 2 ]] && grep -qF -- "--checkpoint: cannot write in /proc: " <<<"$out" \
+    && ! grep -q 'Epoch 1' <<<"$out" && ! grep -q 'Error Domain' <<<"$out"; then
+    pass "--checkpoint in an unwritable directory exits 2 before training"
+else
+    fail "--checkpoint in an unwritable directory exits 2 before training" "status $status" "${out:0:600}"
+fi
+
+# Every config key is a train flag and every train flag (but --config) a config key.
+run "$bin" train --help
+flags=$(grep -oE -- '--[a-z][a-z-]*' <<<"$out" | sed 's/^--//' | grep -vxE 'help|version|config|no-.*' | sort -u)
+printf 'bogus-key: 1\n' >"$work/bogus-key.yaml"
+run "$bin" --config "$work/bogus-key.yaml"
+keys=$(sed -n 's/.*known keys: //p' <<<"$out" | tr ',' '\n' | tr -d ' ' | grep -v '^$' | sort -u)
+if [[ -n $keys && -n $flags && $keys == "$flags" ]]; then pass "config keys and train flags match"
+else fail "config keys and train flags match" "$(diff <(echo "$keys") <(echo "$flags"))"; fi
 
 expect_error "--data /nonexistent" "/nonexistent" -- --data /nonexistent
 
@@ -211,6 +248,32 @@ EOF
             "$(tail -c 600 "$work/term.err")"
     fi
 
+    # --terminate-on-nan / --no-terminate-on-nan, and exit-when-done / terminate-on-nan as config keys.
+    printf 'exit-when-done: true\nterminate-on-nan: false\n' >"$work/keys.yaml"
+    run "$bin" --config "$work/keys.yaml" --terminate-on-nan --max-samples 100 --epochs 1 --headless
+    st1=$status
+    run "$bin" --no-terminate-on-nan --max-samples 100 --epochs 1 --headless
+    if [[ $st1 -eq 0 && $status -eq 0 ]]; then pass "--[no-]terminate-on-nan and exit-when-done config key"
+    else fail "--[no-]terminate-on-nan and exit-when-done config key" "status $st1, $status" "${out:0:400}"; fi
+
+    # Themes resolve from any directory (the source tree's themes/ is a fallback location).
+    out=$(cd /tmp && "$bin" --theme nord --headless --max-samples 100 --epochs 1 2>&1 </dev/null); status=$?
+    if [[ $status -eq 0 ]]; then pass "--theme nord works from /tmp"
+    else fail "--theme nord works from /tmp" "status $status" "${out:0:400}"; fi
+
+    # bench --json: stdout is exactly one JSON object; the table (targets marked) goes to stderr.
+    printf 'a,b,c,label\n' >"$work/tiny.csv"
+    for i in $(seq 1 120); do echo "$((i % 7)),$((i % 5)),$((i % 3)),$((i % 3))" >>"$work/tiny.csv"; done
+    "$bin" bench --json --epochs 1 --data "$work/tiny.csv" >"$work/bench.out" 2>"$work/bench.err" </dev/null
+    st=$?
+    if [[ $st -eq 0 ]] && python3 -c 'import json,sys; d=json.load(sys.stdin); assert "samples_per_s_64" in d' \
+        <"$work/bench.out" 2>/dev/null && grep -qE '^samples_per_s_64 .*(ok|MISSED)$' "$work/bench.err"; then
+        pass "bench --json prints only JSON on stdout, the marked table on stderr"
+    else
+        fail "bench --json prints only JSON on stdout, the marked table on stderr" "status $st" \
+            "$(head -c 400 "$work/bench.out")" "$(tail -c 400 "$work/bench.err")"
+    fi
+
     # A YAML config with flags on top.
     printf 'epochs: 5\nmax-samples: 500\nhidden: [32]\nseed: 3\n' >"$work/run.yaml"
     run "$bin" --config "$work/run.yaml" --epochs 1 --headless
@@ -252,6 +315,12 @@ for t in default light mono; do grep -qE "^$t( |$)" <<<"$out" || missing+=("$t")
 count=$(grep -cE '^[A-Za-z0-9_-]+( |$)' <<<"$out")
 if [[ $status -eq 0 && ${#missing[@]} -eq 0 && $count -ge 5 ]]; then pass "themes lists default, light, mono and more"
 else fail "themes lists default, light, mono and more" "status $status, missing ${missing[*]:-}, $count themes" "$out"; fi
+
+out=$(cd /tmp && "$bin" themes 2>&1); status=$?
+missing=()
+for t in default light mono nord; do grep -qE "^$t( |$)" <<<"$out" || missing+=("$t"); done
+if [[ $status -eq 0 && ${#missing[@]} -eq 0 ]]; then pass "themes from /tmp lists light, nord (source tree fallback)"
+else fail "themes from /tmp lists light, nord (source tree fallback)" "status $status, missing ${missing[*]:-}" "$out"; fi
 
 run "$bin" info
 if [[ $status -eq 0 ]] && grep -qE '^BLAS: .+' <<<"$out"; then pass "info prints the BLAS line"

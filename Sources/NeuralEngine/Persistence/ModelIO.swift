@@ -34,6 +34,17 @@ public enum ModelIOError: Error, CustomStringConvertible {
         case .unwritable(let p, let r): return "\(p): cannot write model file: \(r)"
         }
     }
+
+    /// A one-line reason for a file-system `error`: the POSIX reason (`strerror`) when Foundation wraps one, else its
+    /// `localizedDescription` — never the `Error Domain=... UserInfo={...}` dump.
+    static func reason(_ error: Error) -> String {
+        if error is EncodingError || error is DecodingError { return "\(error)" }
+        let ns = error as NSError
+        let posix = ns.domain == NSPOSIXErrorDomain ? ns
+            : (ns.userInfo[NSUnderlyingErrorKey] as? NSError).flatMap { $0.domain == NSPOSIXErrorDomain ? $0 : nil }
+        if let posix { return String(cString: strerror(Int32(posix.code))) }
+        return ns.localizedDescription
+    }
 }
 
 struct SavedModel: Codable {
@@ -73,7 +84,7 @@ extension Sequential {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try data.write(to: url, options: .atomic)
         } catch {
-            throw ModelIOError.unwritable(path: path, reason: "\(error)")
+            throw ModelIOError.unwritable(path: path, reason: ModelIOError.reason(error))
         }
     }
 
@@ -82,7 +93,7 @@ extension Sequential {
     public static func load(from path: String) throws -> (model: Sequential, metadata: ModelMetadata) {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ModelIOError.unreadable(path: path, reason: "\(error.localizedDescription)")
+            throw ModelIOError.unreadable(path: path, reason: ModelIOError.reason(error))
         }
         let saved: SavedModel
         let decoder = JSONDecoder()

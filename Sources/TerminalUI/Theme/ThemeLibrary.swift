@@ -7,7 +7,9 @@ import Foundation
 /// 2. each directory in `$TRAINBOARD_THEMES` (colon-separated),
 /// 3. `./themes` (the current directory),
 /// 4. `<exe dir>/../share/trainboard/themes` (installed layout),
-/// 5. `<exe dir>/themes`.
+/// 5. `<exe dir>/themes`,
+/// 6. the source tree's `themes/` (`sourceThemesDirectory`, found at compile time), so a binary built from a checkout
+///    finds the bundled themes from any working directory.
 /// Then the built-in themes (`default`, `mono`), so the app works with no files at all. A name containing `/` or
 /// ending in `.theme` is treated as a file path and loaded directly.
 ///
@@ -19,9 +21,19 @@ public struct ThemeLibrary: Sendable {
     /// A library searching exactly `directories`, in order.
     public init(directories: [String]) { self.directories = directories }
 
-    /// The search directories for the given inputs (pure: nothing is read from the process or the disk).
+    /// The `themes/` directory of the source tree this module was compiled from (`#filePath` of this file, four
+    /// levels up: `<root>/Sources/TerminalUI/Theme/ThemeLibrary.swift`).
+    public static let sourceThemesDirectory: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent("themes").path
+    }()
+
+    /// The search directories for the given inputs (pure: nothing is read from the process or the disk);
+    /// `sourceDirectory` (normally `sourceThemesDirectory`) comes last.
     public static func standardDirectories(explicit: String? = nil, environment: [String: String],
-                                           currentDirectory: String, executablePath: String?) -> [String] {
+                                           currentDirectory: String, executablePath: String?,
+                                           sourceDirectory: String? = nil) -> [String] {
         var dirs: [String] = []
         if let explicit, !explicit.isEmpty { dirs.append(explicit) }
         if let env = environment["TRAINBOARD_THEMES"] {
@@ -33,17 +45,19 @@ public struct ThemeLibrary: Sendable {
             dirs.append(join(exeDir, "../share/trainboard/themes"))
             dirs.append(join(exeDir, "themes"))
         }
+        if let sourceDirectory, !sourceDirectory.isEmpty { dirs.append(sourceDirectory) }
         var seen = Set<String>()
         return dirs.filter { seen.insert($0).inserted }
     }
 
-    /// The library for this process: `standardDirectories` with the real environment, working directory and
-    /// executable path.
+    /// The library for this process: `standardDirectories` with the real environment, working directory, executable
+    /// path and `sourceThemesDirectory`.
     public static func standard(explicit: String? = nil) -> ThemeLibrary {
         let exe = Bundle.main.executableURL?.resolvingSymlinksInPath().path ?? CommandLine.arguments.first
         return ThemeLibrary(directories: standardDirectories(
             explicit: explicit, environment: ProcessInfo.processInfo.environment,
-            currentDirectory: FileManager.default.currentDirectoryPath, executablePath: exe))
+            currentDirectory: FileManager.default.currentDirectoryPath, executablePath: exe,
+            sourceDirectory: sourceThemesDirectory))
     }
 
     /// The path of the first `NAME.theme` found, or nil.
@@ -79,7 +93,7 @@ public struct ThemeLibrary: Sendable {
     /// Parses the file at `path`; the theme is named after the file (without `.theme`).
     public static func loadFile(_ path: String, base: Theme = .dark) throws -> (theme: Theme, warnings: [ThemeWarning]) {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw ThemeLoadError.notFound(name: path, searched: [])
+            throw ThemeLoadError.noSuchFile(path: path)
         }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw ThemeLoadError.unreadable(path: path)

@@ -6,6 +6,8 @@ public enum ThemeLoadError: Error, Hashable, Sendable, CustomStringConvertible {
     case notFound(name: String, searched: [String])
     /// The file exists but could not be read as UTF-8 text.
     case unreadable(path: String)
+    /// A theme given as a file path (it contains `/` or ends in `.theme`) that does not exist.
+    case noSuchFile(path: String)
 
     /// Human-readable form (for messages and logs).
     public var description: String {
@@ -14,6 +16,8 @@ public enum ThemeLoadError: Error, Hashable, Sendable, CustomStringConvertible {
             return "theme '\(name)' not found (searched: \(searched.isEmpty ? "nothing" : searched.joined(separator: ", ")))"
         case let .unreadable(path):
             return "cannot read theme file \(path)"
+        case let .noSuchFile(path):
+            return "cannot read theme file \(path): no such file"
         }
     }
 }

@@ -1,0 +1,173 @@
+import Dashboard
+import Foundation
+import NeuralEngine
+import TrainboardKit
+import XCTest
+
+/// Messages and defaults a new user meets first: config-file values blamed on the file, output paths probed at start,
+/// journal errors naming the flag, per-optimizer decay, empty hidden entries, the bench table.
+final class ConfigurationErrorSourceTests: XCTestCase {
+    func testFileValueIsBlamedOnTheFile() throws {
+        var file = RunConfiguration()
+        file.dropout = 1.5
+        let flags = RunConfiguration()
+        XCTAssertThrowsError(try TrainingPlan(flags.over(file))) { error in
+            guard let e = error as? ConfigurationError else { return XCTFail("\(error)") }
+            XCTAssertEqual(e.description, "--dropout: must be in [0, 1), got 1.5")
+            XCTAssertEqual(e.attributed(flags: flags, file: file, path: "run.yaml").description,
+                           "run.yaml: dropout: must be in [0, 1), got 1.5")
+        }
+    }
+
+    func testFlagValueStaysAFlagError() throws {
+        var file = RunConfiguration()
+        file.dropout = 0.5
+        var flags = RunConfiguration()
+        flags.dropout = 1.2
+        XCTAssertThrowsError(try TrainingPlan(flags.over(file))) { error in
+            guard let e = error as? ConfigurationError else { return XCTFail("\(error)") }
+            XCTAssertEqual(e.attributed(flags: flags, file: file, path: "run.yaml").description,
+                           "--dropout: must be in [0, 1), got 1.2")
+        }
+        // A key set nowhere (or not a key at all) is left alone too.
+        let e = ConfigurationError(key: "config", "x")
+        XCTAssertEqual(e.attributed(flags: flags, file: file, path: "run.yaml"), e)
+    }
+
+    func testEveryFieldIsAKeyAndRoundTrips() {
+        XCTAssertEqual(RunConfiguration.fields.map(\.key), RunConfiguration.keyNames)
+        XCTAssertTrue(RunConfiguration.keyNames.contains("exit-when-done"))
+        XCTAssertTrue(RunConfiguration.keyNames.contains("terminate-on-nan"))
+        for f in RunConfiguration.fields {
+            var c = RunConfiguration()
+            XCTAssertFalse(f.isSet(c), f.key)
+            let value: Any = switch f.kind {
+            case .wholeNumber: 3
+            case .number: 0.5
+            case .boolean: true
+            case .seed: UInt64(7)
+            case .text: "x"
+            }
+            XCTAssertTrue(f.set(value, in: &c), f.key)
+            XCTAssertTrue(f.isSet(c), f.key)
+            XCTAssertTrue(f.isSet(RunConfiguration().over(c)), "over() misses \(f.key)")
+            if f.kind != .text { XCTAssertFalse(f.set("wrong type", in: &c), f.key) }
+        }
+    }
+
+    func testExitWhenDoneReachesThePlan() throws {
+        XCTAssertFalse(try TrainingPlan(RunConfiguration()).exitWhenDone)
+        var c = RunConfiguration()
+        c.exitWhenDone = true
+        XCTAssertTrue(try TrainingPlan(c).exitWhenDone)
+        c.terminateOnNan = false
+        XCTAssertFalse(try TrainingPlan(c).terminateOnNaN)
+    }
+}
+
+final class PlanDefaultsTests: XCTestCase {
+    func testDecayDefaultsPerOptimizer() throws {
+        XCTAssertEqual(try TrainingPlan(RunConfiguration()).decay, 0.0016)
+        for opt in ["adam", "rmsprop", "adagrad"] {
+            var c = RunConfiguration()
+            c.optimizer = opt
+            XCTAssertEqual(try TrainingPlan(c).decay, 0, opt)
+            c.decay = 0.01
+            XCTAssertEqual(try TrainingPlan(c).decay, 0.01, opt)
+        }
+    }
+
+    func testEmptyHiddenEntryIsAnError() {
+        for text in ["64,,64", "64,", ",64"] {
+            var c = RunConfiguration()
+            c.hidden = text
+            XCTAssertThrowsError(try TrainingPlan(c), text) { error in
+                guard let e = error as? ConfigurationError else { return XCTFail("\(error)") }
+                XCTAssertEqual(e.key, "hidden")
+                XCTAssertTrue(e.description.contains("'\(text)'"), e.description)
+                XCTAssertTrue(e.description.contains("empty"), e.description)
+            }
+        }
+    }
+}
+
+final class OutputProbeTests: XCTestCase {
+    /// /proc passes a permission-bit check as root, but no file can be created in it.
+    func testDirectoryThatTakesNoFilesIsRejected() throws {
+        XCTAssertThrowsError(try OutputPath.check("/proc/x.tbmodel", key: "checkpoint")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("--checkpoint: cannot write in /proc: "), "\(error)")
+        }
+        XCTAssertThrowsError(try OutputPath.check("/proc/new-dir/x.csv", key: "csv-log")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("--csv-log: cannot write in /proc: "), "\(error)")
+        }
+    }
+
+    func testProbeLeavesNothingBehind() throws {
+        let dir = try makeTemporaryDirectory(self)
+        XCTAssertNil(OutputPath.probeDirectory(dir.path))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
+        XCTAssertNoThrow(try OutputPath.check(dir.appendingPathComponent("a/b/c.csv").path, key: "csv-log"))
+    }
+
+    func testExistingFileIsNotTruncated() throws {
+        let dir = try makeTemporaryDirectory(self)
+        let p = dir.appendingPathComponent("log.csv").path
+        try "keep\n".write(toFile: p, atomically: true, encoding: .utf8)
+        XCTAssertNoThrow(try OutputPath.check(p, key: "csv-log"))
+        XCTAssertEqual(try String(contentsOfFile: p, encoding: .utf8), "keep\n")
+    }
+
+    func testModelIOErrorHasNoNSErrorDump() {
+        let m = Sequential(seed: 1)
+        m.add(Dense(2, activation: .relu, kernelInitializer: .uniform))
+        m.compile(optimizer: SGD(learningRate: 0.1), loss: .meanSquaredError)
+        try? m.build(inputUnits: 3)
+        XCTAssertThrowsError(try m.save(to: "/proc/x.tbmodel")) { error in
+            let d = "\(error)"
+            XCTAssertTrue(d.hasPrefix("/proc/x.tbmodel: cannot write model file: "), d)
+            XCTAssertFalse(d.contains("Error Domain"), d)
+            XCTAssertFalse(d.contains("UserInfo"), d)
+        }
+    }
+}
+
+final class JournalErrorMessageTests: XCTestCase {
+    func testMissingReplayJournalNamesTheFlag() {
+        XCTAssertThrowsError(try ControlJournal.read("/nonexistent")) { error in
+            guard let j = error as? JournalError else { return XCTFail("\(error)") }
+            XCTAssertEqual(ConfigurationError(j).description, "--replay-journal: cannot read /nonexistent: no such file")
+        }
+    }
+
+    func testReplayJournalFromTheConfigFileNamesTheFile() throws {
+        var file = RunConfiguration()
+        file.replayJournal = "/nonexistent"
+        let e = ConfigurationError(JournalError.cannotRead(path: "/nonexistent", reason: "x"))
+            .attributed(flags: RunConfiguration(), file: file, path: "run.yaml")
+        XCTAssertEqual(e.description, "run.yaml: replay-journal: cannot read /nonexistent: no such file")
+    }
+}
+
+final class BenchTableTests: XCTestCase {
+    func testTargetsAreMarked() {
+        var r = Benchmark.Result()
+        r.samplesPerSecond64 = 300_000
+        r.pctOfPeak512 = 50
+        r.peakRSSMiB = 100
+        r.firstBatchSeconds = .nan
+        r.frameMs1e6 = 1
+        r.dashboardOverheadPct = 5
+        let lines = r.table.split(separator: "\n").map(String.init)
+        func status(_ metric: String) -> String? {
+            lines.first { $0.hasPrefix(metric + " ") }?.split(separator: " ").last.map(String.init)
+        }
+        XCTAssertEqual(status("samples_per_s_64"), "ok")
+        XCTAssertEqual(status("pct_of_peak_512"), "MISSED")
+        XCTAssertEqual(status("peak_rss_mib"), "ok")
+        XCTAssertEqual(status("first_batch_s"), "n/a")
+        XCTAssertEqual(status("frame_ms_1e6"), "ok")
+        XCTAssertEqual(status("dashboard_overhead_pct"), "MISSED")
+        XCTAssertEqual(status("samples_per_s_512"), "0")   // no target: just the value
+        XCTAssertEqual(r.rows.filter { $0.met == false }.map(\.metric), ["pct_of_peak_512", "dashboard_overhead_pct"])
+    }
+}
