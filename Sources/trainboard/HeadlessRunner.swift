@@ -27,7 +27,10 @@ struct HeadlessRunner {
         let reporter = EpochLineReporter(epochs: p.epochs, stepsPerEpoch: run.stepsPerEpoch)
         let outcome: RunOutcome
         do {
-            outcome = try run.execute(extraCallbacks: [SignalStop(), reporter], onMessage: { reporter.message($0) })
+            // Errors are reported once, at the end ("error: training failed: ..."); other messages follow their epoch.
+            outcome = try run.execute(extraCallbacks: [SignalStop(), reporter], onMessage: { message in
+                if !message.hasPrefix("error: ") { reporter.message(message) }
+            })
         } catch {
             printError("error: training failed: \(error)")
             throw ExitCode(1)
