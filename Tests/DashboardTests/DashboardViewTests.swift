@@ -309,6 +309,46 @@ final class DashboardViewTests: XCTestCase {
         // Debug builds are slow; this only guards against per-frame copies of the whole history.
         XCTAssertLessThan(Date().timeIntervalSince(start), 2.0)
     }
+
+    // MARK: - Polish (user report)
+
+    /// Column of each occurrence of `ch` in `line` (cells are one character each).
+    func columns(of ch: Character, in line: String) -> [Int] {
+        line.enumerated().filter { $0.element == ch }.map(\.offset)
+    }
+
+    func testThemeNameShown() {
+        var st = DashboardState()
+        st.message = "theme: nord"
+        st.themeName = "nord"
+        for (w, h) in [(80, 24), (120, 40), (DashboardView.minimumColumns, DashboardView.minimumRows)] {
+            let b = renderView(scriptedSnapshot(), st, width: w, height: h)
+            XCTAssertTrue(b.line(h - 1).hasPrefix("theme: nord"), "\(w)x\(h): \(b.line(h - 1))")
+            XCTAssertTrue(b.line(h - 1).contains("?: help"), "\(w)x\(h): \(b.line(h - 1))")
+        }
+        st.message = nil
+        st.showHelp = true
+        for (w, h) in [(80, 24), (120, 40)] {
+            let t = text(renderView(scriptedSnapshot(), st, width: w, height: h))
+            XCTAssertTrue(t.contains("theme: nord"), "\(w)x\(h)\n\(t)")
+        }
+    }
+
+    func testDigitsWithoutImagesShowNotice() {
+        var st = DashboardState()
+        st.showDigits = true
+        for (w, h) in [(120, 40), (80, 24), (60, 24), (DashboardView.minimumColumns, DashboardView.minimumRows)] {
+            let b = renderView(scriptedSnapshot(), st, width: w, height: h)
+            let t = text(b)
+            XCTAssertTrue(t.contains("no images to preview"), "\(w)x\(h)\n\(t)")
+            XCTAssertTrue(t.contains("Samples"), "\(w)x\(h)\n\(t)")
+            XCTAssertTrue(t.contains("loss 0.62"), "\(w)x\(h): charts still shown\n\(t)")
+        }
+        // Wide: the side panel stays below the notice.
+        let t = text(renderView(scriptedSnapshot(), st, width: 120, height: 40))
+        XCTAssertTrue(t.contains("no images to preview (not image data)"), t)
+        XCTAssertTrue(t.contains("Epochs") && t.contains("Events"), t)
+    }
 }
 
 final class MetricSeriesSummaryTests: XCTestCase {
