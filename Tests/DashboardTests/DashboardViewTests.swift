@@ -146,7 +146,9 @@ final class DashboardViewTests: XCTestCase {
         let t = text(renderView(scriptedSnapshot(), width: 120, height: 40))
         XCTAssertTrue(t.contains("pause: paused"), t)
         XCTAssertTrue(t.contains("lr: lr x0.80"), t)
-        XCTAssertTrue(t.contains("ckpt: ModelCheckpoint"), t)
+        // A long checkpoint message keeps its file name (see testEventsKeepFileNames).
+        XCTAssertTrue(t.contains("e2 ckpt: "), t)
+        XCTAssertTrue(t.contains("/best-epoch2.tbmodel"), t)
     }
 
     func testHelpOverlayListsEveryBinding() {
@@ -348,6 +350,62 @@ final class DashboardViewTests: XCTestCase {
         let t = text(renderView(scriptedSnapshot(), st, width: 120, height: 40))
         XCTAssertTrue(t.contains("no images to preview (not image data)"), t)
         XCTAssertTrue(t.contains("Epochs") && t.contains("Events"), t)
+    }
+
+    func testTableNumbersFitTheirColumns() {
+        var s = scriptedSnapshot()
+        s.epoch = 5
+        s.epochMetrics = [
+            "loss": [1.1234, 0.6234, 0.5123, 0.4567, 0.4012],
+            "val_loss": [0.7123, 0.5812, 0.5234, 0.4987, 0.4876],
+            "accuracy": [0.6412, 0.7934, 0.8123, 0.8345, 0.8456],
+            "val_accuracy": [0.7543, 0.8123, 0.8234, 0.8301, 0.8355],
+            "learning_rate": [0.00984, 0.00784, 0.00627, 0.00502, 0.000401],
+        ]
+        for (w, h) in [(120, 40), (100, 30)] {
+            let b = renderView(s, width: w, height: h)
+            let rows = b.lines.filter { $0.contains("0.0078") }
+            XCTAssertEqual(rows.count, 1, "\(w)x\(h): lr 0.00784 shown as 0.0078\n\(text(b))")
+            XCTAssertFalse(rows.first?.contains("…") ?? true, "\(w)x\(h): \(rows)")
+            XCTAssertTrue(text(b).contains("4e-4"), "\(w)x\(h): 0.000401 -> 4e-4\n\(text(b))")
+            // No number in the table is cut.
+            let table = b.lines.filter { $0.contains(" 0.8") && $0.contains(" 0.4") }
+            XCTAssertFalse(table.isEmpty)
+            for row in table { XCTAssertFalse(row.contains("…"), "\(w)x\(h): \(row)") }
+        }
+        XCTAssertEqual(DashboardView.fitNumber(0.00784, width: 6), "0.0078")
+        XCTAssertEqual(DashboardView.fitNumber(0.00784, width: 7), "0.00784")
+        XCTAssertEqual(DashboardView.fitNumber(0.000784, width: 6), "7.8e-4")
+        XCTAssertEqual(DashboardView.fitNumber(0.000784, width: 4), "8e-4")
+        XCTAssertEqual(DashboardView.fitNumber(0.6234, width: 4), "0.62")
+        XCTAssertEqual(DashboardView.fitNumber(12.345, width: 4), "12.3")
+        XCTAssertEqual(DashboardView.fitNumber(1234.6, width: 4), "1235")
+        XCTAssertEqual(DashboardView.fitNumber(0.1, width: 6), "0.1")
+        XCTAssertEqual(DashboardView.fitNumber(.nan, width: 6), "NaN")
+        XCTAssertEqual(DashboardView.fitNumber(-.infinity, width: 2), "-inf")
+    }
+
+    func testEventsKeepFileNames() {
+        var s = scriptedSnapshot()
+        s.events[0].message = "ModelCheckpoint trainboard-runs/20261129-083512/ckpt-epoch2.tbmodel"
+        s.lastCheckpointPath = "trainboard-runs/20261129-083512/ckpt-epoch2.tbmodel"
+        for (w, h) in [(80, 24), (100, 30), (120, 40)] {
+            let b = renderView(s, width: w, height: h)
+            let row = b.lines.first { $0.contains("e2 ckpt:") } ?? ""
+            XCTAssertTrue(row.contains("…/ckpt-epoch2.tbmodel"), "\(w)x\(h): \(row)")
+            XCTAssertTrue(text(b).contains("ckpt ep 2 …"), "\(w)x\(h)\n\(text(b))")
+        }
+        let e: Character = "…"
+        XCTAssertEqual(DashboardView.fitMessage("ckpt: ModelCheckpoint runs/20261129/best-epoch2.tbmodel", width: 44,
+                                                ellipsis: e), "ckpt: ModelCheckpoint …/best-epoch2.tbmodel")
+        XCTAssertEqual(DashboardView.fitMessage("ckpt: ModelCheckpoint runs/20261129/best-epoch2.tbmodel", width: 29,
+                                                ellipsis: e), "ckpt: …/best-epoch2.tbmodel")
+        XCTAssertEqual(DashboardView.fitMessage("ckpt: ModelCheckpoint runs/20261129/best-epoch2.tbmodel", width: 12,
+                                                ellipsis: e), "…ch2.tbmodel")
+        XCTAssertEqual(DashboardView.fitMessage("lr x0.80: 0.1 -> 0.08 and some more", width: 12, ellipsis: e),
+                       "lr x0.80: 0…")
+        XCTAssertEqual(DashboardView.fitMessage("short", width: 12, ellipsis: e), "short")
+        XCTAssertEqual(DashboardView.fitMessage("a/b", width: 0, ellipsis: e), "")
     }
 }
 
