@@ -30,8 +30,11 @@ public struct DashboardState: Sendable, Equatable {
     public var logScaleLR = false
     /// Text typed after `l`, while entering an exact learning rate; `nil` otherwise.
     public var lrInput: String?
-    /// A transient status message (e.g. "not a number: 0.x"), shown on the hint line.
+    /// A transient status message (e.g. "not a number: 0.x", "theme: nord"), shown on the hint line; cleared by
+    /// the next key press.
     public var message: String?
+    /// The current theme's name, set by the app (the reducer only knows `themeIndex`); shown in the help overlay.
+    public var themeName: String?
     /// Set once the user asked to quit (after training stops, the app exits).
     public var quitRequested = false
     /// True when the user asked to leave without the summary screen.

@@ -22,6 +22,14 @@ extension DashboardView {
         s.count > 0 && s.totalAppended > s.count ? Double(s.totalAppended) / Double(s.count) : 1
     }
 
+    /// The x window shared by all three charts, so that markers and ticks line up from chart to chart.
+    ///
+    /// Edges are whole epochs. `.whole` and `.perBatch` span [0, H], H the first "nice" epoch count (1, 2, 3, 4,
+    /// 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, ...) at or past the current position, capped at the planned epochs:
+    /// the data fills 3/4 of the width or more (a fixed [0, epochs] left the loss in a sliver for most of the
+    /// run), the range changes only a few times per run instead of on every batch, the ticks are whole epochs, and
+    /// the learning-rate plan shows up to H (the whole plan once the run nears its end). `.recent` shows the last
+    /// three epochs up to the end of the current one.
     var chartWindow: ChartWindow {
         let steps = Double(max(1, snapshot.stepsPerEpoch))
         var now = Double(max(0, snapshot.updates)) / steps
@@ -29,17 +37,33 @@ extension DashboardView {
             now = Double(snapshot.batchLoss.totalAppended) / steps
         }
         now = max(now, Double(snapshot.completedEpochs))
+        // The end of the current epoch (an epoch boundary counts as the end of the finished epoch).
+        let end = max(1, min((now - 1e-9).rounded(.up), 1e12))
+        var span = Self.niceEpochCount(atLeast: end)
+        if snapshot.epochs > 0 { span = max(end, min(span, Double(snapshot.epochs))) }
         switch state.chartView {
         case .whole:
-            return ChartWindow(steps: steps, now: now, lo: 0, hi: max(now, 1), showEpochSeries: true, showPlanned: true)
+            return ChartWindow(steps: steps, now: now, lo: 0, hi: span, showEpochSeries: true, showPlanned: true)
         case .recent:
-            let lo = max(0, now - 3)
-            return ChartWindow(steps: steps, now: now, lo: lo, hi: max(now, lo + 1), showEpochSeries: true,
+            return ChartWindow(steps: steps, now: now, lo: max(0, end - 3), hi: end, showEpochSeries: true,
                                showPlanned: true)
         case .perBatch:
-            return ChartWindow(steps: steps, now: now, lo: 0, hi: max(now, 1), showEpochSeries: false,
-                               showPlanned: false)
+            return ChartWindow(steps: steps, now: now, lo: 0, hi: span, showEpochSeries: false, showPlanned: false)
         }
+    }
+
+    /// The smallest of 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, ... that is >= `n`
+    /// (consecutive steps differ by at most 4/3; each has a few whole-number divisors for ticks).
+    static func niceEpochCount(atLeast n: Double) -> Double {
+        guard n.isFinite, n > 1 else { return 1 }
+        for v in [1.0, 2, 3, 4, 5, 6, 8] where v >= n { return v }
+        let mantissas: [Double] = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8]
+        var scale = 10.0
+        while scale < 1e15 {
+            for m in mantissas where m * scale >= n { return m * scale }
+            scale *= 10
+        }
+        return n.rounded(.up)
     }
 
     /// `series` reduced to at most two points (min and max, in order; plus one non-finite) per x bucket of the
@@ -104,32 +128,102 @@ extension DashboardView {
     /// Dot columns a chart of `width` cells has (2 per cell in Unicode).
     func dotColumns(_ width: Int) -> Int { max(1, width * (symbols.isUnicode ? 2 : 1)) }
 
-    func xLabels(_ w: ChartWindow, width: Int) -> [String] {
-        let a = NumberFormat.compact(w.lo), b = NumberFormat.compact(w.hi)
-        if width >= 30 { return ["epoch " + a, NumberFormat.compact((w.lo + w.hi) / 2), b] }
-        return [a, b]
+    /// X labels for a plot `plotWidth` cells wide: whole-epoch ticks (see `integerTicks`), the first prefixed by
+    /// "epoch" when there is room.
+    func xLabels(_ w: ChartWindow, plotWidth: Int) -> [String] {
+        let widest = max(NumberFormat.compact(w.lo).count, NumberFormat.compact(w.hi).count)
+        let prefix = plotWidth >= 30
+        // Room for "epoch 0" then the next label centred on its tick.
+        let cells = max(6, widest + 3, prefix ? 8 + widest / 2 + 1 : 0)
+        let ticks = Self.integerTicks(lo: w.lo, hi: w.hi, plotWidth: plotWidth, cellsPerTick: cells)
+        var labels = ticks.map(NumberFormat.compact)
+        if prefix, !labels.isEmpty { labels[0] = "epoch " + labels[0] }
+        return labels
+    }
+
+    // MARK: - Shared y axis width
+
+    /// One chart to draw, with what is needed to line its plot up with the others.
+    struct ChartPlan {
+        var series: [ChartSeries]
+        var logY = false
+        var yBounds: ClosedRange<Double>?
+        var markers: [ChartMarker]
+        var showXLabels: Bool
+        /// Width of the y labels `LineChart` will draw for `yBounds`.
+        var labelWidth: Int
+    }
+
+    /// The y range `LineChart` would take from the points of `series` inside the window (finite; > 0 with `logY`),
+    /// widened as it widens a flat range; `nil` when there are no such points.
+    func yRange(_ series: [ChartSeries], window w: ChartWindow, logY: Bool) -> ClosedRange<Double>? {
+        var lo = Double.infinity, hi = -Double.infinity
+        for s in series {
+            for i in 0..<s.count {
+                let x = s.x(at: i), y = s.ys[i]
+                guard x >= w.lo - 1e-9, x <= w.hi + 1e-9, y.isFinite, !logY || y > 0 else { continue }
+                lo = min(lo, y); hi = max(hi, y)
+            }
+        }
+        guard lo <= hi else { return nil }
+        if lo < hi { return (hi / 2 - lo / 2).isFinite && (hi - lo).isFinite ? lo...hi : nil }
+        if logY { return lo / 10.0.squareRoot()...lo * 10.0.squareRoot() }
+        let d = lo == 0 ? 1 : abs(lo) / 10
+        return (lo - d)...(lo + d)
+    }
+
+    /// The widest y label `LineChart` draws for `bounds` (default 0...1, log 1...10) on a plot of `plotHeight` rows.
+    func yLabelWidth(_ bounds: ClosedRange<Double>?, logY: Bool, plotHeight: Int) -> Int {
+        let b = bounds ?? (logY ? 1...10 : 0...1)
+        let mid = logY ? pow(10, (log10(b.lowerBound) + log10(b.upperBound)) / 2) : (b.lowerBound + b.upperBound) / 2
+        var labels = [NumberFormat.compact(b.upperBound), NumberFormat.compact(b.lowerBound)]
+        if plotHeight >= 3 { labels.append(NumberFormat.compact(mid)) }
+        return labels.map(\.count).max() ?? 0
+    }
+
+    func plan(_ series: [ChartSeries], logY: Bool = false, markers: [ChartMarker], showXLabels: Bool,
+              window w: ChartWindow, plotHeight: Int) -> ChartPlan {
+        let b = yRange(series, window: w, logY: logY)
+        return ChartPlan(series: series, logY: logY, yBounds: b, markers: markers, showXLabels: showXLabels,
+                         labelWidth: yLabelWidth(b, logY: logY, plotHeight: plotHeight))
+    }
+
+    /// Draws `p` in `inner`, indented so that its plot starts `axisWidth` cells (labels + axis line) in.
+    func draw(_ p: ChartPlan, window w: ChartWindow, axisWidth: Int, in inner: Rect, into buffer: inout CellBuffer) {
+        let indent = max(0, min(axisWidth - (p.labelWidth + 1), inner.width))
+        let r = Rect(x: inner.x + indent, y: inner.y, width: inner.width - indent, height: inner.height)
+        let plotWidth = max(0, inner.width - axisWidth)
+        let chart = LineChart(series: p.series, xBounds: w.lo...w.hi, yBounds: p.yBounds, logY: p.logY,
+                              xLabels: p.showXLabels ? xLabels(w, plotWidth: plotWidth) : [], markers: p.markers,
+                              axisStyle: theme[.border], labelStyle: theme[.muted], invalidStyle: theme[.warning],
+                              symbols: symbols)
+        buffer.render(chart, in: r)
     }
 
     // MARK: - Layout of the chart column
 
-    /// Lays the three charts out in `area`: line charts when rows allow, else sparklines.
+    /// Lays the three charts out in `area`: line charts when rows allow, else sparklines. The line charts share
+    /// the x window and the y-axis width, so that their plots (and markers, and ticks) line up column for column.
     func renderCharts(in area: Rect, into buffer: inout CellBuffer) {
         guard !area.isEmpty else { return }
         let h = area.height
-        // Chart panels need a title row plus at least 4 plot rows to be worth it.
+        let w = chartWindow
+        var plans: [(ChartPlan, Rect)] = []
+        // Chart panels need a title row plus at least 4 plot rows to be worth it; accuracy (a slow, smooth
+        // per-epoch curve) still reads well in 2 braille rows (8 dots).
         if h >= 24 {
             let parts = Layout.vertical([.percentage(40), .percentage(30), .fill(1)]).split(area)
-            renderLossChart(in: parts[0], into: &buffer)
-            renderAccuracyChart(in: parts[1], into: &buffer)
-            renderLRChart(in: parts[2], into: &buffer)
+            plans.append(lossChart(in: parts[0], window: w, into: &buffer))
+            plans.append(accuracyChart(in: parts[1], window: w, into: &buffer))
+            plans.append(lrChart(in: parts[2], window: w, into: &buffer))
         } else if h >= 15 {
-            let parts = Layout.vertical([.fill(3), .length(2), .fill(2)]).split(area)
-            renderLossChart(in: parts[0], into: &buffer)
-            renderAccuracySpark(in: parts[1], into: &buffer)
-            renderLRChart(in: parts[2], into: &buffer)
+            let parts = Layout.vertical([.fill(3), .length(3), .fill(2)]).split(area)
+            plans.append(lossChart(in: parts[0], window: w, into: &buffer))
+            plans.append(accuracyChart(in: parts[1], window: w, into: &buffer))
+            plans.append(lrChart(in: parts[2], window: w, into: &buffer))
         } else if h >= 9 {
             let parts = Layout.vertical([.fill(1), .length(2), .length(2)]).split(area)
-            renderLossChart(in: parts[0], into: &buffer)
+            plans.append(lossChart(in: parts[0], window: w, into: &buffer))
             renderAccuracySpark(in: parts[1], into: &buffer)
             renderLRSpark(in: parts[2], into: &buffer)
         } else {
@@ -137,6 +231,10 @@ extension DashboardView {
             renderLossSpark(in: parts[0], into: &buffer)
             renderAccuracySpark(in: parts[1], into: &buffer)
             renderLRSpark(in: parts[2], into: &buffer)
+        }
+        let axisWidth = plans.filter { !$0.1.isEmpty }.map { $0.0.labelWidth + 1 }.max() ?? 0
+        for (p, inner) in plans where !inner.isEmpty {
+            draw(p, window: w, axisWidth: axisWidth, in: inner, into: &buffer)
         }
     }
 
@@ -148,12 +246,20 @@ extension DashboardView {
         return block.inner(area)
     }
 
+    /// Cells a legend rule `name` + `segments` needs (with one rule cell left at each end).
+    static func legendWidth(_ name: String, _ segments: [(String, Style)]) -> Int {
+        2 + name.count + 2 + segments.reduce(0) { $0 + $1.0.count + 2 }
+    }
+
     /// Draws a panel rule whose title is a name followed by coloured `name value` segments (the chart's legend),
-    /// and returns the content area.
-    func legendPanel(_ name: String, _ segments: [(String, Style)], in area: Rect, into buffer: inout CellBuffer) -> Rect {
+    /// and returns the content area. `variants` go from most to least verbose: the first that fits is drawn (the
+    /// last one, truncated, when none fits).
+    func legendPanel(_ name: String, _ variants: [[(String, Style)]], in area: Rect,
+                     into buffer: inout CellBuffer) -> Rect {
         let block = Block(borders: .top, borderStyle: theme[.border], symbols: symbols)
         buffer.render(block, in: area)
         guard area.height > 0, area.width > 2 else { return block.inner(area) }
+        let segments = variants.first { Self.legendWidth(name, $0) <= area.width } ?? variants.last ?? []
         let y = area.y, right = area.right - 1
         var x = area.x + 1
         x += buffer.write(" \(name) ", x: x, y: y, style: theme[.title], maxWidth: right - x)
@@ -167,6 +273,15 @@ extension DashboardView {
     }
 
     func valueText(_ v: Double?) -> String { v.map(NumberFormat.compact) ?? "-" }
+
+    /// A value in at most 4 characters where possible (`0.32`, `1.12`, `12.3`, `8e-3`), for narrow legends.
+    func shortValue(_ v: Double?) -> String { v.map { Self.fitNumber($0, width: 4) } ?? "-" }
+
+    /// Plot rows a chart panel of `inner` has, and whether it shows x labels.
+    func plotRows(_ inner: Rect, xLabels: Bool) -> (rows: Int, labels: Bool) {
+        let labels = xLabels && inner.height >= 5
+        return (inner.height - (labels ? 1 : 0), labels)
+    }
 
     // MARK: - Loss
 
@@ -184,22 +299,29 @@ extension DashboardView {
         return out
     }
 
-    func renderLossChart(in area: Rect, into buffer: inout CellBuffer) {
-        let w = chartWindow
-        var segments: [(String, Style)] = [("batch \(valueText(snapshot.batchLoss.last))", theme[.muted])]
-        if w.showEpochSeries {
-            segments.insert(("loss \(valueText(lastEpochValue("loss")))", theme[.loss]), at: 0)
-            segments.insert(("val_loss \(valueText(lastEpochValue("val_loss")))", theme[.valLoss]), at: 1)
+    /// The loss legend, most verbose first.
+    func lossLegend(_ w: ChartWindow) -> [[(String, Style)]] {
+        let view = ("[\(state.chartView.rawValue)]", theme[.muted])
+        let batch = snapshot.batchLoss.last
+        guard w.showEpochSeries else {
+            let full = [("batch \(valueText(batch))", theme[.muted])], short = [("batch \(shortValue(batch))", theme[.muted])]
+            return [full + [view], short + [view], full, short]
         }
-        segments.append(("[\(state.chartView.rawValue)]", theme[.muted]))
-        let inner = legendPanel("Loss", segments, in: area, into: &buffer)
+        let loss = lastEpochValue("loss"), val = lastEpochValue("val_loss")
+        let full = [("loss \(valueText(loss))", theme[.loss]), ("val_loss \(valueText(val))", theme[.valLoss]),
+                    ("batch \(valueText(batch))", theme[.muted])]
+        let short = [("loss \(shortValue(loss))", theme[.loss]), ("val \(shortValue(val))", theme[.valLoss]),
+                     ("batch \(shortValue(batch))", theme[.muted])]
+        return [full + [view], full, short + [view], short]
+    }
+
+    func lossChart(in area: Rect, window w: ChartWindow, into buffer: inout CellBuffer) -> (ChartPlan, Rect) {
+        let inner = legendPanel("Loss", lossLegend(w), in: area, into: &buffer)
         var markers = eventMarkers(window: w)
         if let m = bestMarker(window: w) { markers.append(m) }
-        let chart = LineChart(series: lossSeries(w, width: inner.width), xBounds: w.lo...w.hi,
-                              xLabels: inner.height >= 5 ? xLabels(w, width: inner.width) : [], markers: markers,
-                              axisStyle: theme[.border], labelStyle: theme[.muted], invalidStyle: theme[.warning],
-                              symbols: symbols)
-        buffer.render(chart, in: inner)
+        let rows = plotRows(inner, xLabels: true)
+        return (plan(lossSeries(w, width: inner.width), markers: markers, showXLabels: rows.labels, window: w,
+                     plotHeight: rows.rows), inner)
     }
 
     func renderLossSpark(in area: Rect, into buffer: inout CellBuffer) {
@@ -210,55 +332,70 @@ extension DashboardView {
 
     // MARK: - Accuracy
 
-    func renderAccuracyChart(in area: Rect, into buffer: inout CellBuffer) {
-        var w = chartWindow
+    /// The accuracy metric the compact forms show: validation when there is any, else training.
+    var accuracyKey: String {
+        snapshot.epochMetrics["val_accuracy"]?.contains(where: \.isFinite) == true ? "val_accuracy" : "accuracy"
+    }
+
+    /// The highest finite value of the accuracy the compact forms show.
+    var bestAccuracy: Double? { snapshot.epochMetrics[accuracyKey]?.filter(\.isFinite).max() }
+
+    func accuracyChart(in area: Rect, window: ChartWindow, into buffer: inout CellBuffer) -> (ChartPlan, Rect) {
+        var w = window
         w.showEpochSeries = true
-        let inner = legendPanel("Accuracy", [("accuracy \(valueText(lastEpochValue("accuracy")))", theme[.accuracy]),
-                                             ("val_accuracy \(valueText(lastEpochValue("val_accuracy")))",
-                                              theme[.valAccuracy])], in: area, into: &buffer)
+        let acc = lastEpochValue("accuracy"), val = lastEpochValue("val_accuracy")
+        let full = [("accuracy \(valueText(acc))", theme[.accuracy]),
+                    ("val_accuracy \(valueText(val))", theme[.valAccuracy])]
+        let short = [("acc \(valueText(acc))", theme[.accuracy]), ("val \(valueText(val))", theme[.valAccuracy])]
+        let best = [("max \(valueText(bestAccuracy))", theme[.marker])]
+        let inner = legendPanel("Accuracy", [full + best, full, short + best, short], in: area, into: &buffer)
         let a = epochPoints("accuracy", window: w), v = epochPoints("val_accuracy", window: w)
         var markers = eventMarkers(window: w)
         if let m = bestMarker(window: w, labelled: false) { markers.append(m) }
-        let chart = LineChart(series: [ChartSeries(name: "accuracy", xs: a.xs, ys: a.ys, style: theme[.accuracy]),
-                                       ChartSeries(name: "val_accuracy", xs: v.xs, ys: v.ys, style: theme[.valAccuracy])],
-                              xBounds: w.lo...w.hi, markers: markers, axisStyle: theme[.border], labelStyle: theme[.muted], invalidStyle: theme[.warning],
-                              symbols: symbols)
-        buffer.render(chart, in: inner)
+        let series = [ChartSeries(name: "accuracy", xs: a.xs, ys: a.ys, style: theme[.accuracy]),
+                      ChartSeries(name: "val_accuracy", xs: v.xs, ys: v.ys, style: theme[.valAccuracy])]
+        return (plan(series, markers: markers, showXLabels: false, window: w, plotHeight: inner.height), inner)
     }
 
     func renderAccuracySpark(in area: Rect, into buffer: inout CellBuffer) {
+        let key = accuracyKey
         let label = "acc \(valueText(lastEpochValue("accuracy")))/\(valueText(lastEpochValue("val_accuracy")))"
-        let key = snapshot.epochMetrics["val_accuracy"]?.contains(where: \.isFinite) == true ? "val_accuracy" : "accuracy"
+            + " max \(valueText(bestAccuracy))"
         let values = snapshot.epochMetrics[key] ?? []
-        // Few epochs: each gets a few cells, so the trend reads at a glance. Accuracies use a fixed 0...1 scale.
+        // Few epochs: each gets a few cells, so the trend reads at a glance. Scaled to the data's own range (a
+        // fixed 0...1 scale drew near-identical full bars once accuracy passed ~0.8); the text gives the values.
         let repeatCount = values.isEmpty ? 1 : max(1, min(4, area.width / values.count))
         let data = values.flatMap { repeatElement($0, count: repeatCount) }
-        let unit = values.allSatisfy { !$0.isFinite || (0...1).contains($0) }
         sparkRow(label, data: data, style: theme[key == "accuracy" ? .accuracy : .valAccuracy], log: false,
-                 range: unit ? (0, 1) : nil, in: area, into: &buffer)
+                 in: area, into: &buffer)
     }
 
     // MARK: - Learning rate
 
-    func renderLRChart(in area: Rect, into buffer: inout CellBuffer) {
-        var w = chartWindow
-        // The planned schedule reaches into the future: the whole run in the whole view, one epoch ahead in recent.
-        if state.chartView == .whole, snapshot.epochs > 0 { w.hi = max(w.hi, Double(snapshot.epochs)) }
-        if state.chartView == .recent { w.hi = max(w.hi, min(w.now + 1, Double(max(snapshot.epochs, 1)))) }
-        var segments: [(String, Style)] = [("applied \(valueText(snapshot.learningRate))", theme[.lr])]
-        if w.showPlanned && !snapshot.plannedLearningRate.isEmpty {
-            segments.append(("\(symbols.isUnicode ? "╌" : ":") planned", theme[.lrPlanned]))
+    func lrChart(in area: Rect, window w: ChartWindow, into buffer: inout CellBuffer) -> (ChartPlan, Rect) {
+        let planned = w.showPlanned && !snapshot.plannedLearningRate.isEmpty
+        let dash = symbols.isUnicode ? "╌" : ":"
+        var full: [(String, Style)] = [("applied \(valueText(snapshot.learningRate))", theme[.lr])]
+        var short: [(String, Style)] = [("lr \(valueText(snapshot.learningRate))", theme[.lr])]
+        if planned {
+            full.append(("\(dash) planned", theme[.lrPlanned]))
+            short.append(("\(dash) plan", theme[.lrPlanned]))
         }
-        if state.logScaleLR { segments.append(("(log)", theme[.muted])) }
-        let inner = legendPanel("Learning rate", segments, in: area, into: &buffer)
+        if state.logScaleLR {
+            full.append(("(log)", theme[.muted]))
+            short.append(("(log)", theme[.muted]))
+        }
+        let inner = legendPanel("Learning rate", [full, short], in: area, into: &buffer)
         let b = perUpdatePoints(snapshot.batchLearningRate, window: w, buckets: dotColumns(inner.width))
         var series = [ChartSeries(name: "applied", xs: b.xs, ys: b.ys, style: theme[.lr])]
-        if w.showPlanned, !snapshot.plannedLearningRate.isEmpty {
+        if planned {
             var xs: [Double] = [], ys: [Double] = []
             for (k, v) in snapshot.plannedLearningRate.prefix(100_000).enumerated() {
                 let x0 = Double(snapshot.plannedFromEpoch + k)
-                xs.append(x0); ys.append(v)
-                xs.append(x0 + 1); ys.append(v)
+                guard x0 < w.hi - 1e-9 else { break }
+                guard x0 + 1 > w.lo - 1e-9 else { continue }
+                xs.append(max(x0, w.lo)); ys.append(v)
+                xs.append(min(x0 + 1, w.hi)); ys.append(v)
             }
             series.append(ChartSeries(name: "planned", xs: xs, ys: ys, style: theme[.lrPlanned], marker: .dashed))
         }
@@ -267,11 +404,9 @@ extension DashboardView {
             markers.append(ChartMarker(x: Double(max(0, e.update)) / w.steps, style: theme[.marker],
                                        label: e.kind == .plateau ? "plateau" : nil))
         }
-        let chart = LineChart(series: series, xBounds: w.lo...w.hi, logY: state.logScaleLR,
-                              xLabels: inner.height >= 5 ? xLabels(w, width: inner.width) : [], markers: markers,
-                              axisStyle: theme[.border], labelStyle: theme[.muted], invalidStyle: theme[.warning],
-                              symbols: symbols)
-        buffer.render(chart, in: inner)
+        let rows = plotRows(inner, xLabels: true)
+        return (plan(series, logY: state.logScaleLR, markers: markers, showXLabels: rows.labels, window: w,
+                     plotHeight: rows.rows), inner)
     }
 
     func renderLRSpark(in area: Rect, into buffer: inout CellBuffer) {

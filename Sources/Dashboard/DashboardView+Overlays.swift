@@ -29,9 +29,14 @@ extension DashboardView {
             (k.padding(toLength: keyW, withPad: " ", startingAt: 0) + "  " + d, theme[.text])
         }
         lines.append(("", theme[.text]))
+        if let name = state.themeName, !name.isEmpty { lines.append(("theme: \(name)", theme[.title])) }
         lines.append(("Esc or ? closes this help", theme[.muted]))
-        // Drop the footer first when rows are short.
-        if lines.count + 2 > area.height { lines = Array(lines.prefix(KeyMap.bindings.count)) }
+        // Drop the footer first when rows are short (the theme line last).
+        if lines.count + 2 > area.height {
+            let themeLine = lines.first { $0.0.hasPrefix("theme: ") }
+            lines = Array(lines.prefix(KeyMap.bindings.count))
+            if let themeLine, lines.count + 3 <= area.height { lines.append(themeLine) }
+        }
         box(title: "Keys", lines: lines, in: area, into: &buffer)
     }
 
@@ -66,6 +71,21 @@ extension DashboardView {
         }
         return best
     }
+
+    /// What the digit preview shows when the data has no images (e.g. CSV features): a titled panel with a note.
+    func renderNoImagesNotice(in area: Rect, into buffer: inout CellBuffer) {
+        guard area.height >= 2 else { return }
+        let inner = panel("Samples", in: area, into: &buffer)
+        let wrapped = TextFormatting.wrap(Self.noImagesText, width: inner.width)
+        let lines = wrapped.count <= inner.height ? wrapped
+            : [TextFormatting.truncate(Self.noImagesText, width: inner.width, ellipsis: symbols.ellipsis)]
+        for (i, line) in lines.prefix(inner.height).enumerated() {
+            buffer.write(line, x: inner.x, y: inner.y + i, style: theme[.muted], maxWidth: inner.width)
+        }
+    }
+
+    /// The note shown by `d` when there are no sample images.
+    static let noImagesText = "no images to preview (not image data)"
 
     /// Sample images, one per class, each with its label below.
     func renderDigits(in area: Rect, into buffer: inout CellBuffer) {

@@ -33,13 +33,6 @@ extension DashboardView {
         }
     }
 
-    /// Truncates keeping the end (for paths).
-    func truncateHead(_ s: String, width: Int) -> String {
-        guard width > 0 else { return "" }
-        guard s.count > width else { return s }
-        return String(symbols.ellipsis) + String(s.suffix(width - 1))
-    }
-
     // MARK: - Header
 
     func renderHeader(in area: Rect, into buffer: inout CellBuffer) {
@@ -147,15 +140,8 @@ extension DashboardView {
             lines.append(("e\(e.epoch + 1) \(eventTag(e.kind)): \(e.message)", eventStyle(e.kind)))
         }
         for (i, (t, style)) in lines.prefix(area.height).enumerated() {
-            var text = TextFormatting.truncate(t, width: area.width, ellipsis: symbols.ellipsis)
-            if t.hasPrefix("ckpt"), t.count > area.width, let sp = t.firstIndex(of: "/").map({ _ in t }) {
-                // Keep "ckpt ep N " and the end of the path.
-                let parts = sp.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
-                if parts.count == 4 {
-                    let prefix = parts[0...2].joined(separator: " ") + " "
-                    text = prefix + truncateHead(String(parts[3]), width: area.width - prefix.count)
-                }
-            }
+            // Paths keep their file name: "ckpt ep 2 …/best-epoch2.tbmodel".
+            let text = Self.fitMessage(t, width: area.width, ellipsis: symbols.ellipsis)
             buffer.write(text, x: area.x, y: area.y + i, style: style, maxWidth: area.width)
         }
     }
@@ -193,14 +179,15 @@ extension DashboardView {
         // Only the newest rows (and the best one) can be visible: format just those.
         let visible = max(0, inner.height - 1)
         let best = snapshot.bestEpoch.flatMap { $0 >= 0 && $0 < n ? $0 : nil }
+        let colWidths = wide ? [5, 6, 8, 8, 7, 6] : [3, 6, 5, 6, 5, 6]
         for e in 0..<n {
             let shown = e >= n - visible || e == best
-            rows.append(shown ? [String(e + 1)] + keys.map { k in
+            // Each number fits its column (e.g. lr 0.00784 -> 0.0078 in 6 cells) instead of being cut.
+            rows.append(shown ? [String(e + 1)] + keys.enumerated().map { c, k in
                 guard let arr = snapshot.epochMetrics[k], e < arr.count else { return "" }
-                return NumberFormat.compact(arr[e])
+                return Self.fitNumber(arr[e], width: colWidths[c + 1])
             } : [])
         }
-        let colWidths = wide ? [5, 6, 8, 8, 7, 6] : [3, 6, 5, 6, 5, 6]
         // Whole columns only: drop the trailing ones that do not fit.
         var columns = 0, used = -1
         while columns < colWidths.count && used + 1 + colWidths[columns] <= inner.width {
@@ -254,7 +241,7 @@ extension DashboardView {
             x += buffer.write(prefix, x: x, y: y, style: theme[.muted], maxWidth: inner.width)
             let room = inner.right - x
             let text = "\(eventTag(e.kind)): \(e.message)"
-            buffer.write(TextFormatting.truncate(text, width: room, ellipsis: symbols.ellipsis), x: x, y: y,
+            buffer.write(Self.fitMessage(text, width: room, ellipsis: symbols.ellipsis), x: x, y: y,
                          style: style, maxWidth: room)
         }
     }

@@ -64,12 +64,18 @@ public struct DashboardView: Sendable {
     /// The main area: charts, and the side panel or digit preview when there is room.
     func renderMain(in area: Rect, into buffer: inout CellBuffer) {
         guard !area.isEmpty else { return }
+        // `d` on data without images: a short notice where the samples would be, instead of nothing.
+        let noImages = state.showDigits && snapshot.previews.isEmpty
         if area.width >= Self.sidePanelMinColumns {
             let side = area.width >= 100 ? min(48, area.width * 38 / 100) : max(30, area.width * 40 / 100)
             let cols = Layout.horizontal([.fill(1), .length(side)], spacing: 1).split(area)
             renderCharts(in: cols[0], into: &buffer)
             if state.showDigits && !snapshot.previews.isEmpty {
                 renderDigits(in: cols[1], into: &buffer)
+            } else if noImages {
+                let parts = Layout.vertical([.length(3), .fill(1)]).split(cols[1])
+                renderNoImagesNotice(in: parts[0], into: &buffer)
+                renderSidePanel(in: parts[1], into: &buffer)
             } else {
                 renderSidePanel(in: cols[1], into: &buffer)
             }
@@ -78,10 +84,13 @@ public struct DashboardView: Sendable {
             renderCharts(in: parts[0], into: &buffer)
             renderDigits(in: parts[1], into: &buffer)
         } else {
-            let infoRows = area.height >= 12 ? min(3, infoLines.count + (snapshot.events.isEmpty ? 0 : 1)) : 0
-            let parts = Layout.vertical([.fill(1), .length(infoRows)]).split(area)
+            let noticeRows = noImages ? 2 : 0
+            let infoRows = area.height - noticeRows >= 12
+                ? min(3, infoLines.count + (snapshot.events.isEmpty ? 0 : 1)) : 0
+            let parts = Layout.vertical([.fill(1), .length(noticeRows), .length(infoRows)]).split(area)
             renderCharts(in: parts[0], into: &buffer)
-            renderInfoLines(in: parts[1], withEvent: true, into: &buffer)
+            renderNoImagesNotice(in: parts[1], into: &buffer)
+            renderInfoLines(in: parts[2], withEvent: true, into: &buffer)
         }
     }
 }

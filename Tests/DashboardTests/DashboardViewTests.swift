@@ -146,7 +146,9 @@ final class DashboardViewTests: XCTestCase {
         let t = text(renderView(scriptedSnapshot(), width: 120, height: 40))
         XCTAssertTrue(t.contains("pause: paused"), t)
         XCTAssertTrue(t.contains("lr: lr x0.80"), t)
-        XCTAssertTrue(t.contains("ckpt: ModelCheckpoint"), t)
+        // A long checkpoint message keeps its file name (see testEventsKeepFileNames).
+        XCTAssertTrue(t.contains("e2 ckpt: "), t)
+        XCTAssertTrue(t.contains("/best-epoch2.tbmodel"), t)
     }
 
     func testHelpOverlayListsEveryBinding() {
@@ -308,6 +310,184 @@ final class DashboardViewTests: XCTestCase {
         DashboardView(snapshot: s, state: DashboardState(), theme: .dark, symbols: .unicode).render(into: &b)
         // Debug builds are slow; this only guards against per-frame copies of the whole history.
         XCTAssertLessThan(Date().timeIntervalSince(start), 2.0)
+    }
+
+    // MARK: - Polish (user report)
+
+    /// Column of each occurrence of `ch` in `line` (cells are one character each).
+    func columns(of ch: Character, in line: String) -> [Int] {
+        line.enumerated().filter { $0.element == ch }.map(\.offset)
+    }
+
+    func testTableNumbersFitTheirColumns() {
+        var s = scriptedSnapshot()
+        s.epoch = 5
+        s.epochMetrics = [
+            "loss": [1.1234, 0.6234, 0.5123, 0.4567, 0.4012],
+            "val_loss": [0.7123, 0.5812, 0.5234, 0.4987, 0.4876],
+            "accuracy": [0.6412, 0.7934, 0.8123, 0.8345, 0.8456],
+            "val_accuracy": [0.7543, 0.8123, 0.8234, 0.8301, 0.8355],
+            "learning_rate": [0.00984, 0.00784, 0.00627, 0.00502, 0.000401],
+        ]
+        for (w, h) in [(120, 40), (100, 30)] {
+            let b = renderView(s, width: w, height: h)
+            let rows = b.lines.filter { $0.contains("0.0078") }
+            XCTAssertEqual(rows.count, 1, "\(w)x\(h): lr 0.00784 shown as 0.0078\n\(text(b))")
+            XCTAssertFalse(rows.first?.contains("…") ?? true, "\(w)x\(h): \(rows)")
+            XCTAssertTrue(text(b).contains("4e-4"), "\(w)x\(h): 0.000401 -> 4e-4\n\(text(b))")
+            // No number in the table is cut.
+            let table = b.lines.filter { $0.contains(" 0.8") && $0.contains(" 0.4") }
+            XCTAssertFalse(table.isEmpty)
+            for row in table { XCTAssertFalse(row.contains("…"), "\(w)x\(h): \(row)") }
+        }
+        XCTAssertEqual(DashboardView.fitNumber(0.00784, width: 6), "0.0078")
+        XCTAssertEqual(DashboardView.fitNumber(0.00784, width: 7), "0.00784")
+        XCTAssertEqual(DashboardView.fitNumber(0.000784, width: 6), "7.8e-4")
+        XCTAssertEqual(DashboardView.fitNumber(0.000784, width: 4), "8e-4")
+        XCTAssertEqual(DashboardView.fitNumber(0.6234, width: 4), "0.62")
+        XCTAssertEqual(DashboardView.fitNumber(12.345, width: 4), "12.3")
+        XCTAssertEqual(DashboardView.fitNumber(1234.6, width: 4), "1235")
+        XCTAssertEqual(DashboardView.fitNumber(0.1, width: 6), "0.1")
+        XCTAssertEqual(DashboardView.fitNumber(.nan, width: 6), "NaN")
+        XCTAssertEqual(DashboardView.fitNumber(-.infinity, width: 2), "-inf")
+    }
+
+    func testCompactAccuracyIsInformative() {
+        // 80x24: a two-row accuracy chart (8 braille rows) with its own y range, not a saturated sparkline.
+        let b = renderView(scriptedSnapshot(), width: 80, height: 24)
+        guard let title = b.lines.firstIndex(where: { $0.contains("Accuracy") }) else {
+            return XCTFail(text(b))
+        }
+        XCTAssertTrue(b.line(title + 1).hasPrefix("  0.81│"), b.line(title + 1))
+        XCTAssertTrue(b.line(title + 2).hasPrefix("  0.64│"), b.line(title + 2))
+        let accCells = b.cells.filter { $0.style == Theme.dark[.valAccuracy] || $0.style == Theme.dark[.accuracy] }
+        XCTAssertGreaterThan(Set(accCells.map(\.symbol)).count, 3, "varied braille, not one repeated glyph")
+        XCTAssertFalse(text(b).contains("▇▇▇▇"), text(b))
+        // The one-row sparkline (short terminals) uses the data's own range and states last / best values.
+        let small = renderView(scriptedSnapshot(), width: 50, height: 14)
+        let t = text(small)
+        XCTAssertTrue(t.contains("acc 0.79/0.81 max 0.81"), t)
+        guard let row = small.lines.firstIndex(where: { $0.contains("acc 0.79/0.81") }) else { return XCTFail(t) }
+        let spark = small.lines[row] + small.lines[row + 1]
+        XCTAssertTrue(spark.contains("▁") && spark.contains("█"), "scaled to min..max\n\(t)")
+    }
+
+    func testLossLegendShortensAtNarrowWidths() {
+        var s = scriptedSnapshot()
+        s.epochMetrics["loss"] = [1.1234, 0.6234]
+        s.epochMetrics["val_loss"] = [0.7123, 0.5812]
+        s.batchLoss.append(0.3241)
+        let b = renderView(s, width: 80, height: 24)
+        let legend = b.line(4)
+        XCTAssertTrue(legend.contains("Loss  loss 0.62  val 0.58  batch 0.32 "), legend)
+        XCTAssertFalse(legend.contains("…"), legend)
+        // Wide: the full names, the values with 3 digits, and the chart view.
+        let wide = renderView(s, width: 120, height: 40).line(4)
+        XCTAssertTrue(wide.contains("loss 0.623  val_loss 0.581  batch 0.324  [whole]"), wide)
+    }
+
+    func testThemeNameShown() {
+        var st = DashboardState()
+        st.message = "theme: nord"
+        st.themeName = "nord"
+        for (w, h) in [(80, 24), (120, 40), (DashboardView.minimumColumns, DashboardView.minimumRows)] {
+            let b = renderView(scriptedSnapshot(), st, width: w, height: h)
+            XCTAssertTrue(b.line(h - 1).hasPrefix("theme: nord"), "\(w)x\(h): \(b.line(h - 1))")
+            XCTAssertTrue(b.line(h - 1).contains("?: help"), "\(w)x\(h): \(b.line(h - 1))")
+        }
+        st.message = nil
+        st.showHelp = true
+        for (w, h) in [(80, 24), (120, 40)] {
+            let t = text(renderView(scriptedSnapshot(), st, width: w, height: h))
+            XCTAssertTrue(t.contains("theme: nord"), "\(w)x\(h)\n\(t)")
+        }
+    }
+
+    func testDigitsWithoutImagesShowNotice() {
+        var st = DashboardState()
+        st.showDigits = true
+        for (w, h) in [(120, 40), (80, 24), (60, 24), (DashboardView.minimumColumns, DashboardView.minimumRows)] {
+            let b = renderView(scriptedSnapshot(), st, width: w, height: h)
+            let t = text(b)
+            XCTAssertTrue(t.contains("no images to preview"), "\(w)x\(h)\n\(t)")
+            XCTAssertTrue(t.contains("Samples"), "\(w)x\(h)\n\(t)")
+            XCTAssertTrue(t.contains("loss 0.62"), "\(w)x\(h): charts still shown\n\(t)")
+        }
+        // Wide: the side panel stays below the notice.
+        let t = text(renderView(scriptedSnapshot(), st, width: 120, height: 40))
+        XCTAssertTrue(t.contains("no images to preview (not image data)"), t)
+        XCTAssertTrue(t.contains("Epochs") && t.contains("Events"), t)
+    }
+
+    func testEventsKeepFileNames() {
+        var s = scriptedSnapshot()
+        s.events[0].message = "ModelCheckpoint trainboard-runs/20261129-083512/ckpt-epoch2.tbmodel"
+        s.lastCheckpointPath = "trainboard-runs/20261129-083512/ckpt-epoch2.tbmodel"
+        for (w, h) in [(80, 24), (100, 30), (120, 40)] {
+            let b = renderView(s, width: w, height: h)
+            let row = b.lines.first { $0.contains("e2 ckpt:") } ?? ""
+            XCTAssertTrue(row.contains("…/ckpt-epoch2.tbmodel"), "\(w)x\(h): \(row)")
+            XCTAssertTrue(text(b).contains("ckpt ep 2 …"), "\(w)x\(h)\n\(text(b))")
+        }
+        let e: Character = "…"
+        XCTAssertEqual(DashboardView.fitMessage("ckpt: ModelCheckpoint runs/20261129/best-epoch2.tbmodel", width: 44,
+                                                ellipsis: e), "ckpt: ModelCheckpoint …/best-epoch2.tbmodel")
+        XCTAssertEqual(DashboardView.fitMessage("ckpt: ModelCheckpoint runs/20261129/best-epoch2.tbmodel", width: 29,
+                                                ellipsis: e), "ckpt: …/best-epoch2.tbmodel")
+        XCTAssertEqual(DashboardView.fitMessage("ckpt: ModelCheckpoint runs/20261129/best-epoch2.tbmodel", width: 12,
+                                                ellipsis: e), "…ch2.tbmodel")
+        XCTAssertEqual(DashboardView.fitMessage("lr x0.80: 0.1 -> 0.08 and some more", width: 12, ellipsis: e),
+                       "lr x0.80: 0…")
+        XCTAssertEqual(DashboardView.fitMessage("short", width: 12, ellipsis: e), "short")
+        XCTAssertEqual(DashboardView.fitMessage("a/b", width: 0, ellipsis: e), "")
+    }
+
+    func testChartsShareWholeEpochAxis() {
+        for (w, h) in [(80, 24), (120, 40), (100, 30)] {
+            let b = renderView(scriptedSnapshot(), width: w, height: h)
+            // x labels: whole epochs only.
+            let labelRows = b.lines.filter { $0.contains("epoch 0") }
+            XCTAssertFalse(labelRows.isEmpty, "\(w)x\(h)")
+            for row in labelRows {
+                let chartPart = String(row.prefix(w * 58 / 100))
+                XCTAssertFalse(chartPart.contains("."), "\(w)x\(h): \(row)")
+                XCTAssertTrue(chartPart.contains(" 1 ") && chartPart.contains(" 2 "), "\(w)x\(h): \(row)")
+            }
+            // Every chart's y axis is in the same column, so equal x values fall in equal columns.
+            let chartRows = (4..<(h - 1)).map { String(b.line($0).prefix(w / 2)) }
+            let axisColumns = Set(chartRows.compactMap { r in columns(of: "│", in: r).first })
+            XCTAssertEqual(axisColumns.count, 1, "\(w)x\(h): \(axisColumns)")
+            // The learning-rate event marker (x = 2.2) sits in one of the loss chart's marker columns.
+            let lossRow = chartRows[2], lrRow = chartRows.last { $0.contains("┊") && $0.contains("│") } ?? ""
+            let lossMarkers = Set(columns(of: "┊", in: lossRow)), lrMarkers = Set(columns(of: "┊", in: lrRow))
+            XCTAssertFalse(lrMarkers.isEmpty, "\(w)x\(h)\n\(text(b))")
+            XCTAssertTrue(lrMarkers.isSubset(of: lossMarkers), "\(w)x\(h): \(lossMarkers) \(lrMarkers)\n\(text(b))")
+        }
+        XCTAssertEqual(DashboardView.integerTicks(lo: 0, hi: 10, plotWidth: 40), [0, 2, 4, 6, 8, 10])
+        XCTAssertEqual(DashboardView.integerTicks(lo: 0, hi: 10, plotWidth: 20), [0, 5, 10])
+        XCTAssertEqual(DashboardView.integerTicks(lo: 0, hi: 7, plotWidth: 40), [0, 7])
+        XCTAssertEqual(DashboardView.integerTicks(lo: 0, hi: 3, plotWidth: 40), [0, 1, 2, 3])
+        XCTAssertEqual(DashboardView.integerTicks(lo: 0, hi: 2.5, plotWidth: 40), [0, 2.5])
+        XCTAssertEqual([0.3, 1, 2.4, 3, 7, 9, 11, 13, 90, 101, 2000].map { DashboardView.niceEpochCount(atLeast: $0) },
+                       [1, 1, 3, 3, 8, 10, 12, 15, 100, 120, 2000])
+    }
+
+    func testWholeWindowCappedAtPlannedEpochs() {
+        var s = scriptedSnapshot()
+        s.epochs = 7
+        s.epoch = 6
+        s.updates = 650
+        let v = DashboardView(snapshot: s, state: DashboardState(), theme: .dark, symbols: .unicode)
+        XCTAssertEqual(v.chartWindow.lo, 0)
+        XCTAssertEqual(v.chartWindow.hi, 7)   // nice 8 capped at the 7 planned epochs
+        s.epochs = 10
+        XCTAssertEqual(DashboardView(snapshot: s, state: DashboardState(), theme: .dark, symbols: .unicode)
+            .chartWindow.hi, 8)
+        var st = DashboardState()
+        st.chartView = .recent
+        let r = DashboardView(snapshot: s, state: st, theme: .dark, symbols: .unicode).chartWindow
+        XCTAssertEqual(r.lo, 4)
+        XCTAssertEqual(r.hi, 7)
     }
 }
 
