@@ -88,6 +88,7 @@ struct DashboardApp {
         trainer.start()
 
         var state = DashboardState()
+        state.themeName = theme.themes.first?.name
         var lastVersion: UInt64 = .max
         var lastStats = ProcessStats.sample()
         var lastStatsTime = Date()
@@ -111,7 +112,9 @@ struct DashboardApp {
                 let status = channel.snapshot().status
                 let effects = DashboardReducer.reduce(&state, key: input, status: status, themeCount: theme.themes.count)
                 if input == .char("t"), !theme.themes.isEmpty {
-                    state.message = "theme: \(theme.themes[state.themeIndex % theme.themes.count].name)"
+                    let name = theme.themes[state.themeIndex % theme.themes.count].name
+                    state.themeName = name
+                    state.message = "theme: \(name)"
                 }
                 needsRender = true
                 for e in effects {
