@@ -42,9 +42,22 @@ public struct TrainingRun: Sendable {
     /// Real-valued targets (a CSV whose label column is not class indices) need a regression loss: with the default
     /// loss the plan switches to `mean_squared_error` (and a linear output) and says so through `log`; when the user
     /// chose a cross-entropy loss (`lossExplicit`) it is a `ConfigurationError` for `loss`.
-    public static func prepare(_ plan: TrainingPlan, lossExplicit: Bool = false,
+    public static func prepare(_ requested: TrainingPlan, lossExplicit: Bool = false,
                                log: (@Sendable (String) -> Void)? = nil) throws -> TrainingRun {
-        var plan = plan
+        try checkOptions(requested)
+        let replay = try requested.replayJournal.map { try ControlJournal.read($0) } ?? []
+        var options = LoadOptions()
+        options.log = log
+        let loaded = try DataLoader.load(requested.dataSpec, options: options)
+        let (train, test, description) = limit(loaded, to: requested.maxSamples)
+        let plan = try adapt(requested, to: train, lossExplicit: lossExplicit, log: log)
+        let validation: Dataset? = plan.validationSplit > 0 ? nil : test
+        return TrainingRun(plan: plan, train: train, validation: validation, dataDescription: description,
+                           replay: replay)
+    }
+
+    /// Checks the schedule, the callback specs and the output paths.
+    static func checkOptions(_ plan: TrainingPlan) throws {
         _ = try plan.makeSchedule()
         _ = try plan.makeEarlyStopping()
         _ = try plan.makeReduceLROnPlateau()
@@ -55,33 +68,37 @@ public struct TrainingRun: Sendable {
         }
         if let p = plan.csvLog { try OutputPath.check(p, key: "csv-log") }
         if let p = plan.logJSONL { try OutputPath.check(p, key: "log-jsonl") }
-        let replay = try plan.replayJournal.map { try ControlJournal.read($0) } ?? []
-        var options = LoadOptions()
-        options.log = log
-        let loaded = try DataLoader.load(plan.dataSpec, options: options)
-        var train = loaded.train
-        var test = loaded.test
-        var description = loaded.summary
-        if let n = plan.maxSamples, n < train.count || n < (test?.count ?? 0) {
-            train = train.prefix(n)
-            test = test?.prefix(n)
-            description = "\(loaded.name) (\(loaded.location)): \(train.count) of \(loaded.train.count) train"
-                + (test.map { ", \($0.count) of \(loaded.test?.count ?? 0) test" } ?? "")
-                + ", \(train.featureCount) features" + (train.classCount.map { ", \($0) classes" } ?? ", regression")
+    }
+
+    /// The first `maxSamples` of each split (all when nil) and a description that says how many were kept.
+    static func limit(_ loaded: LoadedData, to maxSamples: Int?) -> (Dataset, Dataset?, String) {
+        guard let n = maxSamples, n < loaded.train.count || n < (loaded.test?.count ?? 0) else {
+            return (loaded.train, loaded.test, loaded.summary)
         }
+        let train = loaded.train.prefix(n)
+        let test = loaded.test?.prefix(n)
+        var description = "\(loaded.name) (\(loaded.location)): \(train.count) of \(loaded.train.count) train"
+        if let test, let all = loaded.test { description += ", \(test.count) of \(all.count) test" }
+        description += ", \(train.featureCount) features"
+        if let k = train.classCount { description += ", \(k) classes" } else { description += ", regression" }
+        return (train, test, description)
+    }
+
+    /// The plan adjusted to the data: real-valued targets need mean squared error (see `prepare`).
+    static func adapt(_ plan: TrainingPlan, to train: Dataset, lossExplicit: Bool,
+                      log: (@Sendable (String) -> Void)?) throws -> TrainingPlan {
+        var adapted = plan
         if train.classCount == nil, plan.loss != .meanSquaredError {
             if lossExplicit {
                 throw ConfigurationError(key: "loss", "\(plan.loss.rawValue) needs class labels, but \(plan.dataSpec) has real-valued targets; use --loss mean_squared_error")
             }
             log?("note: \(plan.dataSpec) has real-valued targets: using loss mean_squared_error with a linear output")
-            plan.loss = .meanSquaredError
+            adapted.loss = .meanSquaredError
         }
-        let validation: Dataset? = plan.validationSplit > 0 ? nil : test
-        if plan.loss == .binaryCrossentropy, let k = train.classCount, k > 2 {
+        if adapted.loss == .binaryCrossentropy, let k = train.classCount, k > 2 {
             log?("note: binary_crossentropy on \(k) classes trains \(k) independent sigmoid outputs")
         }
-        return TrainingRun(plan: plan, train: train, validation: validation, dataDescription: description,
-                           replay: replay)
+        return adapted
     }
 
     /// Output units the model needs for the data.
