@@ -170,7 +170,7 @@ public struct Benchmark {
         if let probe = dashboardProbe {
             let (withUI, headless) = try probe()
             r.dashboardOverheadPct = 100 * (headless - withUI) / headless
-            log(String(format: "dashboard: %.0f samples/s vs %.0f headless (whole run, 2 epochs, best of 3): %.2f %% overhead",
+            log(String(format: "dashboard: %.0f samples/s vs %.0f headless (whole run, 8 epochs, best of 3): %.2f %% overhead",
                        withUI, headless, r.dashboardOverheadPct ?? .nan))
         }
         r.peakRSSMiB = ProcessStats.sample()?.peakRSSMiB ?? .nan

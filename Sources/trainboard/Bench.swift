@@ -23,7 +23,7 @@ struct Bench: ParsableCommand {
         b.log = { printLine($0, toStandardError: toStandardError) }
         let dataSpec = data
         b.dashboardProbe = {
-            let r = try DashboardProbe.measure(arguments: ["--data", dataSpec, "--epochs", "2", "--seed", "1"])
+            let r = try DashboardProbe.measure(arguments: ["--data", dataSpec, "--epochs", "8", "--seed", "1"])
             return (dashboard: r.dashboard, headless: r.headless)
         }
         let r: Benchmark.Result

@@ -99,7 +99,7 @@ struct DashboardApp {
         var lastFrame = Date.distantPast
 
         loop: while true {
-            switch term.poll(timeoutMs: 33) {
+            switch term.poll(timeoutMs: 100) {
             case .signal(let sig):
                 channel.send(.stop)
                 Self.wait(for: result, seconds: 10)
@@ -150,9 +150,10 @@ struct DashboardApp {
                 channel.update { s in s.rssMiB = rss; s.cpuPercent = cpu }
             }
             let version = channel.version
-            // Input and resizes redraw at up to 30 frames/s; progress alone at up to 15, because every frame's CPU
-            // time is taken from training on a machine whose cores are busy with BLAS.
-            let interval = needsRender ? 1.0 / 30 : 1.0 / 15
+            // Input and resizes redraw at up to 30 frames/s; progress alone at up to 10 (the poll above wakes at most
+            // every 100 ms when idle; a key ends it at once), because every wake-up and frame takes CPU time from
+            // training on a machine whose cores are busy with BLAS (bench: dashboard_overhead_pct).
+            let interval = needsRender ? 1.0 / 30 : 1.0 / 10
             if (version != lastVersion || needsRender) && Date().timeIntervalSince(lastFrame) >= interval {
                 lastVersion = version
                 needsRender = false
