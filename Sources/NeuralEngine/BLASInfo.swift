@@ -22,12 +22,15 @@ public enum BLASInfo {
     public static func sgemmGFLOPS(m: Int, k: Int, n: Int, seconds: Double = 0.5, repeats: Int = 5,
                                    transposeA: Bool = false) -> Double {
         var g = SeededGenerator(seed: 1)
-        let a = (0..<m * k).map { _ in g.nextUnitFloat() - 0.5 }
-        let b = (0..<k * n).map { _ in g.nextUnitFloat() - 0.5 }
-        var c = [Float](repeating: 0, count: m * n)
+        // The engine's own aligned buffers, so the probe sees the same memory layout as training.
+        let a = FloatBuffer(capacity: m * k), b = FloatBuffer(capacity: k * n), c = FloatBuffer(capacity: m * n)
+        for i in 0..<m * k { a.pointer[i] = g.nextUnitFloat() - 0.5 }
+        for i in 0..<k * n { b.pointer[i] = g.nextUnitFloat() - 0.5 }
         var best = 0.0
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
-        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+        let ap = UnsafeBufferPointer(start: a.pointer, count: m * k), bp = UnsafeBufferPointer(start: b.pointer, count: k * n)
+        let cp = UnsafeMutableBufferPointer(start: c.pointer, count: m * n)
+        do {
             for _ in 0..<max(1, repeats) {
                 var count = 0
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -45,7 +48,7 @@ public enum BLASInfo {
                 } while elapsed < seconds
                 best = max(best, flops * Double(count) / elapsed / 1e9)
             }
-        } } }
+        }
         return best
     }
 }

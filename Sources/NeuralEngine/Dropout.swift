@@ -46,7 +46,10 @@ public final class Dropout: Layer {
             var bits = rng.next()
             let end = min(n, i + 4)
             while i < end {
-                let s: Float = (bits & 0xFFFF) < threshold ? scale : 0
+                // keep = 1 when the 16-bit draw is below the threshold (the wrapped difference has its top bit set),
+                // computed without a branch: a data-dependent branch would mispredict at the dropout rate.
+                let keep = Float(((bits & 0xFFFF) &- threshold) >> 63)
+                let s = keep * scale
                 m[i] = s
                 o[i] = x[i] * s
                 bits >>= 16
