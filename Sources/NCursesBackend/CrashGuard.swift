@@ -53,16 +53,8 @@ enum CrashGuard {
         if installFatalHandlers,
            installed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
             for (i, sig) in signals.enumerated() {
-                var action = sigaction()
-                #if canImport(Glibc)
-                action.__sigaction_handler.sa_handler = crashGuardHandler
-                #else
-                action.__sigaction_u.__sa_handler = crashGuardHandler
-                #endif
-                sigemptyset(&action.sa_mask)
-                action.sa_flags = 0
                 (previousActions + i).initialize(to: sigaction())
-                _ = sigaction(sig, &action, previousActions + i)
+                setSignalHandler(sig, crashGuardHandler, previous: previousActions + i)
             }
         }
         armed.store(true, ordering: .releasing)

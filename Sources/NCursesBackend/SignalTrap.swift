@@ -55,33 +55,14 @@ public enum SignalTrap {
         _ = CrashGuard.armed.load(ordering: .relaxed)
         forceExitOnRepeatSetting.store(forceExitOnRepeat, ordering: .relaxed)
         var ok = true
-        for sig in signals {
-            var action = sigaction()
-            #if canImport(Glibc)
-            action.__sigaction_handler.sa_handler = signalTrapHandler
-            #else
-            action.__sigaction_u.__sa_handler = signalTrapHandler
-            #endif
-            sigemptyset(&action.sa_mask)
-            action.sa_flags = 0  // no SA_RESTART: interrupt blocking reads so the loop sees the signal promptly
-            if sigaction(sig, &action, nil) != 0 { ok = false }
-        }
+        // No SA_RESTART (see `setSignalHandler`): blocking reads are interrupted so the loop sees the signal promptly.
+        for sig in signals where !setSignalHandler(sig, signalTrapHandler) { ok = false }
         return ok
     }
 
     /// Restores the default disposition of `signals`.
     public static func uninstall(_ signals: [Int32] = defaultSignals) {
-        for sig in signals {
-            var action = sigaction()
-            #if canImport(Glibc)
-            action.__sigaction_handler.sa_handler = SIG_DFL
-            #else
-            action.__sigaction_u.__sa_handler = SIG_DFL
-            #endif
-            sigemptyset(&action.sa_mask)
-            action.sa_flags = 0
-            _ = sigaction(sig, &action, nil)
-        }
+        for sig in signals { setSignalHandler(sig, SIG_DFL) }
     }
 
     /// The trapped signal number, if one arrived since install / the last `clear()`. Does not clear it.
@@ -98,4 +79,20 @@ public enum SignalTrap {
     /// The conventional exit status for a program ended by `signal`: 128 + signal (130 for SIGINT, 143 for SIGTERM,
     /// 129 for SIGHUP).
     public static func exitStatus(for signal: Int32) -> Int32 { 128 + signal }
+}
+
+/// Installs `handler` for `sig` with an empty mask and no flags (in particular no `SA_RESTART`), saving the previous
+/// action into `previous` when given. Returns false when `sigaction` fails. Shared by `SignalTrap` and `CrashGuard`.
+@discardableResult
+func setSignalHandler(_ sig: Int32, _ handler: (@convention(c) (Int32) -> Void)?,
+                      previous: UnsafeMutablePointer<sigaction>? = nil) -> Bool {
+    var action = sigaction()
+    #if canImport(Glibc)
+    action.__sigaction_handler.sa_handler = handler
+    #else
+    action.__sigaction_u.__sa_handler = handler
+    #endif
+    sigemptyset(&action.sa_mask)
+    action.sa_flags = 0
+    return sigaction(sig, &action, previous) == 0
 }

@@ -225,18 +225,25 @@ EOF
         fail "theme with an unknown key warns once and runs" "status $status" "${out:0:600}"
     fi
 
+    # signal_after_first_epoch SIG NAME ARGS...: runs a headless training in the background (stdout/stderr in
+    # $work/NAME.out/.err), sends SIG once the first epoch line is printed, and sets `st` to its exit status.
+    signal_after_first_epoch() {
+        local sig=$1 name=$2; shift 2
+        "$bin" "$@" >"$work/$name.out" 2>"$work/$name.err" </dev/null &
+        bg_pid=$!
+        for _ in $(seq 1 600); do
+            epoch_lines "$work/$name.out" >/dev/null 2>&1 && break
+            kill -0 "$bg_pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -"$sig" "$bg_pid" 2>/dev/null
+        wait "$bg_pid"
+        st=$?
+        bg_pid=
+    }
+
     # SIGTERM after the first epoch: exit 143, the JSON-lines log complete up to train_end.
-    "$bin" --epochs 50 --max-samples 5000 --log-jsonl "$work/term.jsonl" >"$work/term.out" 2>"$work/term.err" </dev/null &
-    bg_pid=$!
-    for _ in $(seq 1 600); do
-        epoch_lines "$work/term.out" >/dev/null 2>&1 && break
-        kill -0 "$bg_pid" 2>/dev/null || break
-        sleep 0.2
-    done
-    kill -TERM "$bg_pid" 2>/dev/null
-    wait "$bg_pid"
-    st=$?
-    bg_pid=
+    signal_after_first_epoch TERM term --epochs 50 --max-samples 5000 --log-jsonl "$work/term.jsonl"
     if [[ $st -eq 143 ]] && python3 - "$work/term.jsonl" <<'EOF' >"$work/term.py" 2>&1; then
 import json, sys
 events = [json.loads(l)["event"] for l in open(sys.argv[1]).read().splitlines()]
@@ -285,17 +292,7 @@ EOF
     fi
 
     # SIGINT after the first epoch: exit 130, the finished epochs are in the CSV log, every line complete.
-    "$bin" --epochs 50 --max-samples 20000 --csv-log "$work/int.csv" >"$work/int.out" 2>"$work/int.err" </dev/null &
-    bg_pid=$!
-    for _ in $(seq 1 600); do
-        epoch_lines "$work/int.out" >/dev/null 2>&1 && break
-        kill -0 "$bg_pid" 2>/dev/null || break
-        sleep 0.2
-    done
-    kill -INT "$bg_pid" 2>/dev/null
-    wait "$bg_pid"
-    st=$?
-    bg_pid=
+    signal_after_first_epoch INT int --epochs 50 --max-samples 20000 --csv-log "$work/int.csv"
     printed=$(epoch_lines "$work/int.out" | wc -l)
     rows=$(($(cat "$work/int.csv" 2>/dev/null | wc -l) - 1))
     complete=$(awk -F, 'NF != 6 { bad = 1 } END { print bad ? "no" : "yes" }' "$work/int.csv" 2>/dev/null)
