@@ -112,19 +112,18 @@ PY
 then pass "journal records pause, resume, checkpoint, lr_scale, stop with epoch/update/time"
 else fail "journal missing or wrong: $journal"; fi
 
-# 2. Replaying the journal applies the recorded learning-rate change at the same update.
+# 2. Replaying the journal applies the recorded learning-rate change (x1.25 of 0.1, no decay) at the same update:
+#    the CSV row of the epoch whose last update follows the change shows 0.125, the row before it 0.1.
 if [[ -n $journal ]]; then
     upd=$(python3 -c "import json,sys; print([json.loads(l) for l in open(sys.argv[1])][3]['update'])" "$journal")
-    if "$bin" train --headless --max-samples 6000 --batch-size 32 --epochs 5 --decay 0 --seed 3 \
+    steps=188  # ceil(6000 / 32) batches per epoch
+    e=$((upd / steps + 1))  # 1-based CSV row of the epoch during which the change applies
+    if "$bin" train --headless --max-samples 6000 --batch-size 32 --epochs $((e + 1)) --decay 0 --seed 3 \
         --replay-journal "$journal" --csv-log "$work/replay.csv" >/dev/null 2>&1; then
-        steps=188  # ceil(6000 / 32)
-        e=$((upd / steps + 1))  # the epoch whose last update follows the change (1-based CSV row)
-        lr=$(csv_lr "$work/replay.csv" "$e")
-        if [[ -n $lr ]] && awk -v a="$lr" 'BEGIN { exit !(a > 0.12 && a < 0.13) }'; then
-            pass "--replay-journal applies lr x1.25 at update $upd (epoch row $e: $lr)"
-        elif (( e > 5 )); then
-            pass "--replay-journal ran (change at update $upd is after epoch 5)"
-        else fail "replayed learning rate is $lr in row $e"; fi
+        lr=$(csv_lr "$work/replay.csv" "$e"); prev=$(csv_lr "$work/replay.csv" $((e - 1)))
+        if awk -v a="$lr" -v b="${prev:-0.1}" 'BEGIN { exit !(a > 0.1249 && a < 0.1251 && b > 0.0999 && b < 0.1001) }'; then
+            pass "--replay-journal applies lr x1.25 at update $upd (epoch rows $((e - 1)), $e: ${prev:-none} -> $lr)"
+        else fail "replayed learning rate: row $((e - 1)) ${prev:-none}, row $e $lr (expected 0.1 -> 0.125)"; fi
     else fail "--replay-journal run failed"; fi
 fi
 
