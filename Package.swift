@@ -10,10 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C edges. CBLAS loads OpenBLAS at run time (dlopen) so that the kernel can be chosen from the CPU first.
@@ -22,6 +20,8 @@ let package = Package(
         // the header is in the default include path and the module map links ncursesw and tinfo.
         .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CGzip", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // SHA-256 of downloaded data files (OpenSSL's libcrypto, present on every Debian system).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Pure Swift cores.
         // NeuralEngine includes model saving (ModelCheckpoint, a Keras callback, must write checkpoints), so the
@@ -31,9 +31,8 @@ let package = Package(
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .target(name: "Datasets", dependencies: [
-            "NeuralEngine", "CGzip",
+            "NeuralEngine", "CGzip", "COpenSSL",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "TerminalUI"),
         .target(name: "Dashboard", dependencies: ["TerminalUI", "NeuralEngine"]),
@@ -49,7 +48,6 @@ let package = Package(
         .executableTarget(name: "trainboard", dependencies: [
             "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "NCursesBackend", "TerminalUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
 

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -47,11 +46,11 @@ public enum Downloader {
     /// The lowercase hex SHA-256 of the file at `path`. Throws `DataError.notFound` / `.unreadable`.
     public static func sha256Hex(ofFile path: String) throws -> String {
         let bytes = try Gzip.readRawFile(path)
-        return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return SHA256Digest.hex(bytes)
     }
 
     static func hexDigest(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        SHA256Digest.hex(data)
     }
 
     // MARK: Helpers

@@ -101,6 +101,18 @@ final class NPZAndDownloadTests: XCTestCase {
         return "http://127.0.0.1:\(port)"
     }
 
+    /// FIPS 180-4 test vectors ("abc" and the empty message), through the public file-hash entry point.
+    func testSHA256KnownVectors() throws {
+        let abc = dir.path + "/abc"
+        XCTAssertTrue(FileManager.default.createFile(atPath: abc, contents: Data("abc".utf8)))
+        XCTAssertEqual(try Downloader.sha256Hex(ofFile: abc),
+                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let empty = dir.path + "/empty"
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data()))
+        XCTAssertEqual(try Downloader.sha256Hex(ofFile: empty),
+                       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
     func testDownloadWithGoodHashIsCachedAndLoaded() throws {
         let served = dir.file("served")
         try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
