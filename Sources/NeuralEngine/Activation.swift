@@ -3,10 +3,15 @@
 /// | name | f(z) | f'(z) used in backward |
 /// |---|---|---|
 /// | `linear` | z | 1 |
-/// | `relu` | max(0, z) | 1 if z > 0 else 0 (0 at z = 0, as TensorFlow) |
+/// | `relu` | max(0, z); NaN stays NaN | 1 if z > 0 else 0 (0 at z = 0 and at NaN, as TensorFlow) |
 /// | `sigmoid` | 1 / (1 + e^-z) | f(z)(1 - f(z)) |
 /// | `tanh` | tanh z | 1 - f(z)² |
 /// | `softmax` | e^(z_i - max z) / Σ_j e^(z_j - max z) per row | Jacobian-vector product: y ⊙ (g - Σ g⊙y) |
+///
+/// NaN propagates as in Keras: relu(NaN) = NaN (TensorFlow's and JAX's `maximum` propagate NaN; a `z > 0 ? z : 0`
+/// select, like Swift's `max`, would depend on the operand order and turn NaN into 0), sigmoid, tanh and linear map
+/// NaN to NaN, and a NaN anywhere in a softmax row makes the whole row NaN. A NaN input therefore reaches the loss,
+/// where `TerminateOnNaN` sees it.
 ///
 /// With `categorical_crossentropy` after a softmax (or `binary_crossentropy` after a sigmoid) the loss is computed
 /// from the logits in one stable step instead (see `Loss`).
@@ -25,7 +30,8 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
             if let b = bias { for j in 0..<cols { zr[j] += b[j] } }
             switch self {
             case .linear: ar.update(from: zr, count: cols)
-            case .relu: for j in 0..<cols { ar[j] = zr[j] > 0 ? zr[j] : 0 }
+            // `<= 0` is false for NaN, so NaN passes through (see the type's notes).
+            case .relu: for j in 0..<cols { ar[j] = zr[j] <= 0 ? 0 : zr[j] }
             case .sigmoid: for j in 0..<cols { ar[j] = Activation.sigmoid(zr[j]) }
             case .tanh: for j in 0..<cols { ar[j] = ftanh(zr[j]) }
             case .softmax:

@@ -69,10 +69,13 @@ public enum Loss: String, CaseIterable, Sendable, Codable {
             case (.categoricalCrossentropy, false):
                 var psum = 0.0, ysum = 0.0
                 for j in 0..<cols { psum += Double(ar[j]); ysum += Double(yr[j]) }
-                if !(psum > 0) { psum = eps }
+                // A NaN output makes the sum NaN and so every normalised p (Keras: output / sum(output)); the clip
+                // keeps NaN (explicitly: Swift's min/max would pass or drop it depending on the operand order).
+                if !(psum > 0) && !psum.isNaN { psum = eps }
                 var s = 0.0
                 for j in 0..<cols where yr[j] != 0 {
-                    let q = min(max(Double(ar[j]) / psum, eps), 1 - eps)
+                    let r = Double(ar[j]) / psum
+                    let q = r.isNaN ? r : min(max(r, eps), 1 - eps)
                     s -= Double(yr[j]) * dlog(q)
                 }
                 total += s
@@ -131,9 +134,10 @@ public enum Loss: String, CaseIterable, Sendable, Codable {
     }
 
     /// Keras's binary cross-entropy on a probability: p clipped to [1e-7, 1 - 1e-7], then -(y log p + (1-y) log(1-p)).
-    /// Finite for every p in [0, 1] (p = 0, y = 1 gives -log(1e-7) ≈ 16.118).
+    /// Finite for every p in [0, 1] (p = 0, y = 1 gives -log(1e-7) ≈ 16.118); NaN for a NaN p, as Keras's `clip`
+    /// propagates NaN (so `TerminateOnNaN` sees it).
     public static func binaryCrossentropy(probability p: Double, label y: Double) -> Double {
-        let q = min(max(p.isNaN ? epsilon : p, epsilon), 1 - epsilon)
+        let q = p.isNaN ? p : min(max(p, epsilon), 1 - epsilon)
         return -(y * dlog(q) + (1 - y) * dlog(1 - q))
     }
 

@@ -18,13 +18,14 @@ final class NPZAndDownloadTests: XCTestCase {
     }
 
     /// Writes a tiny Keras-layout archive `name` in `directory` with NumPy.
-    private func writeTinyMNIST(_ name: String, in directory: String, compressed: Bool = false,
+    private func writeTinyMNIST(_ name: String, in directory: String, compressed: Bool = false, fortran: Bool = false,
                                 yTest: String = "np.array([1, 9], dtype=np.int64)") throws {
+        let layout = fortran ? "np.asfortranarray" : ""
         try runPython("""
         import numpy as np
-        x_train = np.arange(12, dtype=np.uint8).reshape(3, 2, 2) * 20
+        x_train = \(layout)(np.arange(12, dtype=np.uint8).reshape(3, 2, 2) * 20)
         y_train = np.array([5, 0, 4], dtype=np.uint8)
-        x_test = np.array([[[255, 0], [1, 2]], [[3, 4], [5, 6]]], dtype=np.uint8)
+        x_test = \(layout)(np.array([[[255, 0], [1, 2]], [[3, 4], [5, 6]]], dtype=np.uint8))
         y_test = \(yTest)
         np.\(compressed ? "savez_compressed" : "savez")('\(name)', x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
         """, in: directory)
@@ -57,6 +58,19 @@ final class NPZAndDownloadTests: XCTestCase {
         let all = try NPZ.readAll(dir.file("tinyz.npz"))
         XCTAssertEqual(Set(all.keys), ["x_train", "y_train", "x_test", "y_test"])
         XCTAssertEqual(all["y_test"]?.storage, .int64([1, 9]))
+    }
+
+    /// x arrays saved with `np.asfortranarray` (header `'fortran_order': True`) load with the same values as C-ordered
+    /// ones (issue 6: such archives were refused).
+    func testFortranOrderedNPZLoadsTheSameValues() throws {
+        try writeTinyMNIST("fortran.npz", in: dir.path, fortran: true)
+        try runPython("""
+        import numpy as np, zipfile
+        header = zipfile.ZipFile('fortran.npz').read('x_train.npy')[:128]
+        assert b"'fortran_order': True" in header, header
+        """, in: dir.path)
+        let loaded = try DataLoader.load(dir.file("fortran.npz"))
+        checkTiny(loaded.train, try XCTUnwrap(loaded.test))
     }
 
     func testNPZErrors() throws {

@@ -5,7 +5,8 @@ import Foundation
 /// Reads format versions 1.0, 2.0 and 3.0 (3.0 only differs by a UTF-8 header) with the dtypes `|u1`, `|i1`, `|b1`,
 /// `<i4`, `<i8`, `<f4`, `<f8` (and their big-endian `>` forms, which are byte-swapped on load). Writes version 1.0
 /// (2.0 when the header does not fit in 65,535 bytes), little-endian, C order, header padded to 64 bytes as NumPy does.
-/// Fortran-ordered arrays are rejected rather than silently transposed.
+/// Fortran-ordered (column-major, `'fortran_order': True`) arrays are read and transposed into row-major order, so
+/// `storage` is always C order whatever the file's layout (as `np.load(...)` followed by `np.ascontiguousarray`).
 ///
 /// Thread-safety: a value; safe to share between threads. The static functions keep no state.
 public struct NPYArray: Sendable, Equatable {
@@ -36,6 +37,19 @@ public struct NPYArray: Sendable, Equatable {
             case .int64(let a): return a.count
             case .float32(let a): return a.count
             case .float64(let a): return a.count
+            }
+        }
+
+        /// This storage, read as a column-major array of `shape`, in row-major order (see `NPYArray.rowMajor`).
+        func rowMajor(fromColumnMajor shape: [Int]) -> Storage {
+            switch self {
+            case .uint8(let a): return .uint8(NPYArray.rowMajor(fromColumnMajor: a, shape: shape))
+            case .int8(let a): return .int8(NPYArray.rowMajor(fromColumnMajor: a, shape: shape))
+            case .bool(let a): return .bool(NPYArray.rowMajor(fromColumnMajor: a, shape: shape))
+            case .int32(let a): return .int32(NPYArray.rowMajor(fromColumnMajor: a, shape: shape))
+            case .int64(let a): return .int64(NPYArray.rowMajor(fromColumnMajor: a, shape: shape))
+            case .float32(let a): return .float32(NPYArray.rowMajor(fromColumnMajor: a, shape: shape))
+            case .float64(let a): return .float64(NPYArray.rowMajor(fromColumnMajor: a, shape: shape))
             }
         }
 
@@ -103,8 +117,8 @@ public struct NPYArray: Sendable, Equatable {
 
     // MARK: Decoding
 
-    /// Decodes a complete `.npy` file image. Throws `NPYError` naming what was wrong: bad magic, an unsupported
-    /// version or dtype, Fortran order, a malformed header, or data shorter/longer than the header's shape promises.
+    /// Decodes a complete `.npy` file image (a Fortran-ordered array is transposed into row-major order). Throws
+    /// `NPYError` naming what was wrong: bad magic, an unsupported version or dtype, a malformed header, or data shorter/longer than the header's shape promises.
     public static func decode(_ bytes: [UInt8]) throws -> NPYArray {
         try bytes.withUnsafeBytes { try decode(buffer: $0) }
     }
@@ -200,9 +214,6 @@ public struct NPYArray: Sendable, Equatable {
         case ("u", 1), ("i", 1), ("b", 1), ("i", 4), ("i", 8), ("f", 4), ("f", 8): break
         default: throw NPYError.unsupportedDType(descr)
         }
-        if header.fortranOrder && header.shape.count > 1 && header.shape.filter({ $0 > 1 }).count > 1 {
-            throw NPYError.fortranOrder
-        }
         let (byteCount, overflow) = n.multipliedReportingOverflow(by: width)
         guard !overflow else { throw NPYError.badHeader("shape \(header.shape) is too large") }
         let available = buffer.count - header.dataOffset
@@ -230,7 +241,42 @@ public struct NPYArray: Sendable, Equatable {
                 storage = .float64(copyRaw(data, count: n, as: Double.self))
             }
         }
-        return try NPYArray(shape: header.shape, storage: storage)
+        // With at most one dimension above 1, Fortran and C order are the same sequence.
+        let needsTranspose = header.fortranOrder && header.shape.filter({ $0 > 1 }).count > 1
+        return try NPYArray(shape: header.shape,
+                            storage: needsTranspose ? storage.rowMajor(fromColumnMajor: header.shape) : storage)
+    }
+
+    /// The elements of a column-major (Fortran-order) array `a` of `shape`, in row-major (C) order.
+    ///
+    /// Element (i0, ..., ik) is at offset Σ i_j · s_j in `a`, with s_0 = 1 and s_j = s_(j-1) · shape[j-1]; the output
+    /// walks the indices in C order (last index fastest) and keeps that offset up to date, one addition per element
+    /// plus one correction per carry. `a.count` must equal the product of `shape`.
+    public static func rowMajor<T>(fromColumnMajor a: [T], shape: [Int]) -> [T] {
+        let n = a.count
+        guard n > 0, shape.count > 1 else { return a }
+        var strides = [Int](repeating: 1, count: shape.count)
+        for j in 1..<shape.count { strides[j] = strides[j - 1] * shape[j - 1] }
+        var index = [Int](repeating: 0, count: shape.count)
+        let last = shape.count - 1
+        return [T](unsafeUninitializedCapacity: n) { out, initialized in
+            a.withUnsafeBufferPointer { src in
+                var offset = 0
+                for i in 0..<n {
+                    (out.baseAddress! + i).initialize(to: src[offset])
+                    var k = last
+                    while k >= 0 {
+                        index[k] += 1
+                        offset += strides[k]
+                        if index[k] < shape[k] { break }
+                        offset -= strides[k] * shape[k]
+                        index[k] = 0
+                        k -= 1
+                    }
+                }
+            }
+            initialized = n
+        }
     }
 
     /// `count` elements of `T` copied bit for bit from `data` (which may be unaligned).
@@ -333,8 +379,6 @@ public enum NPYError: Error, CustomStringConvertible, Equatable, Sendable {
     case badHeader(String)
     /// A dtype (`descr`) this reader does not handle.
     case unsupportedDType(String)
-    /// `fortran_order` is `True` for a multi-dimensional array.
-    case fortranOrder
     /// The data size (bytes when decoding, elements when building) differs from what the shape requires.
     case sizeMismatch(expected: Int, actual: Int)
 
@@ -351,8 +395,6 @@ public enum NPYError: Error, CustomStringConvertible, Equatable, Sendable {
             return "malformed .npy header: \(m)"
         case .unsupportedDType(let d):
             return "unsupported .npy dtype '\(d)' (supported: |u1, |i1, |b1, <i4, <i8, <f4, <f8 and big-endian forms)"
-        case .fortranOrder:
-            return "unsupported .npy layout: fortran_order is True (save with C order, e.g. np.ascontiguousarray)"
         case .sizeMismatch(let e, let a):
             return ".npy size mismatch: the shape requires \(e) but \(a) are present"
         }
