@@ -31,6 +31,12 @@ public enum DataError: Error, CustomStringConvertible, Sendable {
     case csvRaggedRow(path: String, line: Int, expected: Int, actual: Int)
     /// CSV cell at `line` (1-based) and `column` (1-based) is not a number.
     case csvNonNumeric(path: String, line: Int, column: Int, value: String)
+    /// CSV cell at `line` (1-based) and `column` (1-based) is empty, a missing-value marker (`NA`, `null`, ...) or a
+    /// non-finite number (`nan`, `inf`); `value` is the cell's text.
+    case csvMissing(path: String, line: Int, column: Int, value: String)
+    /// The label `value` at `line` (1-based) of the label column (0-based `labelColumn`, as `--label-column` takes it)
+    /// cannot be a class index; `reason` says why ("is not an integer class index").
+    case csvLabel(path: String, line: Int, labelColumn: Int, value: String, reason: String)
     /// A CSV problem not tied to one cell (no rows, unknown label column, labels unusable as classes, ...).
     case csv(path: String, reason: String)
     /// The Fashion-MNIST directory is missing or incomplete (`missingFile` names the first file not found).
@@ -74,6 +80,11 @@ public enum DataError: Error, CustomStringConvertible, Sendable {
             return "\(p):\(line): row has \(a) columns, expected \(e)"
         case .csvNonNumeric(let p, let line, let c, let v):
             return "\(p):\(line): column \(c): '\(v)' is not a number"
+        case .csvMissing(let p, let line, let c, let v):
+            let what = v.isEmpty ? "empty cell" : "'\(v)' is a missing value or not a finite number"
+            return "\(p):\(line): column \(c): \(what); fix the file or drop such rows with --drop-missing"
+        case .csvLabel(let p, let line, let c, let v, let r):
+            return "\(p):\(line): label column \(c): label '\(v)' \(r); choose another column with --label-column NAME|INDEX, or use --loss mean_squared_error for real-valued targets"
         case .csv(let p, let r):
             return "\(p): \(r)"
         case .fashionMNISTMissing(let d, let missing):

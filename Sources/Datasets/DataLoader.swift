@@ -15,23 +15,32 @@ public struct LoadedData: Sendable {
     public var location: String
     /// The resolved source.
     public var source: DataSource
+    /// For a CSV file: the label column used, rows dropped, whether it was read as images; `nil` for other sources.
+    public var csv: CSVLoader.Report?
 
     /// Creates a value from its parts.
-    public init(train: Dataset, test: Dataset?, name: String, location: String, source: DataSource) {
+    public init(train: Dataset, test: Dataset?, name: String, location: String, source: DataSource,
+                csv: CSVLoader.Report? = nil) {
         self.train = train
         self.test = test
         self.name = name
         self.location = location
         self.source = source
+        self.csv = csv
     }
 
     /// One line for logs, e.g. `Fashion-MNIST (/usr/share/datasets/fashion-mnist): 60000 train, 10000 test, 784
-    /// features, 10 classes`.
+    /// features, 10 classes`; for a CSV file also the label column, the rows dropped and the 1/255 pixel scale.
     public var summary: String {
         var s = "\(name) (\(location)): \(train.count) train"
         if let test { s += ", \(test.count) test" }
         s += ", \(train.featureCount) features"
         if let k = train.classCount { s += ", \(k) classes" } else { s += ", regression" }
+        if let csv {
+            s += "; " + csv.labelDescription
+            if csv.droppedRows > 0 { s += "; \(csv.droppedRows) row\(csv.droppedRows == 1 ? "" : "s") with missing values dropped" }
+            if csv.imageLike { s += "; pixels 0-255 scaled by 1/255" }
+        }
         return s
     }
 }
@@ -110,8 +119,9 @@ public enum DataLoader {
             if csv.delimiter == UInt8(ascii: ","), lower.hasSuffix(".tsv") || lower.hasSuffix(".tsv.gz") {
                 csv.delimiter = 0x09
             }
-            let train = try CSVLoader.load(path, options: csv)
-            return LoadedData(train: train, test: nil, name: lastComponent(path), location: path, source: source)
+            let (train, report) = try CSVLoader.loadReporting(path, options: csv)
+            return LoadedData(train: train, test: nil, name: lastComponent(path), location: path, source: source,
+                              csv: report)
         }
     }
 

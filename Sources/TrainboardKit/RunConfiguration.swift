@@ -1,4 +1,5 @@
 import Dashboard
+import Datasets
 import NeuralEngine
 
 /// Everything one training run needs, resolved from defaults, a YAML config file and command-line flags (flags win).
@@ -42,6 +43,10 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     public var replayJournal: String? = nil
     public var terminateOnNan: Bool? = nil
     public var exitWhenDone: Bool? = nil
+    public var labelColumn: String? = nil
+    public var dropMissing: Bool? = nil
+    public var rescale: Double? = nil
+    public var normalize: Bool? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, epochs, batchSize = "batch-size", hidden, dropout, activation
@@ -50,6 +55,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         case saveBestOnly = "save-best-only", monitor, csvLog = "csv-log", logJsonl = "log-jsonl"
         case validationSplit = "validation-split", maxSamples = "max-samples", seed, headless, theme, journal
         case replayJournal = "replay-journal", terminateOnNan = "terminate-on-nan", exitWhenDone = "exit-when-done"
+        case labelColumn = "label-column", dropMissing = "drop-missing", rescale, normalize
     }
 
     /// The type of a configuration key's value, for reading a config file and for its error messages.
@@ -111,7 +117,9 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
          Field(.validationSplit, .number, \.validationSplit), Field(.maxSamples, .wholeNumber, \.maxSamples),
          Field(.seed, .seed, \.seed), Field(.headless, .boolean, \.headless), Field(.theme, .text, \.theme),
          Field(.journal, .text, \.journal), Field(.replayJournal, .text, \.replayJournal),
-         Field(.terminateOnNan, .boolean, \.terminateOnNan), Field(.exitWhenDone, .boolean, \.exitWhenDone)]
+         Field(.terminateOnNan, .boolean, \.terminateOnNan), Field(.exitWhenDone, .boolean, \.exitWhenDone),
+         Field(.labelColumn, .text, \.labelColumn), Field(.dropMissing, .boolean, \.dropMissing),
+         Field(.rescale, .number, \.rescale), Field(.normalize, .boolean, \.normalize)]
     }
 
     /// The field named `key` (a flag name without `--`), or nil.
@@ -212,6 +220,15 @@ public struct TrainingPlan: Sendable {
     public var terminateOnNaN: Bool
     /// Close the dashboard as soon as training ends.
     public var exitWhenDone: Bool
+    /// The CSV label column (`--label-column NAME|INDEX`); nil: the column named `label`, else the last.
+    public var labelColumn: CSVOptions.LabelColumn?
+    /// Drop CSV rows with a missing or non-finite cell instead of stopping with an error.
+    public var dropMissing: Bool
+    /// Keras `Rescaling`: every feature becomes raw * factor (replacing the default 1/255 of image data); nil: the
+    /// default (1/255 for IDX, `.npz` bytes and image-like CSV files, 1 otherwise).
+    public var rescale: Double?
+    /// Standardise every feature with the training split's mean and standard deviation (see `Normalization`).
+    public var normalize: Bool
 
     /// Validates `config` (defaults applied underneath). Throws `ConfigurationError` naming the first bad key.
     public init(_ config: RunConfiguration) throws {
@@ -289,6 +306,18 @@ public struct TrainingPlan: Sendable {
         replayJournal = c.replayJournal
         terminateOnNaN = c.terminateOnNan ?? true
         exitWhenDone = c.exitWhenDone ?? false
+        if let text = c.labelColumn {
+            guard let l = CSVOptions.labelColumn(parsing: text) else {
+                throw ConfigurationError(key: "label-column", "expected a column name or a 0-based index (-1: the last column), got an empty value")
+            }
+            labelColumn = l
+        } else { labelColumn = nil }
+        dropMissing = c.dropMissing ?? false
+        rescale = c.rescale
+        if let f = rescale, !(f.isFinite && f != 0) {
+            throw ConfigurationError(key: "rescale", "must be a finite non-zero factor (features become value * factor, e.g. 0.00392156862745098 = 1/255), got \(f)")
+        }
+        normalize = c.normalize ?? false
     }
 
     /// The output activation: given, else softmax for categorical cross-entropy, sigmoid for binary, linear for MSE.

@@ -41,19 +41,120 @@ public struct TrainingRun: Sendable {
     ///
     /// Real-valued targets (a CSV whose label column is not class indices) need a regression loss: with the default
     /// loss the plan switches to `mean_squared_error` (and a linear output) and says so through `log`; when the user
-    /// chose a cross-entropy loss (`lossExplicit`) it is a `ConfigurationError` for `loss`.
+    /// chose a cross-entropy loss (`lossExplicit`) the CSV's labels must be class indices (`DataError.csvLabel`
+    /// names the file, line and value otherwise).
+    ///
+    /// Features, in this order: `--max-samples` keeps the first N; `--rescale F` makes them raw * F (else images keep
+    /// their default 1/255, which for an image-like CSV the data line reports); `--normalize` standardises them with
+    /// the statistics of the training split (the samples before the `--validation-split` tail); with neither option,
+    /// features beyond 100 in magnitude get a warning through `log` that names `--normalize`.
     public static func prepare(_ requested: TrainingPlan, lossExplicit: Bool = false,
                                log: (@Sendable (String) -> Void)? = nil) throws -> TrainingRun {
         try checkOptions(requested)
         let replay = try requested.replayJournal.map { try ControlJournal.read($0) } ?? []
         var options = LoadOptions()
         options.log = log
-        let loaded = try DataLoader.load(requested.dataSpec, options: options)
-        let (train, test, description) = limit(loaded, to: requested.maxSamples)
+        if let l = requested.labelColumn { options.csv.label = l }
+        options.csv.dropMissing = requested.dropMissing
+        if lossExplicit && requested.loss != .meanSquaredError { options.csv.target = .classes }
+        let source = try DataSource.resolve(requested.dataSpec, environment: options.environment)
+        if case .csv = source {} else {
+            if requested.labelColumn != nil {
+                throw ConfigurationError(key: "label-column", "applies to CSV files only; \(requested.dataSpec) is not one")
+            }
+            if requested.dropMissing {
+                throw ConfigurationError(key: "drop-missing", "applies to CSV files only; \(requested.dataSpec) is not one")
+            }
+        }
+        let loaded = try DataLoader.load(source, options: options)
+        if let csv = loaded.csv, !csv.hasHeader, requested.labelColumn == nil {
+            log?("note: \(loaded.name) has no header row, so column \(csv.labelColumn) (the last) is the label; give --label-column 0 if the label comes first (as in MNIST-in-CSV files)")
+        }
+        var (train, test) = limit(loaded, to: requested.maxSamples)
+        let trainCount = try fittedCount(train.count, split: requested.validationSplit)
+        let features = try scale(&train, &test, plan: requested, imageLikeCSV: loaded.csv?.imageLike ?? false,
+                                 fittedOn: trainCount, log: log)
         let plan = try adapt(requested, to: train, lossExplicit: lossExplicit, log: log)
         let validation: Dataset? = plan.validationSplit > 0 ? nil : test
+        let description = describe(loaded, train: train, test: test, heldOut: train.count - trainCount,
+                                   notes: features)
         return TrainingRun(plan: plan, train: train, validation: validation, dataDescription: description,
                            replay: replay)
+    }
+
+    /// Samples left for training after the `--validation-split` tail (Keras: the first `Int(n * (1 - split))`), as
+    /// `Sequential.fit` takes them. Throws `ConfigurationError` for `validation-split` when either part is empty.
+    static func fittedCount(_ n: Int, split: Double) throws -> Int {
+        guard split > 0 else { return n }
+        let cut = Int(Double(n) * (1 - split))
+        guard cut > 0 && cut < n else {
+            throw ConfigurationError(key: "validation-split", "\(split) of \(n) samples leaves \(cut == 0 ? "no training" : "no validation") samples")
+        }
+        return cut
+    }
+
+    /// Applies `--rescale` and `--normalize` to both splits (normalisation fitted on the first `fittedOn` training
+    /// samples) and returns the notes for the data line; warns through `log` about large unscaled features.
+    static func scale(_ train: inout Dataset, _ test: inout Dataset?, plan: TrainingPlan, imageLikeCSV: Bool,
+                      fittedOn count: Int, log: (@Sendable (String) -> Void)?) throws -> [String] {
+        var notes: [String] = []
+        if let f = plan.rescale {
+            let factor = Float(f)
+            train = try Rescaling.apply(train, factor: factor)
+            test = try test.map { try Rescaling.apply($0, factor: factor) }
+            notes.append("features x \(formatFactor(f)) (--rescale)")
+        } else if imageLikeCSV && !plan.normalize {
+            notes.append("pixels 0-255 scaled by 1/255 (--rescale 1 keeps them raw)")
+        }
+        if plan.normalize {
+            let n = Normalization(fittingFirst: count, of: train)
+            train = try n.apply(train)
+            test = try test.map { try n.apply($0) }
+            var note = "normalized with the mean and std of \(count == train.count ? "the \(count) training samples" : "the first \(count) (training) samples")"
+            if n.constantFeatures > 0 { note += " (\(n.constantFeatures) constant feature\(n.constantFeatures == 1 ? "" : "s") only centred)" }
+            notes.append(note)
+        }
+        if plan.rescale == nil && !plan.normalize {
+            let largest = max(train.largestFeatureMagnitude, test?.largestFeatureMagnitude ?? 0)
+            if largest > 100 {
+                log?("warning: \(plan.dataSpec) has features up to \(formatFactor(Double(largest))) in magnitude, used unscaled; large inputs make training diverge or stall: consider --normalize (or --rescale FACTOR)")
+                notes.append("unscaled features up to \(formatFactor(Double(largest))) (see --normalize)")
+            }
+        }
+        return notes
+    }
+
+    /// A factor or magnitude for messages: "0.5", "255", "4.1e+04".
+    static func formatFactor(_ v: Double) -> String {
+        if v == v.rounded() && abs(v) < 1e6 { return String(Int(v)) }
+        return String(format: "%g", v)
+    }
+
+    /// The data line: "NAME (LOCATION): N train (last V held out for validation), T test, F features, K classes;
+    /// notes". Says how many of each split `--max-samples` kept, which CSV column is the label, how many CSV rows
+    /// were dropped, and how the features were scaled.
+    static func describe(_ loaded: LoadedData, train: Dataset, test: Dataset?, heldOut: Int, notes: [String]) -> String {
+        var s = "\(loaded.name) (\(loaded.location)): "
+        s += train.count < loaded.train.count ? "\(train.count) of \(loaded.train.count) train" : "\(train.count) train"
+        if heldOut > 0 {
+            s += " (last \(heldOut) held out for validation)"
+        }
+        if let test, let all = loaded.test {
+            s += test.count < all.count ? ", \(test.count) of \(all.count) test" : ", \(test.count) test"
+            if heldOut > 0 { s += " (not used)" }
+        }
+        s += ", \(train.featureCount) features"
+        if let k = train.classCount { s += ", \(k) classes" } else { s += ", regression" }
+        var all: [String] = []
+        if let csv = loaded.csv {
+            all.append(csv.labelDescription)
+            if csv.droppedRows > 0 {
+                all.append("\(csv.droppedRows) row\(csv.droppedRows == 1 ? "" : "s") with missing values dropped")
+            }
+        }
+        all += notes
+        if !all.isEmpty { s += "; " + all.joined(separator: "; ") }
+        return s
     }
 
     /// Checks the schedule, the callback specs and the output paths.
@@ -70,18 +171,10 @@ public struct TrainingRun: Sendable {
         if let p = plan.logJSONL { try OutputPath.check(p, key: "log-jsonl") }
     }
 
-    /// The first `maxSamples` of each split (all when nil) and a description that says how many were kept.
-    static func limit(_ loaded: LoadedData, to maxSamples: Int?) -> (Dataset, Dataset?, String) {
-        guard let n = maxSamples, n < loaded.train.count || n < (loaded.test?.count ?? 0) else {
-            return (loaded.train, loaded.test, loaded.summary)
-        }
-        let train = loaded.train.prefix(n)
-        let test = loaded.test?.prefix(n)
-        var description = "\(loaded.name) (\(loaded.location)): \(train.count) of \(loaded.train.count) train"
-        if let test, let all = loaded.test { description += ", \(test.count) of \(all.count) test" }
-        description += ", \(train.featureCount) features"
-        if let k = train.classCount { description += ", \(k) classes" } else { description += ", regression" }
-        return (train, test, description)
+    /// The first `maxSamples` of each split (all when nil).
+    static func limit(_ loaded: LoadedData, to maxSamples: Int?) -> (Dataset, Dataset?) {
+        guard let n = maxSamples else { return (loaded.train, loaded.test) }
+        return (loaded.train.prefix(n), loaded.test?.prefix(n))
     }
 
     /// The plan adjusted to the data: real-valued targets need mean squared error (see `prepare`).
@@ -109,7 +202,7 @@ public struct TrainingRun: Sendable {
         }
     }
 
-    /// Batches per epoch after any validation split.
+    /// Batches per epoch after any validation split (the same cut as `Sequential.fit`).
     public var stepsPerEpoch: Int {
         let n = plan.validationSplit > 0 ? Int(Double(train.count) * (1 - plan.validationSplit)) : train.count
         let bs = min(plan.batchSize, max(1, n))

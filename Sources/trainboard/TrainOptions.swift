@@ -6,6 +6,14 @@ import TrainboardKit
 struct TrainOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Data: fashion-mnist (Debian's dataset-fashion-mnist), mnist (Keras's mnist.npz, downloaded when missing), or a path to a directory of IDX files, an .npz or a .csv[.gz].", valueName: "name|path"))
     var data: String?
+    @Option(name: .customLong("label-column"), help: ArgumentHelp("CSV: the label column, by header name or 0-based index (-1 = last); default: the column named label, else the last. Headerless label-first files (MNIST in CSV) need 0.", valueName: "name|index"))
+    var labelColumn: String?
+    @Flag(name: .customLong("drop-missing"), help: "CSV: drop rows with an empty, NA/null or non-finite (nan, inf) cell instead of stopping with an error.")
+    var dropMissing = false
+    @Option(help: ArgumentHelp("Keras Rescaling: features become value * FACTOR, replacing the default 1/255 of images (IDX, .npz bytes, 0-255 pixel CSVs); --rescale 1 keeps raw pixel values.", valueName: "factor"))
+    var rescale: Double?
+    @Flag(help: "Standardise each feature, (x - mean) / std, with statistics of the training split only (after --validation-split), applied to validation and test data too.")
+    var normalize = false
     @Option(help: "Epochs to train (default 60).") var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Samples per update (default 128).") var batchSize: Int?
     @Option(help: ArgumentHelp("Hidden layer sizes, comma-separated, or none (default 64,64).", valueName: "n,n,...")) var hidden: String?
@@ -63,6 +71,8 @@ struct TrainOptions: ParsableArguments {
         c.csvLog = csvLog; c.logJsonl = logJSONL; c.validationSplit = validationSplit; c.maxSamples = maxSamples
         c.seed = seed; c.headless = headless ? true : nil; c.theme = theme; c.journal = journal
         c.replayJournal = replayJournal; c.terminateOnNan = terminateOnNan; c.exitWhenDone = exitWhenDone ? true : nil
+        c.labelColumn = labelColumn; c.dropMissing = dropMissing ? true : nil; c.rescale = rescale
+        c.normalize = normalize ? true : nil
         return c
     }
 }
