@@ -6,13 +6,13 @@ import TrainboardKit
 struct TrainOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Data: fashion-mnist (Debian's dataset-fashion-mnist), mnist (Keras's mnist.npz, downloaded when missing), or a path to a directory of IDX files, an .npz or a .csv[.gz].", valueName: "name|path"))
     var data: String?
-    @Option(name: .customLong("label-column"), help: ArgumentHelp("CSV: the label column, by header name or 0-based index (-1 = last); default: the column named label, else the last. Headerless label-first files (MNIST in CSV) need 0.", valueName: "name|index"))
+    @Option(name: .customLong("label-column"), parsing: .unconditional, help: ArgumentHelp("CSV: the label column, by header name or 0-based index (-1 = last); default: the column named label, else the last. Headerless label-first files (MNIST in CSV) need 0.", valueName: "name|index"))
     var labelColumn: String?
     @Flag(name: .customLong("drop-missing"), help: "CSV: drop rows with an empty, NA/null or non-finite (nan, inf) cell instead of stopping with an error.")
     var dropMissing = false
-    @Option(help: ArgumentHelp("Keras Rescaling: features become value * FACTOR, replacing the default 1/255 of images (IDX, .npz bytes, 0-255 pixel CSVs); --rescale 1 keeps raw pixel values.", valueName: "factor"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Keras Rescaling: features become value * FACTOR, replacing the default 1/255 of images (IDX, .npz bytes, 0-255 pixel CSVs); --rescale 1 keeps raw pixel values.", valueName: "factor"))
     var rescale: Double?
-    @Flag(help: "Standardise each feature, (x - mean) / std, with statistics of the training split only (after --validation-split), applied to validation and test data too.")
+    @Flag(help: "Standardise each feature, (x - mean) / std, with statistics of the training split only (after --validation-split), applied to validation and test data too; a constant feature is only centred.")
     var normalize = false
     @Option(help: "Epochs to train (default 60).") var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Samples per update (default 128).") var batchSize: Int?

@@ -67,7 +67,8 @@ for help in --help -h help "train --help"; do
     missing=()
     for flag in --data --epochs --batch-size --hidden --dropout --activation --init --loss --optimizer --lr --momentum \
                 --decay --nesterov --schedule --early-stopping --reduce-lr-on-plateau --checkpoint --save-best-only \
-                --monitor --csv-log --log-jsonl --validation-split --max-samples --seed --headless --config; do
+                --monitor --csv-log --log-jsonl --validation-split --max-samples --seed --headless --config \
+                --label-column --drop-missing --rescale --normalize; do
         grep -qE -- "(^|[^a-z-])$flag([^a-z-]|$)" <<<"$out" || missing+=("$flag")
     done
     if [[ $status -eq 0 && ${#missing[@]} -eq 0 ]]; then pass "$help lists every flag"
@@ -147,6 +148,55 @@ expect_error "truncated IDX file" "train-images-idx3-ubyte" "truncated" -- --dat
 
 printf 'a,b,label\n1,2,0\n3,4\n5,6,1\n' >"$work/ragged.csv"
 expect_error "CSV with a ragged row" "ragged.csv:3" -- --data "$work/ragged.csv" --epochs 1
+
+# --- data people bring (issue 6): CSV label column, missing cells, scaling ----------------------------------------
+# MNIST in CSV: no header, the label first, 784 pixels 0-255 (the last pixel always 0). 40 rows, labels 0-9.
+awk 'BEGIN { for (i = 0; i < 40; i++) { printf "%d", i % 10; for (j = 0; j < 784; j++) printf ",%d", (j == 783 ? 0 : (i * 31 + j * 7) % 256); printf "\n" } }' \
+    >"$work/mnist_train.csv"
+expect_error "headerless label-first CSV: the constant last column is refused" \
+    "mnist_train.csv: label column 784 (the last; no header) has the single value 0 in all 40 rows" "--label-column" -- \
+    --data "$work/mnist_train.csv" --epochs 1
+run "$bin" --data "$work/mnist_train.csv" --label-column 0 --validation-split 0.25 --epochs 1 --headless </dev/null
+if [[ $status -eq 0 ]] && grep -qF "40 train (last 10 held out for validation), 784 features, 10 classes; label column 0 (no header); pixels 0-255 scaled by 1/255 (--rescale 1 keeps them raw)" <<<"$out" \
+    && grep -qE '^1/1 - .*val_accuracy' <<<"$out"; then
+    pass "--label-column 0: 10 classes, pixels scaled by 1/255, held-out count in the data line"
+else
+    fail "--label-column 0: 10 classes, pixels scaled by 1/255, held-out count in the data line" "status $status" "${out:0:800}"
+fi
+run "$bin" --data "$work/mnist_train.csv" --label-column 0 --rescale 1 --epochs 1 --headless </dev/null
+if [[ $status -eq 0 ]] && grep -qF "label column 0 (no header); features x 1 (--rescale)" <<<"$out"; then
+    pass "--rescale 1 keeps raw pixels and says so"
+else
+    fail "--rescale 1 keeps raw pixels and says so" "status $status" "${out:0:800}"
+fi
+printf 'label-column: 0\nnormalize: true\nepochs: 1\nheadless: true\n' >"$work/data-keys.yaml"
+run "$bin" --data "$work/mnist_train.csv" --config "$work/data-keys.yaml" </dev/null
+if [[ $status -eq 0 ]] && grep -qF "label column 0 (no header); normalized with the mean and std of the 40 training samples" <<<"$out"; then
+    pass "YAML label-column and normalize"
+else
+    fail "YAML label-column and normalize" "status $status" "${out:0:800}"
+fi
+printf 'a,b,label\n1,2,0\n3,nan,1\n5,,1\n7,8,1\n9,10,0\n' >"$work/nan.csv"
+expect_error "CSV with a nan cell" "nan.csv:3: column 2: 'nan' is a missing value or not a finite number" \
+    "--drop-missing" -- --data "$work/nan.csv" --epochs 1
+run "$bin" --data "$work/nan.csv" --drop-missing --epochs 1 --headless </dev/null
+if [[ $status -eq 0 ]] && grep -qF "3 train, 2 features, 2 classes; label column 2 (\"label\"); 2 rows with missing values dropped" <<<"$out"; then
+    pass "--drop-missing drops and counts the rows"
+else
+    fail "--drop-missing drops and counts the rows" "status $status" "${out:0:800}"
+fi
+printf 'a,b,label\n1,2,0\n3,4,1\n5,6,2.5\n' >"$work/frac.csv"
+expect_error "non-integral class label" "frac.csv:4: label column 2: label '2.5' is not an integer class index" -- \
+    --data "$work/frac.csv" --loss categorical_crossentropy --epochs 1
+printf 'income,age,label\n52000,31,1\n61000,45,0\n18000,22,1\n' >"$work/people.csv"
+run "$bin" --data "$work/people.csv" --epochs 1 --headless </dev/null
+if [[ $status -eq 0 ]] && grep -qF "warning: " <<<"$out" && grep -qF -- "--normalize" <<<"$out"; then
+    pass "large unscaled features: a warning naming --normalize"
+else
+    fail "large unscaled features: a warning naming --normalize" "status $status" "${out:0:800}"
+fi
+expect_error "--rescale 0" "--rescale: must be a finite non-zero factor" -- --rescale 0 --epochs 1
+expect_error "--label-column on IDX data" "--label-column: applies to CSV files only" -- --label-column 0 --epochs 1
 
 touch "$work/plain-file"
 expect_error "--csv-log under a regular file" "--csv-log" "$work/plain-file/x.csv" "not a directory" -- \
