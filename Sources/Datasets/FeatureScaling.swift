@@ -42,10 +42,17 @@ public struct Normalization: Sendable, Equatable {
     public let constantFeatures: Int
 
     /// Fits on `data`'s first `count` samples (the training split when the tail is held out for validation).
-    /// `count` is clamped to `1...data.count`; the feature values are those a batch would see (bytes times scale).
+    /// `count` is clamped to `0...data.count`; the feature values are those a batch would see (bytes times scale).
+    /// With no samples every mean is 0 and every divisor 1 (the identity).
     public init(fittingFirst count: Int, of data: Dataset) {
-        let n = max(1, min(count, data.count))
+        let n = max(0, min(count, data.count))
         let f = data.featureCount
+        guard n > 0 else {
+            mean = [Float](repeating: 0, count: f)
+            scale = [Float](repeating: 1, count: f)
+            constantFeatures = 0
+            return
+        }
         var sum = [Double](repeating: 0, count: f)
         Normalization.forEachRow(data, rows: n) { row in for j in 0..<f { sum[j] += Double(row[j]) } }
         let mean = sum.map { $0 / Double(n) }

@@ -105,6 +105,10 @@ final class CSVDataPeopleBringTests: XCTestCase {
         let nf = Normalization(fittingFirst: 2, of: flat)
         XCTAssertEqual(nf.constantFeatures, 2)
         XCTAssertEqual(values(try nf.apply(flat)), [0, 0, 0, 0])
+        // Fitted on nothing: the identity.
+        let none = Normalization(fittingFirst: 0, of: d)
+        XCTAssertEqual(values(try none.apply(d)), x)
+        assertThrows(try n.apply(flat), contains: ["fitted on 3 features, applied to 2"])
     }
 
     // MARK: The label column (item 2)
