@@ -38,7 +38,7 @@ let package = Package(
             "NeuralEngine", "CGzip", "COpenSSL", "SafeIO",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-        .target(name: "TerminalUI"),
+        .target(name: "TerminalUI", dependencies: ["SafeIO"]),
         .target(name: "Dashboard", dependencies: ["TerminalUI", "NeuralEngine", "SafeIO"]),
 
         // The only module that touches ncurses.

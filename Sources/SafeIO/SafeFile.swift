@@ -56,7 +56,8 @@ public enum FileKind: Equatable, Sendable {
         self.init(mode: st.st_mode)
     }
 
-    init(mode: mode_t) {
+    /// The kind for an `st_mode` value (from `stat` or `fstat`).
+    public init(mode: mode_t) {
         switch mode & S_IFMT {
         case S_IFREG: self = .regular
         case S_IFDIR: self = .directory
