@@ -52,8 +52,11 @@ public struct TrainingRun: Sendable {
         let (train, test, description) = limit(loaded, to: requested.maxSamples)
         let plan = try adapt(requested, to: train, lossExplicit: lossExplicit, log: log)
         let validation: Dataset? = plan.validationSplit > 0 ? nil : test
-        return TrainingRun(plan: plan, train: train, validation: validation, dataDescription: description,
-                           replay: replay)
+        let run = TrainingRun(plan: plan, train: train, validation: validation, dataDescription: description,
+                              replay: replay)
+        // Refuse a model or batch that cannot fit before the trainer thread allocates it.
+        try MemoryEstimate(plan: plan, inputUnits: train.featureCount, outputUnits: run.outputUnits).check()
+        return run
     }
 
     /// Checks the schedule, the callback specs and the output paths.
