@@ -219,12 +219,15 @@ public final class RunCallbacks {
     }
 
     /// The planned base learning rate for epochs `from ..< epochs`, following the schedule (if any) from the optimizer's
-    /// current rate, and the legacy decay at the start of each epoch given `stepsPerEpoch`.
+    /// current rate, and the legacy decay at the start of each epoch given `stepsPerEpoch`: one value per
+    /// `PlannedRates.stride(from:to:)` epochs (every epoch for runs up to 1,024 epochs), so a run of 10^12 epochs plans
+    /// 1,024 points, not 10^12.
     public func plannedRates(from epoch: Int, epochs: Int, stepsPerEpoch: Int, optimizer: Optimizer) -> [Double] {
         guard epoch < epochs else { return [] }
-        return (epoch..<epochs).map { e in
+        let stride = PlannedRates.stride(from: epoch, to: epochs)
+        return Swift.stride(from: epoch, to: epochs, by: stride).map { e in
             let base = schedule?.learningRate(epoch: e, initial: lr0) ?? optimizer.learningRate
-            return base / (1 + decay * Double(e * stepsPerEpoch))
+            return base / (1 + decay * Double(e) * Double(stepsPerEpoch))
         }
     }
 
