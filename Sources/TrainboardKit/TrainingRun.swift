@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 import NeuralEngine
 import Datasets
 import Dashboard
@@ -51,6 +52,15 @@ public struct TrainingRun: Sendable {
         let loaded = try DataLoader.load(requested.dataSpec, options: options)
         let (train, test, description) = limit(loaded, to: requested.maxSamples)
         let plan = try adapt(requested, to: train, lossExplicit: lossExplicit, log: log)
+        try checkShapes(train: train, test: test, spec: plan.dataSpec)
+        if plan.validationSplit > 0 {
+            // The same cut as `Sequential.fit` (Keras: the last fraction of the samples, before shuffling).
+            let cut = Int(Double(train.count) * (1 - plan.validationSplit))
+            guard cut > 0 && cut < train.count else {
+                throw ConfigurationError(key: "validation-split", "\(plan.validationSplit) of \(train.count) samples leaves "
+                                         + (cut <= 0 ? "no training samples" : "no validation samples"))
+            }
+        }
         let validation: Dataset? = plan.validationSplit > 0 ? nil : test
         let run = TrainingRun(plan: plan, train: train, validation: validation, dataDescription: description,
                               replay: replay)
@@ -67,10 +77,27 @@ public struct TrainingRun: Sendable {
         if let c = plan.checkpoint {
             do { _ = try FilepathTemplate(c) } catch { throw ConfigurationError(key: "checkpoint", "\(error)") }
             // A templated path ({epoch:02d}) is checked from its first fixed directory up.
-            try OutputPath.check(c.contains("{") ? String(c.prefix(while: { $0 != "{" })) + "x" : c, key: "checkpoint")
+            let fixed = c.contains("{") ? String(c.prefix(while: { $0 != "{" })) + "x" : c
+            try OutputPath.check(fixed, key: "checkpoint")
+            // Temporaries a killed run left next to its checkpoints (`.NAME.tbtmp-PID-N`, PID no longer running).
+            SafeFile.removeStaleTemporaries(near: fixed)
         }
         if let p = plan.csvLog { try OutputPath.check(p, key: "csv-log") }
         if let p = plan.logJSONL { try OutputPath.check(p, key: "log-jsonl") }
+    }
+
+    /// The training and test splits must have the same features (and output width for real-valued targets); the
+    /// model is built for the training split. Throws `DataError.unknownSource` naming the data and both shapes.
+    static func checkShapes(train: Dataset, test: Dataset?, spec: String) throws {
+        guard let test else { return }
+        if test.featureCount != train.featureCount {
+            let shape = { (d: Dataset) -> String in d.imageShape.map { "\($0.rows)x\($0.cols) images" } ?? "\(d.featureCount) features" }
+            throw DataError.unknownSource(spec: spec, reason: "the training split has \(shape(train)) but the test split has "
+                                          + "\(shape(test)); both must have the same features")
+        }
+        if case .values(_, let a) = train.targets, case .values(_, let b) = test.targets, a != b {
+            throw DataError.unknownSource(spec: spec, reason: "the training split has \(a) target columns but the test split has \(b)")
+        }
     }
 
     /// The first `maxSamples` of each split (all when nil) and a description that says how many were kept.
