@@ -23,26 +23,30 @@ let package = Package(
         // SHA-256 of downloaded data files (OpenSSL's libcrypto, present on every Debian system).
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
+        // The one way files are read (regular files only, bounded) and written (atomic, devices written through,
+        // symlinks followed, errors thrown). A leaf: every module that touches files uses it.
+        .target(name: "SafeIO"),
+
         // Pure Swift cores.
         // NeuralEngine includes model saving (ModelCheckpoint, a Keras callback, must write checkpoints), so the
         // design's separate Persistence module is folded into it (NeuralEngine/Persistence).
         .target(name: "NeuralEngine", dependencies: [
-            "CBLAS",
+            "CBLAS", "SafeIO",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .target(name: "Datasets", dependencies: [
-            "NeuralEngine", "CGzip", "COpenSSL",
+            "NeuralEngine", "CGzip", "COpenSSL", "SafeIO",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-        .target(name: "TerminalUI"),
-        .target(name: "Dashboard", dependencies: ["TerminalUI", "NeuralEngine"]),
+        .target(name: "TerminalUI", dependencies: ["SafeIO"]),
+        .target(name: "Dashboard", dependencies: ["TerminalUI", "NeuralEngine", "SafeIO"]),
 
         // The only module that touches ncurses.
         .target(name: "NCursesBackend", dependencies: ["CNCurses", "TerminalUI"]),
 
         // The application's logic without the terminal: run configuration, wiring of callbacks, reporters, bench.
         .target(name: "TrainboardKit", dependencies: [
-            "NeuralEngine", "Datasets", "Dashboard", "TerminalUI",
+            "NeuralEngine", "Datasets", "Dashboard", "TerminalUI", "SafeIO",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "trainboard", dependencies: [
@@ -54,6 +58,7 @@ let package = Package(
         // Smoke program for the ncurses backend (driven by Tests/e2e/ncurses-smoke.sh).
         .executableTarget(name: "tb-ncurses-smoke", dependencies: ["NCursesBackend", "TerminalUI"]),
 
+        .testTarget(name: "SafeIOTests", dependencies: ["SafeIO"]),
         .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),

@@ -13,6 +13,8 @@ public final class ChannelCallback: Callback {
     private let stepsPerEpoch: Int
     private let batchSize: Int
     private let journal: ControlJournalWriter?
+    /// Why the control journal could not be written, if it could not (the run was stopped then).
+    public private(set) var journalError: String?
     private let checkpointPath: (_ epoch: Int, _ update: Int, _ final: Bool) -> String
     private let planner: ((_ fromEpoch: Int, _ optimizer: Optimizer) -> [Double])?
     private let epochObserver: ((_ epoch: Int, _ snapshot: inout TrainingSnapshot) -> Void)?
@@ -179,7 +181,14 @@ public final class ChannelCallback: Callback {
     private func record(_ kind: TrainingEvent.Kind, _ message: String, journal entry: JournalEntry?) {
         let e = epoch, u = updates, t = seconds
         channel.update { s in s.events.append(TrainingEvent(kind: kind, epoch: e, update: u, time: t, message: message)) }
-        if let entry { journal?.append(entry) }
+        guard let entry, let journal else { return }
+        // A journal that cannot be written (a full disk) ends the run cleanly: the trainer stops after this batch and
+        // the run reports the error (exit 1, path named); nothing traps.
+        do { try journal.append(entry) } catch {
+            journalError = "\(error)"
+            model?.stopTraining = true
+            channel.update { s in s.events.append(TrainingEvent(kind: .warning, epoch: e, update: u, time: t, message: "\(error)")) }
+        }
     }
 
     private func apply(_ command: ControlCommand) {

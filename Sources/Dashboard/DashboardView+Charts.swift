@@ -390,12 +390,13 @@ extension DashboardView {
         var series = [ChartSeries(name: "applied", xs: b.xs, ys: b.ys, style: theme[.lr])]
         if planned {
             var xs: [Double] = [], ys: [Double] = []
-            for (k, v) in snapshot.plannedLearningRate.prefix(100_000).enumerated() {
-                let x0 = Double(snapshot.plannedFromEpoch + k)
+            let stride = Double(PlannedRates.stride(from: snapshot.plannedFromEpoch, to: snapshot.epochs))
+            for (k, v) in snapshot.plannedLearningRate.prefix(PlannedRates.maximumPoints).enumerated() {
+                let x0 = Double(snapshot.plannedFromEpoch) + Double(k) * stride
                 guard x0 < w.hi - 1e-9 else { break }
-                guard x0 + 1 > w.lo - 1e-9 else { continue }
+                guard x0 + stride > w.lo - 1e-9 else { continue }
                 xs.append(max(x0, w.lo)); ys.append(v)
-                xs.append(min(x0 + 1, w.hi)); ys.append(v)
+                xs.append(min(x0 + stride, w.hi)); ys.append(v)
             }
             series.append(ChartSeries(name: "planned", xs: xs, ys: ys, style: theme[.lrPlanned], marker: .dashed))
         }

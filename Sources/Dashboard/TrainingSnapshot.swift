@@ -92,7 +92,9 @@ public struct TrainingSnapshot: Sendable {
     public var batchLearningRate = MetricSeries()
     /// Per-epoch logs, keyed by Keras names (`loss`, `val_loss`, `accuracy`, `val_accuracy`, `learning_rate`, ...).
     public var epochMetrics: [String: [Double]] = [:]
-    /// Planned learning rate for each future epoch (from the schedule and decay), starting at `plannedFromEpoch`.
+    /// Planned learning rate (from the schedule and decay) starting at `plannedFromEpoch`: value `k` holds for epochs
+    /// `from + k * stride ..< from + (k + 1) * stride`, with `stride = PlannedRates.stride(from:to: epochs)` (1 for runs
+    /// up to `PlannedRates.maximumPoints` epochs).
     public var plannedLearningRate: [Double] = []
     public var plannedFromEpoch = 0
 
@@ -125,5 +127,20 @@ public struct TrainingSnapshot: Sendable {
         guard samplesPerSecond > 0, stepsPerEpoch > 0, batchSize > 0, epoch >= 0 else { return nil }
         let remainingBatches = Double(max(0, (epochs - epoch - 1) * stepsPerEpoch + (stepsPerEpoch - batchesDone)))
         return remainingBatches * Double(batchSize) / samplesPerSecond
+    }
+}
+
+/// The planned learning-rate curve is computed at chart resolution: at most `maximumPoints` values, each holding for
+/// `stride` epochs, whatever the number of epochs (a run of 10^12 epochs would otherwise plan 8 TB of rates).
+///
+/// Thread-safety: stateless.
+public enum PlannedRates {
+    /// The most planned values computed (more than any chart has columns of braille dots).
+    public static let maximumPoints = 1_024
+
+    /// Epochs per planned value for the epochs `from ..< to` (at least 1).
+    public static func stride(from: Int, to: Int) -> Int {
+        let span = max(0, to - from)
+        return max(1, span / maximumPoints + (span % maximumPoints == 0 ? 0 : 1))
     }
 }

@@ -1,4 +1,5 @@
 import CGzip
+import SafeIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -23,11 +24,21 @@ public enum Gzip {
         return try inflate(raw, path: path)
     }
 
+    /// The most bytes a deflate stream can expand to per compressed byte (RFC 1951: a 258-byte match costs at least
+    /// two bits, about 1032:1); a header declaring more data than this allows is refused before inflating.
+    public static let maximumRatio = 1032
+
     /// Like `readFile(_:)`, but returns the first `headerSize` bytes apart from the rest. For a gzipped file the body
     /// is inflated straight into its own array, so a 47 MB image block is never copied to drop a 16-byte header.
-    static func readFile(_ path: String, headerSize: Int) throws -> (header: [UInt8], body: [UInt8]) {
+    ///
+    /// `declaredBody` reads the header and returns the body size it declares (nil: unknown). A gzipped body is then
+    /// inflated to at most that size plus one byte: a small file declaring little but inflating to gigabytes stops
+    /// there, and a header declaring more than the compressed bytes can hold (`maximumRatio`) is refused at once.
+    /// Throws `DataError.badHeader` in both cases.
+    static func readFile(_ path: String, headerSize: Int,
+                         declaredBody: ((_ header: [UInt8]) throws -> Int?)? = nil) throws -> (header: [UInt8], body: [UInt8]) {
         let raw = try readRawFile(path)
-        let chunks = isGzip(raw) ? try inflateChunks(raw, path: path, firstChunk: headerSize) : [raw]
+        let chunks = isGzip(raw) ? try inflateChunks(raw, path: path, firstChunk: headerSize, declaredBody: declaredBody) : [raw]
         if chunks.count == 2 && chunks[0].count == headerSize { return (chunks[0], chunks[1]) }
         if chunks.count == 1 && chunks[0].count <= headerSize { return (chunks[0], []) }
         let all = chunks.count == 1 ? chunks[0] : joined(chunks)
@@ -41,8 +52,13 @@ public enum Gzip {
     }
 
     /// The raw bytes of the file at `path`. Throws `DataError.notFound` or `DataError.unreadable`.
+    ///
+    /// Only regular files are read (symbolic links followed): a FIFO, `/dev/zero` or another device is refused before
+    /// any read (`DataError.unreadable` "not a regular file"), so nothing blocks or reads forever; a file larger than
+    /// the memory limit (`MemoryLimit`) is refused before it is read.
     public static func readRawFile(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO without a writer would block before fstat could refuse it.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             let e = errno
             if e == ENOENT { throw DataError.notFound(path: path) }
@@ -53,10 +69,15 @@ public enum Gzip {
         guard fstat(fd, &st) == 0 else {
             throw DataError.unreadable(path: path, reason: String(cString: strerror(errno)))
         }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw DataError.unreadable(path: path, reason: "is a directory") }
+        let kind = FileKind(mode: st.st_mode)
+        if kind == .directory { throw DataError.unreadable(path: path, reason: "is a directory") }
+        guard kind == .regular else { throw DataError.unreadable(path: path, reason: "not a regular file (\(kind.phrase))") }
         let size = Int(st.st_size)
+        guard size <= MemoryLimit.bytes else {
+            throw DataError.unreadable(path: path, reason: MemoryLimit.refusal("reading the file", needs: size))
+        }
         var failure: Int32 = 0
-        var bytes = [UInt8](unsafeUninitializedCapacity: size) { buf, initialized in
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buf, initialized in
             var done = 0
             while done < size, let base = buf.baseAddress {
                 let n = read(fd, base + done, size - done)
@@ -71,24 +92,24 @@ public enum Gzip {
             initialized = done
         }
         if failure != 0 { throw DataError.unreadable(path: path, reason: String(cString: strerror(failure))) }
-        // A file that grew since fstat (or a pipe-like file reporting size 0): read the rest in chunks.
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DataError.unreadable(path: path, reason: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
+        // A regular file that grew since fstat is read as it was then: one more byte read tells, and is refused.
+        var extra: UInt8 = 0
+        while bytes.count == size {
+            let n = read(fd, &extra, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n > 0 { throw DataError.unreadable(path: path, reason: "the file grew while it was read") }
+            break
         }
         return bytes
     }
 
     /// Inflates the gzip (or zlib) stream `compressed`; `path` is only used in error messages.
     /// Throws `DataError.gzip` when the stream is corrupt or ends before its end marker.
+    ///
+    /// The output is bounded by the memory limit (`MemoryLimit`): a gzip bomb is refused with `DataError.gzip` once it
+    /// inflates past it, before more is allocated.
     public static func inflate(_ compressed: [UInt8], path: String) throws -> [UInt8] {
-        let chunks = try inflateChunks(compressed, path: path, firstChunk: nil)
+        let chunks = try inflateChunks(compressed, path: path, firstChunk: nil, declaredBody: nil)
         return chunks.count == 1 ? chunks[0] : joined(chunks)
     }
 
@@ -101,7 +122,11 @@ public enum Gzip {
 
     /// Inflates into arrays built in place (no zero-filling): `firstChunk` bytes (when given), then the rest of the
     /// size promised by the gzip trailer, then 1 MB+ chunks if the trailer understated it.
-    private static func inflateChunks(_ compressed: [UInt8], path: String, firstChunk: Int?) throws -> [[UInt8]] {
+    private static func inflateChunks(_ compressed: [UInt8], path: String, firstChunk: Int?,
+                                      declaredBody: ((_ header: [UInt8]) throws -> Int?)?) throws -> [[UInt8]] {
+        // The most output accepted: the memory limit, then (once the header is read) what the header declares + 1.
+        var cap = MemoryLimit.bytes
+        var capIsDeclared = false
         // ISIZE (the last four bytes) is the uncompressed size modulo 2^32 of the last member: a good first guess.
         var capacity = compressed.count * 4
         if compressed.count >= 18 {
@@ -110,7 +135,7 @@ public enum Gzip {
                 | Int(compressed[n - 1]) << 24
             if isize > 0 && isize < compressed.count * 1100 { capacity = isize }
         }
-        capacity = max(capacity, 1 << 16)
+        capacity = min(max(capacity, 1 << 16), cap)
 
         var stream = z_stream()
         let initStatus = inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
@@ -118,6 +143,9 @@ public enum Gzip {
         defer { inflateEnd(&stream) }
 
         var chunks: [[UInt8]] = []
+        var thrown: Error?
+        var declaredFailure = false
+        var overflow = false
         var consumed = 0
         var finished = false
         var error: String?
@@ -125,7 +153,10 @@ public enum Gzip {
             guard let inBase = input.baseAddress else { error = "empty input"; return }
             var chunkSize = capacity
             if let firstChunk, firstChunk > 0 { chunkSize = firstChunk }
+            var total = 0
             while !finished && error == nil {
+                if total >= cap { break }
+                chunkSize = min(chunkSize, cap - total)
                 let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { out, initialized in
                     var produced = 0
                     defer { initialized = produced }
@@ -168,11 +199,40 @@ public enum Gzip {
                     }
                 }
                 chunks.append(chunk)
-                let total = chunks.reduce(0) { $0 + $1.count }
+                total += chunk.count
+                if chunks.count == 1, let firstChunk, let declaredBody, chunk.count == firstChunk, !finished {
+                    do {
+                        if let body = try declaredBody(chunk) {
+                            guard body <= compressed.count * maximumRatio else {
+                                error = "declared \(body) data bytes cannot come from \(compressed.count) compressed bytes"
+                                declaredFailure = true
+                                break
+                            }
+                            cap = min(cap, firstChunk + body + 1)
+                            capIsDeclared = true
+                            capacity = firstChunk + body
+                        }
+                    } catch let e {
+                        thrown = e
+                        break
+                    }
+                }
                 chunkSize = total < capacity ? max(capacity - total, 1 << 16) : max(1 << 20, capacity / 4)
             }
+            if !finished && error == nil && thrown == nil && total >= cap {
+                overflow = true
+            }
         }
+        if let thrown { throw thrown }
+        if declaredFailure, let error { throw DataError.badHeader(path: path, reason: error) }
         if let error { throw DataError.gzip(path: path, reason: error) }
+        if overflow {
+            if capIsDeclared {
+                throw DataError.badHeader(path: path, reason: "the file holds more data than its header declares "
+                                          + "(\(cap - 1 - (firstChunk ?? 0)) bytes)")
+            }
+            throw DataError.gzip(path: path, reason: MemoryLimit.refusal("inflating the file", needs: cap + 1))
+        }
         return chunks
     }
 }

@@ -1,4 +1,5 @@
 import NeuralEngine
+import SafeIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -35,16 +36,14 @@ public enum IDX {
     /// length differs from `16 + count * rows * cols`, with expected and actual byte counts), `.gzip`, `.notFound`,
     /// `.unreadable`.
     public static func readImages(_ path: String) throws -> Images {
-        let (header, pixels) = try Gzip.readFile(path, headerSize: 16)
+        let (header, pixels) = try Gzip.readFile(path, headerSize: 16) { header in
+            try checkMagic(header, expected: imagesMagic, path: path)
+            return try declaredPixels(header, path: path)
+        }
         try checkMagic(header, expected: imagesMagic, path: path)
         guard header.count == 16 else { throw DataError.truncated(path: path, expectedBytes: 16, actualBytes: header.count) }
         let n = Int(be32(header, 4)), rows = Int(be32(header, 8)), cols = Int(be32(header, 12))
-        guard rows > 0, cols > 0 else {
-            throw DataError.badHeader(path: path, reason: "image size \(rows)x\(cols) must be at least 1x1")
-        }
-        let (imageSize, o0) = rows.multipliedReportingOverflow(by: cols)
-        let (pixelCount, o1) = n.multipliedReportingOverflow(by: imageSize)
-        guard !o0 && !o1 else { throw DataError.badHeader(path: path, reason: "\(n) images of \(rows)x\(cols) is too large") }
+        let pixelCount = try declaredPixels(header, path: path)
         guard pixels.count == pixelCount else {
             throw DataError.truncated(path: path, expectedBytes: 16 + pixelCount, actualBytes: 16 + pixels.count)
         }
@@ -55,10 +54,13 @@ public enum IDX {
     ///
     /// Throws `DataError.badMagic`, `.truncated` (length differs from `8 + count`), `.gzip`, `.notFound`, `.unreadable`.
     public static func readLabels(_ path: String) throws -> [UInt8] {
-        let (header, labels) = try Gzip.readFile(path, headerSize: 8)
+        let (header, labels) = try Gzip.readFile(path, headerSize: 8) { header in
+            try checkMagic(header, expected: labelsMagic, path: path)
+            return try declaredCount(header, path: path)
+        }
         try checkMagic(header, expected: labelsMagic, path: path)
         guard header.count == 8 else { throw DataError.truncated(path: path, expectedBytes: 8, actualBytes: header.count) }
-        let n = Int(be32(header, 4))
+        let n = try declaredCount(header, path: path)
         guard labels.count == n else {
             throw DataError.truncated(path: path, expectedBytes: 8 + n, actualBytes: 8 + labels.count)
         }
@@ -116,6 +118,38 @@ public enum IDX {
     }
 
     // MARK: Helpers
+
+    /// The largest image side accepted (pixels). Larger declared sizes are refused before any data is inflated.
+    public static let maximumImageSide = 4096
+
+    /// The pixel count an image header declares, after checking it: at least one image of at least 1x1 pixels, sides
+    /// at most `maximumImageSide`, and the total within the memory limit. Throws `DataError.badHeader`.
+    static func declaredPixels(_ header: [UInt8], path: String) throws -> Int {
+        guard header.count == 16 else { throw DataError.truncated(path: path, expectedBytes: 16, actualBytes: header.count) }
+        let n = Int(be32(header, 4)), rows = Int(be32(header, 8)), cols = Int(be32(header, 12))
+        guard n > 0 else { throw DataError.badHeader(path: path, reason: "the header declares 0 images") }
+        guard rows > 0, cols > 0 else {
+            throw DataError.badHeader(path: path, reason: "image size \(rows)x\(cols) must be at least 1x1")
+        }
+        guard rows <= maximumImageSide, cols <= maximumImageSide else {
+            throw DataError.badHeader(path: path, reason: "image size \(rows)x\(cols) is larger than "
+                                      + "\(maximumImageSide)x\(maximumImageSide)")
+        }
+        let (pixelCount, overflow) = n.multipliedReportingOverflow(by: rows * cols)
+        guard !overflow, pixelCount <= MemoryLimit.bytes else {
+            throw DataError.badHeader(path: path, reason: MemoryLimit.refusal("\(n) images of \(rows)x\(cols)",
+                                                                              needs: overflow ? Int.max : pixelCount))
+        }
+        return pixelCount
+    }
+
+    /// The label count a label header declares (at least 1). Throws `DataError.badHeader` / `.truncated`.
+    static func declaredCount(_ header: [UInt8], path: String) throws -> Int {
+        guard header.count == 8 else { throw DataError.truncated(path: path, expectedBytes: 8, actualBytes: header.count) }
+        let n = Int(be32(header, 4))
+        guard n > 0 else { throw DataError.badHeader(path: path, reason: "the header declares 0 labels") }
+        return n
+    }
 
     static func makeDataset(images: Images, imagesPath: String, labels: [UInt8], labelsPath: String, classCount: Int,
                             classNames: [String]?) throws -> Dataset {

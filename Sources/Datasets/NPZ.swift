@@ -46,7 +46,18 @@ public enum NPZ {
         let a = try read(path, entries: ["x_train", "y_train", "x_test", "y_test"])
         let yTrain = try labels(a[1], path: path, entry: "y_train")
         let yTest = try labels(a[3], path: path, entry: "y_test")
-        let k = classCount ?? Int(max(yTrain.max() ?? 0, yTest.max() ?? 0)) + 1
+        let maxLabel = max(yTrain.max() ?? 0, yTest.max() ?? 0)
+        if classCount == nil {
+            // Checked on the Int64 label before anything is sized by it (a label of 2^40 must not become a layer).
+            let k = maxLabel >= Int64(Dataset.maximumClassCount) ? Dataset.maximumClassCount + 1 : Int(maxLabel) + 1
+            if let problem = Dataset.classCountProblem(classCount: k, samples: yTrain.count + yTest.count) {
+                let entry = yTrain.contains(maxLabel) ? "y_train.npy" : "y_test.npy"
+                throw DataError.npz(path: path, reason: "\(entry): " + (k > Dataset.maximumClassCount
+                    ? "label \(maxLabel) is beyond the \(Dataset.maximumClassCount) classes supported; class labels must be indices 0..<classes"
+                    : problem))
+            }
+        }
+        let k = classCount ?? Int(maxLabel) + 1
         let train = try dataset(x: a[0], y: yTrain, k: k, path: path, split: "train", classNames: classNames)
         let test = try dataset(x: a[2], y: yTest, k: k, path: path, split: "test", classNames: classNames)
         return (train, test)

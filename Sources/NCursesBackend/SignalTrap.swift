@@ -16,10 +16,15 @@ private let forceExitOnRepeatSetting = Atomic<Bool>(true)
 /// no ncurses, no stdio. The first signal wins until `SignalTrap.clear()`, so the exit status names the signal that
 /// started the shutdown. A repeated signal while one is pending (the user pressing Ctrl-C again because shutdown
 /// hangs) restores the tty with async-signal-safe calls only and `_exit`s with 128 + signal, if enabled.
+///
+/// A repeated SIGHUP never forces the exit: closing a terminal delivers SIGHUP more than once (the kernel to the
+/// foreground process group and the shell to its jobs), and that hangup must still end with the final checkpoint and
+/// complete logs like any other stop.
 private func signalTrapHandler(_ signal: Int32) {
     if pendingSignalStorage.compareExchange(expected: 0, desired: signal, ordering: .sequentiallyConsistent).exchanged {
         return
     }
+    if signal == SIGHUP { return }
     if forceExitOnRepeatSetting.load(ordering: .relaxed) {
         CrashGuard.restoreFromSignalHandler()
         _exit(128 + signal)

@@ -54,6 +54,7 @@ public struct Dataset: Sendable {
                 throw DatasetError.shapeMismatch("\(n) samples but \(labels.count) labels")
             }
             guard k >= 1 else { throw DatasetError.shapeMismatch("classCount must be >= 1, got \(k)") }
+            guard k <= Dataset.maximumClassCount else { throw DatasetError.tooManyClasses(classCount: k, samples: n) }
             if let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= k }) {
                 throw DatasetError.labelOutOfRange(index: bad, label: Int(labels[bad]), classCount: k)
             }
@@ -74,6 +75,25 @@ public struct Dataset: Sendable {
     public init(x: Matrix, y: Matrix) throws {
         guard x.rows == y.rows else { throw DatasetError.shapeMismatch("x has \(x.rows) rows, y has \(y.rows)") }
         try self.init(features: .floats(x.storage), featureCount: x.cols, targets: .values(y.storage, width: y.cols))
+    }
+
+    /// The most classes a data set may have (65,536). Class labels are indices, and the output layer gets one unit
+    /// per index up to the largest label: a stray label of 10^6 would otherwise build a million-unit layer.
+    public static let maximumClassCount = 65_536
+
+    /// Why `classCount` classes (one more than the largest label) are implausible for `samples` labelled samples, or
+    /// nil when they are fine: more than `maximumClassCount`, or more than 1,024 classes and over four times the number
+    /// of samples (most output units could never be trained: the labels are probably not class indices).
+    public static func classCountProblem(classCount: Int, samples: Int) -> String? {
+        if classCount > maximumClassCount {
+            return "labels up to \(classCount - 1) would need \(classCount) classes (at most \(maximumClassCount) are supported); "
+                + "class labels must be indices 0..<classes"
+        }
+        if classCount > 1_024 && classCount > 4 * samples {
+            return "labels up to \(classCount - 1) would need \(classCount) classes for only \(samples) samples; "
+                + "class labels must be indices 0..<classes"
+        }
+        return nil
     }
 
     /// Number of classes for class targets, `nil` for real-valued targets.
@@ -177,9 +197,13 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case shapeMismatch(String)
     /// Sample `index` has class `label`, outside `0..<classCount`.
     case labelOutOfRange(index: Int, label: Int, classCount: Int)
+    /// More classes than `Dataset.maximumClassCount`.
+    case tooManyClasses(classCount: Int, samples: Int)
 
     public var description: String {
         switch self {
+        case .tooManyClasses(let k, let n):
+            return Dataset.classCountProblem(classCount: k, samples: n) ?? "\(k) classes is too many"
         case .shapeMismatch(let m): return "data shape mismatch: \(m)"
         case .labelOutOfRange(let i, let l, let k): return "label \(l) of sample \(i) is outside 0..<\(k)"
         }

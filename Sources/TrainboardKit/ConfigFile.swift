@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 import Yams
 
 /// Reads a YAML run configuration (`--config FILE.yaml`): a mapping whose keys are the command-line flag names
@@ -13,18 +14,32 @@ public enum ConfigFile {
     /// unknown key (with the list of known keys) as key `config`; a value of the wrong type as its own key with
     /// `file` set.
     public static func load(_ path: String) throws -> RunConfiguration {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ConfigurationError(key: "config", "cannot read \(path): \(FileProblem.reason(path, error))")
+        let bytes: [UInt8]
+        do { bytes = try SafeFile.read(path, limit: maximumFileBytes) } catch let e as FileError {
+            throw ConfigurationError(key: "config", e.description)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let offset = TextCheck.firstInvalidUTF8Offset(bytes) ?? 0
+            throw ConfigurationError(key: "config", "\(path): not UTF-8 text (invalid byte at offset \(offset))")
         }
         return try parse(text, path: path)
     }
 
+    /// The largest config file read (64 KiB: a run configuration is a few dozen short lines).
+    public static let maximumFileBytes = 64 << 10
+
     /// Parses YAML `text`; `path` names the file in messages.
+    ///
+    /// Anchors and aliases (`&name`, `*name`) are refused before the YAML is composed: a config file has no use for
+    /// them, and a few hundred bytes of nested aliases (a "billion laughs" file) expand exponentially.
     public static func parse(_ text: String, path: String) throws -> RunConfiguration {
+        if let (line, token) = firstAnchorOrAlias(in: text) {
+            throw ConfigurationError(key: "config", "\(path):\(line): anchors and aliases are not supported in config files "
+                                     + "(found '\(TextCheck.excerpt(token, limit: 20))'); write each value out")
+        }
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch {
-            throw ConfigurationError(key: "config", "\(path) is not valid YAML: \(error)")
+            throw ConfigurationError(key: "config", "\(path) is not valid YAML: \(yamlProblem(error))")
         }
         guard let root, !isNull(root) else { return RunConfiguration() }
         guard let map = root.mapping else {
@@ -32,9 +47,12 @@ public enum ConfigFile {
         }
         var config = RunConfiguration()
         for (keyNode, valueNode) in map {
-            let key = keyNode.string ?? "\(keyNode)"
+            guard let key = keyNode.scalar?.string else {
+                let line = keyNode.mark.map { ":\($0.line)" } ?? ""
+                throw ConfigurationError(key: "config", "\(path)\(line): a key must be a flag name, got \(describe(keyNode))")
+            }
             guard let field = RunConfiguration.field(key) else {
-                throw ConfigurationError(key: "config", "\(path): unknown key '\(key)'; known keys: \(RunConfiguration.keyNames.joined(separator: ", "))")
+                throw ConfigurationError(key: "config", "\(path): unknown key '\(TextCheck.excerpt(key))'; known keys: \(RunConfiguration.keyNames.joined(separator: ", "))")
             }
             let value = try convert(valueNode, key: key, kind: field.kind, path: path)
             _ = field.set(value, in: &config)
@@ -51,14 +69,7 @@ public enum ConfigFile {
     static func convert(_ node: Node, key: String, kind: RunConfiguration.ValueKind, path: String) throws -> Any? {
         if isNull(node) { return nil }
         func mismatch() -> ConfigurationError {
-            let got: String
-            switch node {
-            case .scalar(let s): got = "'\(s.string)'"
-            case .sequence: got = "a list"
-            case .mapping: got = "a mapping"
-            case .alias: got = "an alias"
-            }
-            return ConfigurationError(key: key, "expected \(kind.expectation), got \(got)", file: path)
+            ConfigurationError(key: key, "expected \(kind.expectation), got \(describe(node))", file: path)
         }
         // `hidden: [64, 64]` and `hidden: 64` are accepted as well as "64,64".
         if key == "hidden", let items = node.sequence {
@@ -78,5 +89,63 @@ public enum ConfigFile {
         }
         guard let value else { throw mismatch() }
         return value
+    }
+
+    /// A node in a few words for messages: a scalar as a short quoted excerpt, otherwise its kind.
+    static func describe(_ node: Node) -> String {
+        switch node {
+        case .scalar(let s): return "'\(TextCheck.excerpt(s.string))'"
+        case .sequence: return "a list"
+        case .mapping: return "a mapping"
+        case .alias: return "an alias"
+        }
+    }
+
+    /// Yams's error in one short line: its problem and position, without echoing the file's text.
+    static func yamlProblem(_ error: Error) -> String {
+        let text = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+        return TextCheck.excerpt(text, limit: 160)
+    }
+
+    /// The 1-based line and text of the first anchor (`&name`) or alias (`*name`) outside quotes and comments, or nil.
+    ///
+    /// A YAML anchor or alias indicator starts a token: it follows the start of a line, white space, or a flow
+    /// indicator (`[`, `{`, `,`) or `:`. Inside a plain scalar (`a*b`, `x&y`) the characters are text and pass.
+    static func firstAnchorOrAlias(in text: String) -> (line: Int, token: String)? {
+        var line = 1
+        var quote: Character? = nil
+        var inComment = false
+        var previous: Character = "\n"
+        var iterator = text.makeIterator()
+        var pending: Character? = iterator.next()
+        while let c = pending {
+            pending = iterator.next()
+            defer { previous = c; if c == "\n" { line += 1 } }
+            if c == "\n" { inComment = false; continue }
+            if inComment { continue }
+            if let q = quote {
+                if q == "\"" && c == "\\" { pending = iterator.next(); continue }  // skip the escaped character
+                if c == q { quote = nil }
+                continue
+            }
+            let startsToken = previous == "\n" || previous == " " || previous == "\t" || "[{,:".contains(previous)
+            switch c {
+            case "#" where previous == "\n" || previous == " " || previous == "\t": inComment = true
+            case "\"", "'": if startsToken { quote = c }
+            case "&", "*":
+                if startsToken, let n = pending, !(n == " " || n == "\t" || n == "\n") {
+                    var token = String(c)
+                    var rest = iterator
+                    var next: Character? = n
+                    while let ch = next, !(ch == " " || ch == "\n" || ch == "\t" || ",]}".contains(ch)), token.count < 30 {
+                        token.append(ch)
+                        next = rest.next()
+                    }
+                    return (line, token)
+                }
+            default: break
+            }
+        }
+        return nil
     }
 }

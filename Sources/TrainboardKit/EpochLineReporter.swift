@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 import NeuralEngine
 
 /// Prints one line per epoch in Keras's `verbose=2` style (Keras 3 `ProgbarLogger`):
@@ -86,31 +87,22 @@ public final class EpochLineReporter: Callback {
 ///
 /// Thread-safety: `append` is safe from any thread (serialised by a lock); the callback hooks run on the training
 /// thread.
-public final class JSONLinesLogger: Callback, @unchecked Sendable {
-    private let handle: FileHandle
+public final class JSONLinesLogger: ReportingCallback, @unchecked Sendable {
+    private let file: AppendingFile
     private let lock = NSLock()
     /// The file written.
     public let path: String
 
-    /// Opens (creates or truncates, or appends when `append`) `path`. Throws when the file cannot be opened, with the
-    /// path in the message.
+    /// Opens (creates or truncates, or appends when `append`) `path` through `SafeIO.AppendingFile`: a line is
+    /// written whole or not at all, `/dev/null` and FIFOs are written through, symbolic links followed. Throws a
+    /// `ConfigurationError` for `--log-jsonl` naming the path when it cannot be opened.
     public init(path: String, append: Bool = false) throws {
         self.path = path
-        let fm = FileManager.default
-        let url = URL(fileURLWithPath: path)
-        try? fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if !append || !fm.fileExists(atPath: path) {
-            guard fm.createFile(atPath: path, contents: nil) else {
-                throw ConfigurationError(key: "log-jsonl", "cannot create \(path)")
-            }
+        do { file = try AppendingFile(path: path, truncate: !append, syncEachRecord: false) } catch {
+            throw ConfigurationError(key: "log-jsonl", "\(error)")
         }
-        do { handle = try FileHandle(forWritingTo: url) } catch {
-            throw ConfigurationError(key: "log-jsonl", "cannot open \(path): \(error.localizedDescription)")
-        }
-        handle.seekToEndOfFile()
+        super.init()
     }
-
-    deinit { try? handle.close() }
 
     /// Appends one object. Values: numbers, strings, booleans; non-finite numbers become `null`.
     public func append(_ fields: [(String, Any)]) {
@@ -130,7 +122,9 @@ public final class JSONLinesLogger: Callback, @unchecked Sendable {
         }
         let line = "{" + parts.joined(separator: ",") + "}\n"
         lock.lock(); defer { lock.unlock() }
-        handle.write(Data(line.utf8))
+        guard file.isOpen else { return }
+        // A failed write (a full disk) ends the run cleanly: exit 1 with the path named, as for the CSV log.
+        do { try file.append(line) } catch { fail("JSON-lines log: \(error)") }
     }
 
     public override func onEpochEnd(_ epoch: Int, logs: inout Logs) {
@@ -141,6 +135,8 @@ public final class JSONLinesLogger: Callback, @unchecked Sendable {
 
     public override func onTrainEnd(logs: Logs) {
         append([("event", "train_end"), ("epoch", model?.currentEpoch ?? -1)])
+        lock.lock(); defer { lock.unlock() }
+        do { try file.close() } catch { fail("JSON-lines log: \(error)") }
     }
 
     static func number(_ d: Double) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 import NeuralEngine
 import Datasets
 import Dashboard
@@ -75,11 +76,15 @@ public struct TrainingRun: Sendable {
         let features = try scale(&train, &test, plan: requested, imageLikeCSV: loaded.csv?.imageLike ?? false,
                                  fittedOn: trainCount, log: log)
         let plan = try adapt(requested, to: train, lossExplicit: lossExplicit, log: log)
+        try checkShapes(train: train, test: test, spec: plan.dataSpec)
         let validation: Dataset? = plan.validationSplit > 0 ? nil : test
         let description = describe(loaded, train: train, test: test, heldOut: train.count - trainCount,
                                    notes: features)
-        return TrainingRun(plan: plan, train: train, validation: validation, dataDescription: description,
-                           replay: replay)
+        let run = TrainingRun(plan: plan, train: train, validation: validation, dataDescription: description,
+                              replay: replay)
+        // Refuse a model or batch that cannot fit before the trainer thread allocates it.
+        try MemoryEstimate(plan: plan, inputUnits: train.featureCount, outputUnits: run.outputUnits).check()
+        return run
     }
 
     /// Samples left for training after the `--validation-split` tail (Keras: the first `Int(n * (1 - split))`), as
@@ -165,10 +170,27 @@ public struct TrainingRun: Sendable {
         if let c = plan.checkpoint {
             do { _ = try FilepathTemplate(c) } catch { throw ConfigurationError(key: "checkpoint", "\(error)") }
             // A templated path ({epoch:02d}) is checked from its first fixed directory up.
-            try OutputPath.check(c.contains("{") ? String(c.prefix(while: { $0 != "{" })) + "x" : c, key: "checkpoint")
+            let fixed = c.contains("{") ? String(c.prefix(while: { $0 != "{" })) + "x" : c
+            try OutputPath.check(fixed, key: "checkpoint")
+            // Temporaries a killed run left next to its checkpoints (`.NAME.tbtmp-PID-N`, PID no longer running).
+            SafeFile.removeStaleTemporaries(near: fixed)
         }
         if let p = plan.csvLog { try OutputPath.check(p, key: "csv-log") }
         if let p = plan.logJSONL { try OutputPath.check(p, key: "log-jsonl") }
+    }
+
+    /// The training and test splits must have the same features (and output width for real-valued targets); the
+    /// model is built for the training split. Throws `DataError.unknownSource` naming the data and both shapes.
+    static func checkShapes(train: Dataset, test: Dataset?, spec: String) throws {
+        guard let test else { return }
+        if test.featureCount != train.featureCount {
+            let shape = { (d: Dataset) -> String in d.imageShape.map { "\($0.rows)x\($0.cols) images" } ?? "\(d.featureCount) features" }
+            throw DataError.unknownSource(spec: spec, reason: "the training split has \(shape(train)) but the test split has "
+                                          + "\(shape(test)); both must have the same features")
+        }
+        if case .values(_, let a) = train.targets, case .values(_, let b) = test.targets, a != b {
+            throw DataError.unknownSource(spec: spec, reason: "the training split has \(a) target columns but the test split has \(b)")
+        }
     }
 
     /// The first `maxSamples` of each split (all when nil).
@@ -309,12 +331,15 @@ public final class RunCallbacks {
     }
 
     /// The planned base learning rate for epochs `from ..< epochs`, following the schedule (if any) from the optimizer's
-    /// current rate, and the legacy decay at the start of each epoch given `stepsPerEpoch`.
+    /// current rate, and the legacy decay at the start of each epoch given `stepsPerEpoch`: one value per
+    /// `PlannedRates.stride(from:to:)` epochs (every epoch for runs up to 1,024 epochs), so a run of 10^12 epochs plans
+    /// 1,024 points, not 10^12.
     public func plannedRates(from epoch: Int, epochs: Int, stepsPerEpoch: Int, optimizer: Optimizer) -> [Double] {
         guard epoch < epochs else { return [] }
-        return (epoch..<epochs).map { e in
+        let stride = PlannedRates.stride(from: epoch, to: epochs)
+        return Swift.stride(from: epoch, to: epochs, by: stride).map { e in
             let base = schedule?.learningRate(epoch: e, initial: lr0) ?? optimizer.learningRate
-            return base / (1 + decay * Double(e * stepsPerEpoch))
+            return base / (1 + decay * Double(e) * Double(stepsPerEpoch))
         }
     }
 

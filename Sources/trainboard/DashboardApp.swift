@@ -174,7 +174,11 @@ struct DashboardApp {
         if !state.skipSummary {
             let snap = channel.snapshot()
             print(snap.summary.joined(separator: "\n"))
-            if let j = journal.lastError { printError("warning: \(j)") }
+        }
+        // A journal write that failed stopped the run (ChannelCallback): a failed run, with the path named.
+        if let j = journal.lastError {
+            printError("error: training failed: \(journal.path): cannot write the control journal: \(j)")
+            throw ExitCode(1)
         }
         if let errors = result.outcome.withLock({ $0?.errors }), !errors.isEmpty {
             printError("error: training failed: \(errors.joined(separator: "; "))")

@@ -31,6 +31,53 @@ final class ModelCheckpointTests: XCTestCase {
         XCTAssertThrowsError(try FilepathTemplate("{loss:d}").format(epoch: 0, logs: ["loss": 0.5]))
     }
 
+    /// Widths and precisions are bounded when the template is parsed (issue 7: `{epoch:999999999999d}` allocated 1 TB).
+    func testFormatWidthAndPrecisionAreBounded() throws {
+        for bad in ["x-{epoch:999999999999d}.tbmodel", "{epoch:65d}", "{epoch:0100}", "{loss:.31f}",
+                    "{loss:.99999999999999999999999f}", "{loss:1000.2f}"] {
+            XCTAssertThrowsError(try FilepathTemplate(bad), bad) { e in
+                XCTAssertTrue("\(e)".contains("too large"), "\(bad): \(e)")
+                XCTAssertLessThan("\(e)".count, 200, "the message stays short")
+            }
+        }
+        XCTAssertEqual(try FilepathTemplate("{epoch:064d}").format(epoch: 0, logs: [:]).count, 64)
+        XCTAssertEqual(try FilepathTemplate("{loss:.30f}").format(epoch: 0, logs: ["loss": 0.5]),
+                       "0." + "5" + String(repeating: "0", count: 29))
+    }
+
+    /// A template ending in `/` names a directory; the model is written inside it (issue 7: `dir/{epoch:02d}/`).
+    func testTemplateEndingInSlashWritesInsideTheDirectory() throws {
+        let t = try FilepathTemplate("dir/{epoch:02d}/")
+        XCTAssertEqual(try t.format(epoch: 0, logs: [:]), "dir/01/model.tbmodel")
+    }
+
+    /// Saving a model to `/dev/null` writes through it and leaves the device, and through a symbolic link writes the
+    /// link's target and keeps the link (issue 7: as root, `--checkpoint /dev/null` replaced the device).
+    func testSaveNeverReplacesDevicesOrLinks() throws {
+        let model = Sequential([Dense(2)], seed: 1)
+        try model.build(inputUnits: 3)
+        try model.save(to: "/dev/null")
+        var st = stat()
+        XCTAssertEqual(lstat("/dev/null", &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFCHR)
+        let dir = NSTemporaryDirectory() + "ckpt-link-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link.tbmodel", withDestinationPath: "real.tbmodel")
+        XCTAssertThrowsError(try model.save(to: dir + "/link.tbmodel")) { e in
+            XCTAssertTrue("\(e)".contains("symbolic link whose target does not exist"), "\(e)")
+        }
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/real.tbmodel", contents: Data("old".utf8)))
+        try model.save(to: dir + "/link.tbmodel")
+        XCTAssertEqual(lstat(dir + "/link.tbmodel", &st), 0)
+        XCTAssertEqual(st.st_mode & S_IFMT, S_IFLNK)
+        let (loaded, _) = try Sequential.load(from: dir + "/real.tbmodel")
+        XCTAssertEqual(loaded.parameters.first?.value.array(count: 6), model.parameters.first?.value.array(count: 6))
+        XCTAssertThrowsError(try model.save(to: "/dev/full")) { e in
+            XCTAssertEqual("\(e)", "/dev/full: cannot write model file: no space left on device")
+        }
+    }
+
     func testSavesEveryEpochWithFormattedNames() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SafeIO
 
 /// Streams epoch results to a CSV file (Keras `keras.callbacks.CSVLogger`, `keras/src/callbacks/csv_logger.py`).
 /// One row per epoch.
@@ -19,8 +20,9 @@ import Darwin
 /// Header: written when the file is created or truncated, or when appending to a file that is missing or whose
 /// first line is empty (Keras). With `append` and a non-empty file, no header is written.
 ///
-/// Durability: each row is written with one `write(2)` and followed by `fsync(2)`, so finished epochs survive a
-/// crash or a signal. Line terminator `\n` by default (Python's `csv.excel` writes `\r\n`; pass it to match).
+/// Durability: each row goes through `SafeIO.AppendingFile`: one `write(2)` followed by `fsync(2)`, so finished
+/// epochs survive a crash or a signal, and a row that fails part-way (a full disk) is cut off again: a row is in the
+/// file whole or not at all. `/dev/null`, a FIFO or a symbolic link are written through, never replaced. Line terminator `\n` by default (Python's `csv.excel` writes `\r\n`; pass it to match).
 ///
 /// Errors: a file that cannot be opened or written is recorded as an `.error` and stops training (Keras raises).
 ///
@@ -37,7 +39,7 @@ public final class CSVLogger: ReportingCallback {
     /// The columns after `epoch`, fixed by the first epoch logged in this `fit` (nil before it).
     public private(set) var keys: [String]?
 
-    private var fd: Int32 = -1
+    private var file: AppendingFile?
     private var writeHeader = true
 
     /// - Parameters:
@@ -53,10 +55,9 @@ public final class CSVLogger: ReportingCallback {
         super.init()
     }
 
-    deinit { if fd >= 0 { close(fd) } }
-
     public override func onTrainBegin(logs: Logs) {
-        if fd >= 0 { close(fd); fd = -1 }
+        try? file?.close()
+        file = nil
         keys = nil
         writeHeader = true
         if append {
@@ -69,15 +70,13 @@ public final class CSVLogger: ReportingCallback {
                 close(r)
             }
         }
-        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
-        fd = open(path, flags, 0o644)
-        if fd < 0 {
-            fail("CSVLogger: cannot open \(path): \(String(cString: strerror(errno)))")
+        do { file = try AppendingFile(path: path, truncate: !append) } catch {
+            fail("CSVLogger: \(error)")
         }
     }
 
     public override func onEpochEnd(_ epoch: Int, logs: inout Logs) {
-        guard fd >= 0 else { return }
+        guard file != nil else { return }
         var text = ""
         if keys == nil { keys = logs.keys.sorted() }
         let columns = keys ?? []
@@ -91,7 +90,8 @@ public final class CSVLogger: ReportingCallback {
     }
 
     public override func onTrainEnd(logs: Logs) {
-        if fd >= 0 { close(fd); fd = -1 }
+        do { try file?.close() } catch { fail("CSVLogger: \(error)") }
+        file = nil
     }
 
     /// Python's `repr` of a float: shortest round-trip digits, `nan`, `inf`, `-inf`.
@@ -108,21 +108,9 @@ public final class CSVLogger: ReportingCallback {
     }
 
     private func writeAll(_ text: String) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { b in
-                write(fd, b.baseAddress.map { $0 + offset }, b.count - offset)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                fail("CSVLogger: cannot write \(path): \(String(cString: strerror(errno)))")
-                close(fd)
-                fd = -1
-                return
-            }
-            offset += n
+        do { try file?.append(text) } catch {
+            fail("CSVLogger: \(error)")
+            file = nil
         }
-        _ = fsync(fd)
     }
 }

@@ -10,6 +10,12 @@ import Foundation
 /// `}}` are literal braces. NaN and infinities format as `nan`, `inf`, `-inf` (Python). `d` on a log value requires
 /// an integral value (Python rejects `d` for every float; this is more lenient).
 ///
+/// Limits: a width is at most `maximumWidth` (64) and a precision at most `maximumPrecision` (30), so a spec such as
+/// `{epoch:999999999999d}` is refused when the template is parsed instead of allocating a terabyte of padding.
+///
+/// A template ending in `/` names a directory: `defaultFileName` (`model.tbmodel`) is written inside it, so
+/// `dir/{epoch:02d}/` saves `dir/01/model.tbmodel`.
+///
 /// Examples: `ckpt/weights-{epoch:02d}-{val_loss:.2f}.json` at epoch index 2 with `val_loss` 0.4567 ->
 /// `ckpt/weights-03-0.46.json`.
 ///
@@ -27,6 +33,13 @@ public struct FilepathTemplate: Sendable, Equatable {
         var precision: Int?
         var type: Character?
     }
+
+    /// The largest field width accepted.
+    public static let maximumWidth = 64
+    /// The largest precision accepted.
+    public static let maximumPrecision = 30
+    /// The file name used inside a template that ends in `/`.
+    public static let defaultFileName = "model.tbmodel"
 
     /// The template as given.
     public let template: String
@@ -71,6 +84,7 @@ public struct FilepathTemplate: Sendable, Equatable {
             pieces.append(.field(name: name, spec: spec))
             i = template.index(after: close)
         }
+        if template.hasSuffix("/") { literal += FilepathTemplate.defaultFileName }
         if !literal.isEmpty { pieces.append(.literal(literal)) }
         self.pieces = pieces
     }
@@ -82,12 +96,20 @@ public struct FilepathTemplate: Sendable, Equatable {
         if chars.first == "0" { spec.zero = true; chars = chars.dropFirst() }
         var digits = ""
         while let c = chars.first, c.isASCII, c.isNumber { digits.append(c); chars = chars.dropFirst() }
-        if !digits.isEmpty { spec.width = Int(digits) }
+        if !digits.isEmpty {
+            guard digits.count <= 3, let w = Int(digits), w <= maximumWidth else {
+                throw bad("format spec '\(s)': width \(digits.prefix(20)) is too large (at most \(maximumWidth))")
+            }
+            spec.width = w
+        }
         if chars.first == "." {
             chars = chars.dropFirst()
             var p = ""
             while let c = chars.first, c.isASCII, c.isNumber { p.append(c); chars = chars.dropFirst() }
-            guard let v = Int(p) else { throw bad("format spec '\(s)': '.' must be followed by a precision") }
+            guard !p.isEmpty else { throw bad("format spec '\(s)': '.' must be followed by a precision") }
+            guard p.count <= 3, let v = Int(p), v <= maximumPrecision else {
+                throw bad("format spec '\(s)': precision \(p.prefix(20)) is too large (at most \(maximumPrecision))")
+            }
             spec.precision = v
         }
         if let c = chars.first {

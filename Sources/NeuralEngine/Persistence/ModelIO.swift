@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// What a saved model file holds besides the weights: the architecture, compile settings and where training was.
 public struct ModelMetadata: Codable, Equatable, Sendable {
@@ -26,6 +27,10 @@ public enum ModelIOError: Error, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case malformed(path: String, reason: String)
     case unwritable(path: String, reason: String)
+
+    /// The largest model file read (1 GiB: about 80 million weights as JSON text); larger files are refused before
+    /// they are read.
+    public static let maximumFileBytes = 1 << 30
 
     public var description: String {
         switch self {
@@ -66,9 +71,10 @@ struct SavedTensor: Codable {
 }
 
 extension Sequential {
-    /// Writes the model (architecture, compile settings, weights, `metadata`) to `path` atomically: the data goes to a
-    /// temporary file in the same directory that is then renamed over `path`, so a reader never sees a partial file
-    /// and an existing file is replaced only by a complete one. Creates missing parent directories.
+    /// Writes the model (architecture, compile settings, weights, `metadata`) to `path` through `SafeFile.write`:
+    /// atomically for a regular file (a temporary in the same directory, fsync, rename), so a reader never sees a
+    /// partial file and an existing file is replaced only by a complete one; a device (`/dev/null`) is written
+    /// through and a symbolic link followed, never replaced. Creates missing parent directories.
     /// Throws `ModelIOError.unwritable` naming the path.
     public func save(to path: String, metadata: ModelMetadata = ModelMetadata()) throws {
         let saved = SavedModel(metadata: metadata, seed: seed, layers: layerConfigs, inputUnits: inputUnits,
@@ -80,9 +86,9 @@ extension Sequential {
             // A diverged model (NaN/inf weights or logs) must still be saveable: write them as strings.
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             let data = try encoder.encode(saved)
-            let url = URL(fileURLWithPath: path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try data.write(to: url, options: .atomic)
+            try SafeFile.write([UInt8](data), to: path, createDirectories: true)
+        } catch let e as FileError {
+            throw ModelIOError.unwritable(path: path, reason: e.reason)
         } catch {
             throw ModelIOError.unwritable(path: path, reason: ModelIOError.reason(error))
         }
@@ -92,8 +98,8 @@ extension Sequential {
     /// Throws `ModelIOError` naming the file and what was wrong.
     public static func load(from path: String) throws -> (model: Sequential, metadata: ModelMetadata) {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw ModelIOError.unreadable(path: path, reason: ModelIOError.reason(error))
+        do { data = Data(try SafeFile.read(path, limit: ModelIOError.maximumFileBytes)) } catch let e as FileError {
+            throw ModelIOError.unreadable(path: path, reason: e.reason)
         }
         let saved: SavedModel
         let decoder = JSONDecoder()

@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// A NumPy `.npy` array: a shape and typed, C-ordered (row-major) storage.
 ///
@@ -354,7 +355,7 @@ public struct NPYArray: Sendable, Equatable {
 
     /// Writes `encoded()` to `url` atomically (a temporary file renamed into place). File-system errors are rethrown.
     public func write(to url: URL) throws {
-        try Data(encoded()).write(to: url, options: .atomic)
+        try SafeFile.write(encoded(), to: url.path)
     }
 
     /// A `Float32` array of `shape`. Throws `NPYError.sizeMismatch` when `values.count` is not the product of `shape`.

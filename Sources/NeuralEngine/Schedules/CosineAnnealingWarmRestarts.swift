@@ -41,6 +41,9 @@ public struct CosineAnnealingWarmRestarts: LearningRateSchedule, Equatable {
     /// The cycle containing `epoch`: its index, first epoch and length.
     public func cycle(containing epoch: Int) -> (index: Int, start: Int, length: Int) {
         let e = max(0, epoch)
+        // Equal cycles: closed form (a loop would take epoch / t0 steps, 10^12 for a long planned run).
+        if tMult == 1 { return (e / t0, (e / t0) * t0, t0) }
+        // Growing cycles: the loop runs log_tMult(epoch / t0) times.
         var index = 0, start = 0, length = t0
         while e - start >= length {
             let (nextStart, o1) = start.addingReportingOverflow(length)
