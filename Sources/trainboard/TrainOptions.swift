@@ -22,7 +22,18 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Legacy per-update decay: lr / (1 + decay * updates) (default 0.0016 for sgd, the tutorial's setup; 0 for adam, rmsprop and adagrad).")
     var decay: Double?
     @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
-    @Option(help: ArgumentHelp("Learning-rate schedule per epoch: exp:k=0.1, step:drop=0.5,every=10, time:k=0.01, sgdr:t0=10,tmult=2,min=0.", valueName: "spec"))
+    @Option(help: ArgumentHelp("Learning-rate schedule: time:k=0.01, step:drop=0.5,every=10, exp:k=0.1 or sgdr:t0=10,tmult=2,min=0[,max=X].",
+                               discussion: """
+                               Schedules count epochs (e = 0, 1, ...), not updates: the base rate is set at \
+                               the start of each epoch, and --decay still applies per update on top.
+                                 time   lr0 / (1 + k*e)
+                                 step   lr0 * drop^floor(e / every)
+                                        (every=10, lr 0.1: epochs 0-9 0.1, 10-19 0.05, 20-29 0.025)
+                                 exp    lr0 * exp(-k*e)
+                                 sgdr   min + (max - min) * (1 + cos(pi * (e - S) / T)) / 2
+                                        cycle i lasts T = t0 * tmult^i epochs and starts at epoch S
+                                        (warm restarts; tmult 1, min 0 and max lr0 by default)
+                               """, valueName: "spec"))
     var schedule: String?
     @Option(name: .customLong("early-stopping"), help: ArgumentHelp("EarlyStopping: on, or monitor=val_loss,patience=5,min-delta=0,mode=auto,baseline=X,start-from-epoch=0,restore-best-weights.", valueName: "spec"))
     var earlyStopping: String?
