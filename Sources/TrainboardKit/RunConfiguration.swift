@@ -262,7 +262,10 @@ public struct TrainingPlan: Sendable {
         }
         optimizerName = opt
         learningRate = c.lr ?? (opt == "sgd" ? 0.1 : 0.001)
-        guard learningRate > 0 && learningRate.isFinite else { throw ConfigurationError(key: "lr", "must be a positive number, got \(learningRate)") }
+        // 0 is allowed, as in Keras: the weights stay frozen (a useful check that nothing else changes them).
+        guard learningRate >= 0 && learningRate.isFinite else {
+            throw ConfigurationError(key: "lr", "must be >= 0 and finite (0 freezes the weights), got \(learningRate)")
+        }
         momentum = c.momentum ?? 0.8
         guard momentum >= 0 && momentum < 1 else { throw ConfigurationError(key: "momentum", "must be in [0, 1), got \(momentum)") }
         decay = c.decay ?? (opt == "sgd" ? 0.0016 : 0)

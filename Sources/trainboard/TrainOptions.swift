@@ -17,7 +17,7 @@ struct TrainOptions: ParsableArguments {
     var initializer: String?
     @Option(help: "Loss: categorical_crossentropy, binary_crossentropy, mean_squared_error (default categorical_crossentropy).") var loss: String?
     @Option(help: "Optimizer: sgd, adam, rmsprop, adagrad (default sgd).") var optimizer: String?
-    @Option(help: "Learning rate (default 0.1 for sgd, 0.001 for adam, rmsprop and adagrad).") var lr: Double?
+    @Option(help: "Learning rate, >= 0; 0 freezes the weights (default 0.1 for sgd, 0.001 for adam, rmsprop and adagrad).") var lr: Double?
     @Option(help: "SGD momentum (default 0.8).") var momentum: Double?
     @Option(help: "Legacy per-update decay: lr / (1 + decay * updates) (default 0.0016 for sgd, the tutorial's setup; 0 for adam, rmsprop and adagrad).")
     var decay: Double?

@@ -79,7 +79,10 @@ final class TrainingPlanTests: XCTestCase {
             ("loss", "hinge", { $0.loss = "hinge" }),
             ("optimizer", "lbfgs", { $0.optimizer = "lbfgs" }),
             ("lr", "-1", { $0.lr = -1 }),
-            ("lr", "0", { $0.lr = 0 }),
+            ("lr", "-1e-09", { $0.lr = -1e-9 }),
+            ("lr", "nan", { $0.lr = .nan }),
+            ("lr", "inf", { $0.lr = .infinity }),
+            ("lr", "-inf", { $0.lr = -.infinity }),
             ("momentum", "1", { $0.momentum = 1 }),
             ("decay", "-0.1", { $0.decay = -0.1 }),
             ("validation-split", "1", { $0.validationSplit = 1 }),
@@ -97,6 +100,44 @@ final class TrainingPlanTests: XCTestCase {
                 XCTAssertTrue(e.description.contains(value), "\(e.description) should name the value \(value)")
             }
         }
+    }
+
+    /// Keras accepts a learning rate of 0 (frozen weights); negative and non-finite rates are rejected with ">= 0".
+    func testLearningRateZeroAcceptedNegativeAndNonFiniteRejected() throws {
+        for optimizer in ["sgd", "adam", "rmsprop", "adagrad"] {
+            var c = RunConfiguration()
+            c.optimizer = optimizer
+            c.lr = 0
+            let plan = try TrainingPlan(c)
+            XCTAssertEqual(plan.learningRate, 0)
+            XCTAssertEqual(plan.makeOptimizer().learningRate, 0, optimizer)
+        }
+        for bad in [-0.1, -Double.ulpOfOne, .nan, .infinity, -.infinity] {
+            var c = RunConfiguration()
+            c.lr = bad
+            XCTAssertThrowsError(try TrainingPlan(c)) { error in
+                XCTAssertTrue("\(error)".hasPrefix("--lr: must be >= 0"), "\(error)")
+            }
+        }
+    }
+
+    /// With --lr 0 a real epoch (dropout, momentum, legacy decay: the defaults) leaves every weight bit-identical.
+    func testLearningRateZeroFreezesTheWeights() throws {
+        var c = RunConfiguration()
+        c.lr = 0
+        c.hidden = "8,8"
+        let plan = try TrainingPlan(c)
+        let model = plan.makeModel(outputs: 3)
+        var x: [Float] = [], labels: [Int32] = []
+        for i in 0..<40 { x += [Float(i % 5) / 5, Float(i % 7) / 7, Float(i % 3) / 3, 0.5]; labels.append(Int32(i % 3)) }
+        let data = try Dataset(features: .floats(x), featureCount: 4, targets: .classes(labels, classCount: 3))
+        try model.build(inputUnits: 4)
+        let before = model.getWeights()
+        let history = try model.fit(data, batchSize: 8, epochs: 2, validationData: data)
+        XCTAssertEqual(model.optimizer?.iterations, 10, "the updates ran")
+        XCTAssertEqual(history[LogKey.learningRate], [0, 0])
+        XCTAssertEqual(model.getWeights(), before)
+        XCTAssertEqual(history[LogKey.valLoss][0], history[LogKey.valLoss][1], "validation loss unchanged")
     }
 
     func testListedChoicesAppearInErrors() {

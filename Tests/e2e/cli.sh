@@ -80,6 +80,11 @@ expect_error "--hidden 64,x" "--hidden" "'x'" -- --hidden 64,x
 expect_error "--dropout 1.5" "--dropout" "1.5" -- --dropout 1.5
 expect_error "--optimizer lbfgs" "--optimizer" "lbfgs" -- --optimizer lbfgs
 expect_error "--schedule bogus:k=1" "--schedule" "bogus" -- --schedule bogus:k=1
+expect_error "--lr=-0.1" "--lr: must be >= 0" "-0.1" -- --lr=-0.1
+expect_error "--lr nan" "--lr: must be >= 0" "nan" -- --lr nan
+expect_error "--lr inf" "--lr: must be >= 0" "inf" -- --lr inf
+printf 'lr: -1\n' >"$work/negative-lr.yaml"
+expect_error "config: lr -1 names the file" "$work/negative-lr.yaml: lr: must be >= 0" -- --config "$work/negative-lr.yaml"
 expect_error "--early-stopping patience=x" "--early-stopping" "patience=x" -- --early-stopping patience=x
 expect_error "--reduce-lr-on-plateau factor=2" "--reduce-lr-on-plateau" "factor" -- --reduce-lr-on-plateau factor=2
 expect_error "--epochs abc (parser)" "--epochs" "abc" -- --epochs abc
@@ -213,6 +218,27 @@ EOF
         pass "a log write failure exits 1 naming it"
     else
         fail "a log write failure exits 1 naming it" "status $status" "${out: -800}"
+    fi
+
+    # --schedule step: lr0 * drop^floor(epoch / every), 0-based epochs; the CSV's learning_rate at epochs 9, 10, 19, 20.
+    run "$bin" --max-samples 200 --epochs 21 --decay 0 --schedule step:drop=0.5,every=10 --csv-log "$work/step.csv"
+    rates=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "learning_rate") c = i; next }
+                     $1 == 9 || $1 == 10 || $1 == 19 || $1 == 20 { printf "%s ", $c }' "$work/step.csv" 2>/dev/null)
+    if [[ $status -eq 0 && $rates == "0.1 0.05 0.05 0.025 " ]]; then
+        pass "--schedule step:drop=0.5,every=10 logs 0.1 0.05 0.05 0.025 at epochs 9 10 19 20"
+    else
+        fail "--schedule step:drop=0.5,every=10 logs 0.1 0.05 0.05 0.025 at epochs 9 10 19 20" "status $status" \
+            "rates: $rates" "${out: -400}"
+    fi
+
+    # --lr 0: accepted, and the weights do not move (the same val_loss after every epoch).
+    run "$bin" --max-samples 300 --epochs 3 --lr 0 --csv-log "$work/lr0.csv"
+    distinct=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "val_loss") c = i; next } { print $c }' \
+        "$work/lr0.csv" 2>/dev/null | sort -u | wc -l)
+    if [[ $status -eq 0 && $(wc -l <"$work/lr0.csv") -eq 4 && $distinct -eq 1 ]]; then
+        pass "--lr 0 trains with frozen weights"
+    else
+        fail "--lr 0 trains with frozen weights" "status $status" "$(cat "$work/lr0.csv" 2>&1)" "${out: -400}"
     fi
 
     # A theme with an unknown key: a warning naming file and line (said once), and the run goes on.
