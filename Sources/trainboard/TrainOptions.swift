@@ -13,7 +13,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Hidden activation: relu, sigmoid, tanh, linear, softmax (default relu).") var activation: String?
     @Option(name: .customLong("output-activation"), help: "Output activation (default: softmax for categorical_crossentropy, sigmoid for binary_crossentropy, linear for mean_squared_error).")
     var outputActivation: String?
-    @Option(name: .customLong("init"), help: "Kernel initializer: uniform, lecun_uniform, normal, zero, glorot_normal, glorot_uniform, he_normal, he_uniform (default uniform).")
+    @Option(name: .customLong("init"), help: "Kernel initializer: glorot_uniform (default, as Keras's Dense), glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, uniform (Keras 2's U(-0.05, 0.05)), normal, zero.")
     var initializer: String?
     @Option(help: "Loss: categorical_crossentropy, binary_crossentropy, mean_squared_error (default categorical_crossentropy).") var loss: String?
     @Option(help: "Optimizer: sgd, adam, rmsprop, adagrad (default sgd).") var optimizer: String?

@@ -307,10 +307,19 @@ EOF
             "$(head -c 400 "$work/bench.out")" "$(tail -c 400 "$work/bench.err")"
     fi
 
+    # No hidden layers: no dropout and no hidden activation in the model line.
+    run "$bin" --hidden none --epochs 1 --max-samples 200
+    if [[ $status -eq 0 ]] && grep -q '^Model: 784-10 softmax init glorot_uniform;' <<<"$out"; then
+        pass "--hidden none: the model line has no dropout"
+    else
+        fail "--hidden none: the model line has no dropout" "status $status" "$(grep '^Model' <<<"$out")"
+    fi
+
     # A YAML config with flags on top.
     printf 'epochs: 5\nmax-samples: 500\nhidden: [32]\nseed: 3\n' >"$work/run.yaml"
     run "$bin" --config "$work/run.yaml" --epochs 1 --headless
-    if [[ $status -eq 0 ]] && grep -qx 'Epoch 1/1' <<<"$out" && grep -q '^Model: 32 dropout 0.1 relu' <<<"$out" \
+    if [[ $status -eq 0 ]] && grep -qx 'Epoch 1/1' <<<"$out" \
+        && grep -q '^Model: 784-32-10 relu/softmax dropout 0.1 init glorot_uniform;' <<<"$out" \
         && grep -qE '^4/4 - ' <<<"$out"; then
         pass "--config with a flag overriding it"
     else
