@@ -52,6 +52,7 @@ public struct TrainingRun: Sendable {
         let (train, test, description) = limit(loaded, to: requested.maxSamples)
         let plan = try adapt(requested, to: train, lossExplicit: lossExplicit, log: log)
         let validation: Dataset? = plan.validationSplit > 0 ? nil : test
+        try checkLogKeys(plan, hasValidation: plan.validationSplit > 0 || validation != nil)
         return TrainingRun(plan: plan, train: train, validation: validation, dataDescription: description,
                            replay: replay)
     }

@@ -41,7 +41,7 @@ struct TrainOptions: ParsableArguments {
     var reduceLROnPlateau: String?
     @Option(help: ArgumentHelp("ModelCheckpoint file; may use {epoch:02d} and {val_loss:.4f}.", valueName: "path")) var checkpoint: String?
     @Flag(name: .customLong("save-best-only"), help: "Checkpoint only when the monitored value improves.") var saveBestOnly = false
-    @Option(help: "Metric the checkpoint (and, unless their spec says otherwise, EarlyStopping and ReduceLROnPlateau) watch (default val_loss).")
+    @Option(help: "Log key that --save-best-only (and, unless their spec says otherwise, EarlyStopping and ReduceLROnPlateau) watch (default val_loss). It must be a key the run logs (loss, accuracy or mae, their val_ forms with validation data, learning_rate): otherwise an error before training lists them. mode=auto (the default) minimizes losses and error metrics and maximizes accuracy-like ones, as Keras 3.")
     var monitor: String?
     @Option(name: .customLong("csv-log"), help: ArgumentHelp("CSVLogger file (Keras columns).", valueName: "path")) var csvLog: String?
     @Option(name: .customLong("log-jsonl"), help: ArgumentHelp("JSON-lines log: one object per epoch.", valueName: "path")) var logJSONL: String?

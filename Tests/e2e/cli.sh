@@ -85,6 +85,16 @@ expect_error "--lr nan" "--lr: must be >= 0" "nan" -- --lr nan
 expect_error "--lr inf" "--lr: must be >= 0" "inf" -- --lr inf
 printf 'lr: -1\n' >"$work/negative-lr.yaml"
 expect_error "config: lr -1 names the file" "$work/negative-lr.yaml: lr: must be >= 0" -- --config "$work/negative-lr.yaml"
+expect_error "--monitor val_acc (EarlyStopping)" "--monitor: EarlyStopping monitors 'val_acc'" \
+    "accuracy, learning_rate, loss, val_accuracy, val_loss" -- --monitor val_acc --early-stopping on --max-samples 100
+expect_error "--monitor val_acc (ReduceLROnPlateau)" "ReduceLROnPlateau monitors 'val_acc'" "val_accuracy" -- \
+    --monitor val_acc --reduce-lr-on-plateau on --max-samples 100
+expect_error "--monitor val_acc (--save-best-only)" "ModelCheckpoint monitors 'val_acc'" "val_accuracy" -- \
+    --monitor val_acc --checkpoint "$work/ckpt.tbmodel" --save-best-only --max-samples 100
+expect_error "--early-stopping monitor=learning_rate (mode auto)" "--early-stopping:" "mode=min or mode=max" -- \
+    --early-stopping monitor=learning_rate --max-samples 100
+expect_error "--checkpoint path field not logged" "--checkpoint: the path's field {val_acc}" "val_accuracy" -- \
+    --checkpoint "$work/m-{val_acc:.2f}.tbmodel" --max-samples 100
 expect_error "--early-stopping patience=x" "--early-stopping" "patience=x" -- --early-stopping patience=x
 expect_error "--reduce-lr-on-plateau factor=2" "--reduce-lr-on-plateau" "factor" -- --reduce-lr-on-plateau factor=2
 expect_error "--epochs abc (parser)" "--epochs" "abc" -- --epochs abc
