@@ -251,6 +251,18 @@ EOF
         fail "--lr 0 trains with frozen weights" "status $status" "$(cat "$work/lr0.csv" 2>&1)" "${out: -400}"
     fi
 
+    # Checkpoint file names count epochs from 1 ({epoch:02d}, as Keras), the metadata from 0 (as Keras logs).
+    run "$bin" --max-samples 300 --epochs 3 --checkpoint "$work/ck/ckpt-{epoch:02d}.tbmodel"
+    meta=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["metadata"]["epoch"])' \
+        "$work/ck/ckpt-03.tbmodel" 2>&1)
+    if [[ $status -eq 0 && $(ls "$work/ck" | tr '\n' ' ') == "ckpt-01.tbmodel ckpt-02.tbmodel ckpt-03.tbmodel " \
+          && $meta == 2 ]]; then
+        pass "checkpoint names count epochs from 1, their metadata from 0"
+    else
+        fail "checkpoint names count epochs from 1, their metadata from 0" "status $status" "$(ls "$work/ck" 2>&1)" \
+            "metadata epoch: $meta"
+    fi
+
     # A theme with an unknown key: a warning naming file and line (said once), and the run goes on.
     printf 'theme[text]="#d0d0d0"\ntheme[nope]="#ffffff"\n' >"$work/warn.theme"
     run "$bin" --theme "$work/warn.theme" --max-samples 200 --epochs 1
