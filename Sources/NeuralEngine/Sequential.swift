@@ -28,6 +28,8 @@ public final class Sequential {
     public private(set) var metrics: [Metric] = []
     /// The epoch `fit` is in (0-based), or the last one it finished; -1 before training.
     public private(set) var currentEpoch = -1
+    /// The error a callback raised (`Callback.raise(_:)`) in the running `fit`, until `fit` throws it.
+    public internal(set) var raisedError: Error?
 
     var initRNG: SeededGenerator
     var shuffleRNG: SeededGenerator
@@ -50,6 +52,38 @@ public final class Sequential {
         for l in layers { add(l) }
     }
 
+    /// Records the first error a callback raised and stops training; `fit` throws it after the current hook.
+    func raise(_ error: Error) {
+        if raisedError == nil { raisedError = error }
+        stopTraining = true
+    }
+
+    /// Throws (and clears) the error a callback raised, if any.
+    private func throwRaisedError() throws {
+        if let e = raisedError {
+            raisedError = nil
+            throw e
+        }
+    }
+
+    /// The metrics `compile` uses when given none: `mae` for mean squared error, `accuracy` otherwise.
+    public static func defaultMetrics(for loss: Loss) -> [Metric] {
+        loss == .meanSquaredError ? [.mae] : [.accuracy]
+    }
+
+    /// The keys of the epoch logs `fit` passes to `onEpochEnd`, before any callback adds its own: `loss`, each
+    /// metric (`accuracy`, `mae`), the same with `val_` when there is validation data, and `learning_rate`
+    /// (Keras's names). Known before training starts, so monitors can be checked up front.
+    public static func epochLogKeys(metrics: [Metric], hasValidation: Bool) -> [String] {
+        let train = [LogKey.loss] + metrics.map(\.rawValue)
+        return train + (hasValidation ? train.map { "val_" + $0 } : []) + [LogKey.learningRate]
+    }
+
+    /// `epochLogKeys(metrics:hasValidation:)` for this model's compiled metrics.
+    public func epochLogKeys(hasValidation: Bool) -> [String] {
+        Self.epochLogKeys(metrics: metrics, hasValidation: hasValidation)
+    }
+
     /// Appends a layer, giving it a Keras-style unique name (`dense`, `dense_1`, ...) when it has none.
     public func add(_ layer: Layer) {
         if layer.name.isEmpty {
@@ -66,7 +100,7 @@ public final class Sequential {
     public func compile(optimizer: Optimizer, loss: Loss, metrics: [Metric]? = nil) {
         self.optimizer = optimizer
         self.loss = loss
-        self.metrics = metrics ?? (loss == .meanSquaredError ? [.mae] : [.accuracy])
+        self.metrics = metrics ?? Self.defaultMetrics(for: loss)
     }
 
     /// True once every layer has weights.
@@ -187,7 +221,9 @@ public final class Sequential {
     ///   - callbacks: called in order; a `History` is appended last and returned.
     ///   - initialEpoch: the first epoch's index (to resume).
     /// - Returns: the `History` of this call.
-    /// - Throws: `ModelError` for an uncompiled model, data that does not fit the model, or bad arguments.
+    /// - Throws: `ModelError` for an uncompiled model, data that does not fit the model, or bad arguments (before
+    ///   training); the error a callback raised (`Callback.raise(_:)`, e.g. `MonitorError`), right after the hook
+    ///   that raised it, without calling `onTrainEnd`.
     @discardableResult
     public func fit(_ data: Dataset, batchSize: Int = 32, epochs: Int = 1, validationData: Dataset? = nil,
                     validationSplit: Double = 0, shuffle: Bool = true, callbacks: [Callback] = [],
@@ -215,6 +251,7 @@ public final class Sequential {
         let list = CallbackList(callbacks + [history])
         list.setModel(self)
         stopTraining = false
+        raisedError = nil
         let bs = min(batchSize, train.count)
         prepare(rows: bs, features: train.featureCount, targetWidth: width)
         let steps = (train.count + bs - 1) / bs
@@ -223,16 +260,19 @@ public final class Sequential {
         let metricNames = metrics.map(\.rawValue)
 
         list.onTrainBegin(logs: [:])
+        try throwRaisedError()
         var epoch = initialEpoch
         while epoch < epochs {
             currentEpoch = epoch
             list.onEpochBegin(epoch, logs: [:])
+            try throwRaisedError()
             if shuffle { shuffleRNG.shuffle(&order) }
             var lossSum = 0.0, seen = 0
             var metricSums = [Double](repeating: 0, count: metrics.count)
             var lastLR = optimizer.currentLearningRate
             for step in 0..<steps {
                 list.onTrainBatchBegin(step, logs: [:])
+                try throwRaisedError()
                 let start = step * bs
                 let rows = min(bs, train.count - start)
                 order.withUnsafeBufferPointer { o in
@@ -248,6 +288,7 @@ public final class Sequential {
                                   LogKey.learningRate: lr, "size": Double(rows)]
                 for k in 0..<metricNames.count { logs[metricNames[k]] = metricSums[k] / Double(seen) }
                 list.onTrainBatchEnd(step, logs: logs)
+                try throwRaisedError()
                 if stopTraining { break }
             }
             var logs: Logs = [LogKey.loss: lossSum / Double(max(1, seen)), LogKey.learningRate: lastLR]
@@ -257,11 +298,13 @@ public final class Sequential {
                 for (k, x) in vl { logs["val_" + k] = x }
             }
             list.onEpochEnd(epoch, logs: &logs)
+            try throwRaisedError()
             lastLogs = logs
             epoch += 1
             if stopTraining { break }
         }
         list.onTrainEnd(logs: lastLogs)
+        try throwRaisedError()
         return history
     }
 

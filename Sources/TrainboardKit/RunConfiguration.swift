@@ -5,9 +5,10 @@ import NeuralEngine
 /// Everything one training run needs, resolved from defaults, a YAML config file and command-line flags (flags win).
 /// Keys are the command-line flag names without `--` (kebab-case), in the YAML file as on the command line.
 ///
-/// Defaults are the Keras tutorial's: 784-64-Dropout(0.1)-64-10, `relu` hidden layers with `uniform` kernels, softmax
-/// output, categorical cross-entropy, SGD learning rate 0.1, momentum 0.8, legacy decay 0.0016 (= 0.1 / 60 epochs),
-/// batch 128, 60 epochs, validation on the test split, seed 1. The learning rate and decay defaults belong to the SGD
+/// Defaults are the Keras tutorial's: 784-64-Dropout(0.1)-64-10, `relu` hidden layers, softmax output, categorical
+/// cross-entropy, SGD learning rate 0.1, momentum 0.8, legacy decay 0.0016 (= 0.1 / 60 epochs), batch 128, 60 epochs,
+/// validation on the test split, seed 1; kernels are initialised with `glorot_uniform`, Keras's default for `Dense`
+/// (the tutorial's Keras 2 `uniform`, U(-0.05, 0.05), is `init: uniform`). The learning rate and decay defaults belong to the SGD
 /// setup: with adam, rmsprop or adagrad they are 0.001 and 0.
 ///
 /// Thread-safety: a value; safe to send between threads.
@@ -131,7 +132,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     public static let defaults: RunConfiguration = {
         var c = RunConfiguration()
         c.data = "fashion-mnist"; c.epochs = 60; c.batchSize = 128; c.hidden = "64,64"; c.dropout = 0.1
-        c.activation = "relu"; c.outputActivation = nil; c.`init` = "uniform"; c.loss = "categorical_crossentropy"
+        c.activation = "relu"; c.outputActivation = nil; c.`init` = "glorot_uniform"; c.loss = "categorical_crossentropy"
         c.optimizer = "sgd"; c.lr = nil; c.momentum = 0.8; c.decay = nil; c.nesterov = false
         c.validationSplit = 0; c.seed = 1; c.headless = false; c.saveBestOnly = false; c.monitor = "val_loss"
         c.terminateOnNan = true; c.exitWhenDone = false
@@ -265,7 +266,7 @@ public struct TrainingPlan: Sendable {
             }
             outputActivation = oa
         } else { outputActivation = nil }
-        guard let ini = Initializer(name: c.`init` ?? "uniform") else {
+        guard let ini = Initializer(name: c.`init` ?? "glorot_uniform") else {
             throw ConfigurationError(key: "init", "unknown initializer '\(c.`init` ?? "")'; expected one of \(Initializer.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         initializer = ini
@@ -279,7 +280,10 @@ public struct TrainingPlan: Sendable {
         }
         optimizerName = opt
         learningRate = c.lr ?? (opt == "sgd" ? 0.1 : 0.001)
-        guard learningRate > 0 && learningRate.isFinite else { throw ConfigurationError(key: "lr", "must be a positive number, got \(learningRate)") }
+        // 0 is allowed, as in Keras: the weights stay frozen (a useful check that nothing else changes them).
+        guard learningRate >= 0 && learningRate.isFinite else {
+            throw ConfigurationError(key: "lr", "must be >= 0 and finite (0 freezes the weights), got \(learningRate)")
+        }
         momentum = c.momentum ?? 0.8
         guard momentum >= 0 && momentum < 1 else { throw ConfigurationError(key: "momentum", "must be in [0, 1), got \(momentum)") }
         decay = c.decay ?? (opt == "sgd" ? 0.0016 : 0)
@@ -341,6 +345,18 @@ public struct TrainingPlan: Sendable {
         m.add(Dense(outputs, activation: resolvedOutputActivation, kernelInitializer: initializer))
         m.compile(optimizer: makeOptimizer(), loss: loss)
         return m
+    }
+
+    /// The model in one line for the dashboard header and the headless "Model:" line, e.g.
+    /// `784-64-64-10 relu/softmax dropout 0.1 init glorot_uniform`: layer sizes from `inputs` to `outputs`, the hidden
+    /// and output activations, the dropout rate when a `Dropout` layer is built (only with hidden layers; see
+    /// `makeModel`) and the kernel initializer. Without hidden layers: `784-10 softmax init glorot_uniform`.
+    public func modelDescription(inputs: Int, outputs: Int) -> String {
+        let sizes = ([inputs] + hidden + [outputs]).map(String.init).joined(separator: "-")
+        let activations = hidden.isEmpty ? resolvedOutputActivation.rawValue
+                                         : "\(activation.rawValue)/\(resolvedOutputActivation.rawValue)"
+        let drop = !hidden.isEmpty && dropout > 0 ? " dropout \(dropout)" : ""
+        return "\(sizes) \(activations)\(drop) init \(initializer.rawValue)"
     }
 
     /// The optimizer the plan names, with its learning rate, momentum, Nesterov flag and legacy decay.

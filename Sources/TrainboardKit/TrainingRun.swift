@@ -80,6 +80,7 @@ public struct TrainingRun: Sendable {
         let validation: Dataset? = plan.validationSplit > 0 ? nil : test
         let description = describe(loaded, train: train, test: test, heldOut: train.count - trainCount,
                                    notes: features)
+        try checkLogKeys(plan, hasValidation: plan.validationSplit > 0 || validation != nil)
         let run = TrainingRun(plan: plan, train: train, validation: validation, dataDescription: description,
                               replay: replay)
         // Refuse a model or batch that cannot fit before the trainer thread allocates it.

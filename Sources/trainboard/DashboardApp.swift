@@ -34,9 +34,7 @@ struct DashboardApp {
         var initial = TrainingSnapshot()
         initial.title = "Trainboard \(TrainboardInfo.version)"
         initial.dataDescription = run.dataDescription
-        initial.modelDescription = "\(run.train.featureCount)-" + plan.hidden.map(String.init).joined(separator: "-")
-            + "-\(run.outputUnits) \(plan.activation.rawValue)/\(plan.resolvedOutputActivation.rawValue)"
-            + (plan.dropout > 0 ? " dropout \(plan.dropout)" : "")
+        initial.modelDescription = plan.modelDescription(inputs: run.train.featureCount, outputs: run.outputUnits)
         initial.optimizerDescription = "\(plan.optimizerName) lr \(plan.learningRate)"
             + (plan.optimizerName == "sgd" ? " momentum \(plan.momentum)\(plan.nesterov ? " nesterov" : "")" : "")
             + " decay \(plan.decay) batch \(plan.batchSize)"

@@ -13,7 +13,8 @@ struct Train: ParsableCommand {
         discussion: """
         Defaults are the Keras tutorial's: 784-64-Dropout(0.1)-64-10, relu, softmax, categorical cross-entropy, \
         SGD lr 0.1, momentum 0.8, decay 0.0016, batch 128, 60 epochs, validation on the test split (adam, rmsprop \
-        and adagrad default to lr 0.001 and decay 0).
+        and adagrad default to lr 0.001 and decay 0); kernels start from glorot_uniform, Keras's default for Dense \
+        (--init uniform gives the tutorial's Keras 2 U(-0.05, 0.05)).
         In a terminal this opens the dashboard; with --headless, or when stdout is not a terminal, it prints one \
         line per epoch in Keras's verbose=2 style.
         """)

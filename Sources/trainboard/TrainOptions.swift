@@ -21,16 +21,27 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Hidden activation: relu, sigmoid, tanh, linear, softmax (default relu).") var activation: String?
     @Option(name: .customLong("output-activation"), help: "Output activation (default: softmax for categorical_crossentropy, sigmoid for binary_crossentropy, linear for mean_squared_error).")
     var outputActivation: String?
-    @Option(name: .customLong("init"), help: "Kernel initializer: uniform, lecun_uniform, normal, zero, glorot_normal, glorot_uniform, he_normal, he_uniform (default uniform).")
+    @Option(name: .customLong("init"), help: "Kernel initializer: glorot_uniform (default, as Keras's Dense), glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, uniform (Keras 2's U(-0.05, 0.05)), normal, zero.")
     var initializer: String?
     @Option(help: "Loss: categorical_crossentropy, binary_crossentropy, mean_squared_error (default categorical_crossentropy).") var loss: String?
     @Option(help: "Optimizer: sgd, adam, rmsprop, adagrad (default sgd).") var optimizer: String?
-    @Option(help: "Learning rate (default 0.1 for sgd, 0.001 for adam, rmsprop and adagrad).") var lr: Double?
+    @Option(help: "Learning rate, >= 0; 0 freezes the weights (default 0.1 for sgd, 0.001 for adam, rmsprop and adagrad).") var lr: Double?
     @Option(help: "SGD momentum (default 0.8).") var momentum: Double?
     @Option(help: "Legacy per-update decay: lr / (1 + decay * updates) (default 0.0016 for sgd, the tutorial's setup; 0 for adam, rmsprop and adagrad).")
     var decay: Double?
     @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
-    @Option(help: ArgumentHelp("Learning-rate schedule per epoch: exp:k=0.1, step:drop=0.5,every=10, time:k=0.01, sgdr:t0=10,tmult=2,min=0.", valueName: "spec"))
+    @Option(help: ArgumentHelp("Learning-rate schedule: time:k=0.01, step:drop=0.5,every=10, exp:k=0.1 or sgdr:t0=10,tmult=2,min=0[,max=X].",
+                               discussion: """
+                               Schedules count epochs (e = 0, 1, ...), not updates: the base rate is set at \
+                               the start of each epoch, and --decay still applies per update on top.
+                                 time   lr0 / (1 + k*e)
+                                 step   lr0 * drop^floor(e / every)
+                                        (every=10, lr 0.1: epochs 0-9 0.1, 10-19 0.05, 20-29 0.025)
+                                 exp    lr0 * exp(-k*e)
+                                 sgdr   min + (max - min) * (1 + cos(pi * (e - S) / T)) / 2
+                                        cycle i lasts T = t0 * tmult^i epochs and starts at epoch S
+                                        (warm restarts; tmult 1, min 0 and max lr0 by default)
+                               """, valueName: "spec"))
     var schedule: String?
     @Option(name: .customLong("early-stopping"), help: ArgumentHelp("EarlyStopping: on, or monitor=val_loss,patience=5,min-delta=0,mode=auto,baseline=X,start-from-epoch=0,restore-best-weights.", valueName: "spec"))
     var earlyStopping: String?
@@ -38,7 +49,7 @@ struct TrainOptions: ParsableArguments {
     var reduceLROnPlateau: String?
     @Option(help: ArgumentHelp("ModelCheckpoint file; may use {epoch:02d} and {val_loss:.4f}.", valueName: "path")) var checkpoint: String?
     @Flag(name: .customLong("save-best-only"), help: "Checkpoint only when the monitored value improves.") var saveBestOnly = false
-    @Option(help: "Metric the checkpoint (and, unless their spec says otherwise, EarlyStopping and ReduceLROnPlateau) watch (default val_loss).")
+    @Option(help: "Log key that --save-best-only (and, unless their spec says otherwise, EarlyStopping and ReduceLROnPlateau) watch (default val_loss). It must be a key the run logs (loss, accuracy or mae, their val_ forms with validation data, learning_rate): otherwise an error before training lists them. mode=auto (the default) minimizes losses and error metrics and maximizes accuracy-like ones, as Keras 3.")
     var monitor: String?
     @Option(name: .customLong("csv-log"), help: ArgumentHelp("CSVLogger file (Keras columns).", valueName: "path")) var csvLog: String?
     @Option(name: .customLong("log-jsonl"), help: ArgumentHelp("JSON-lines log: one object per epoch.", valueName: "path")) var logJSONL: String?

@@ -24,25 +24,33 @@ func uniformWeight(_ model: Sequential) -> Float? {
 
 /// Drives `callbacks` through the fit loop's order with scripted epoch logs, without any training:
 /// setModel, onTrainBegin, per epoch (onEpochBegin, weights = Float(epoch), onEpochEnd, stop check), onTrainEnd.
-/// Returns the epochs that ran.
+/// Returns the epochs that ran. Like `fit`, throws an error a callback raised right after the hook.
 @discardableResult
 func drive(_ callbacks: [Callback], model: Sequential, epochLogs: [Logs]) throws -> [Int] {
     let list = CallbackList(callbacks)
     list.setModel(model)
     model.stopTraining = false
+    model.raisedError = nil
+    func rethrow() throws {
+        if let e = model.raisedError { model.raisedError = nil; throw e }
+    }
     list.onTrainBegin(logs: [:])
+    try rethrow()
     var ran: [Int] = []
     var last: Logs = [:]
     for (epoch, scripted) in epochLogs.enumerated() {
         list.onEpochBegin(epoch, logs: [:])
+        try rethrow()
         try model.setWeights(constantWeights(model, Float(epoch)))
         var logs = scripted
         list.onEpochEnd(epoch, logs: &logs)
+        try rethrow()
         last = logs
         ran.append(epoch)
         if model.stopTraining { break }
     }
     list.onTrainEnd(logs: last)
+    try rethrow()
     return ran
 }
 
@@ -67,6 +75,16 @@ final class BatchRecorder: Callback {
     override func onEpochBegin(_ epoch: Int, logs: Logs) { self.epoch = epoch }
     override func onTrainBatchBegin(_ batch: Int, logs: Logs) { begins.append((epoch, batch)) }
     override func onTrainBatchEnd(_ batch: Int, logs: Logs) { batchLogs.append((epoch, batch, logs)) }
+}
+
+/// Records which epochs began and ended and whether training ended.
+final class EpochProbe: Callback {
+    var begun: [Int] = []
+    var ended: [Int] = []
+    var trainEnded = false
+    override func onEpochBegin(_ epoch: Int, logs: Logs) { begun.append(epoch) }
+    override func onEpochEnd(_ epoch: Int, logs: inout Logs) { ended.append(epoch) }
+    override func onTrainEnd(logs: Logs) { trainEnded = true }
 }
 
 func temporaryDirectory() throws -> String {

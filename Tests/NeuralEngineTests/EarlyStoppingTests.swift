@@ -78,13 +78,21 @@ final class EarlyStoppingTests: XCTestCase {
         XCTAssertEqual(es.stoppedEpoch, 4)
     }
 
-    func testMissingMonitorWarnsAndDoesNotStop() throws {
+    /// A monitor missing from the logs ends training at the first epoch end with the logged keys listed (Keras
+    /// only warned, every epoch, and the callback never acted). Also during the start-from-epoch warm-up.
+    func testMissingMonitorThrowsAtFirstEpochEnd() throws {
         let model = try makeModel()
-        let es = EarlyStopping(patience: 0)
-        let ran = try drive([es], model: model, epochLogs: [[LogKey.loss: 1], [LogKey.loss: 2]])
-        XCTAssertEqual(ran, [0, 1])
-        XCTAssertEqual(es.warnings.count, 2)
-        XCTAssertEqual(es.warnings.first,
-                       "Early stopping conditioned on metric `val_loss` which is not available. Available metrics are: loss")
+        for es in [EarlyStopping(patience: 0), EarlyStopping(patience: 0, startFromEpoch: 5)] {
+            let probe = EpochProbe()
+            XCTAssertThrowsError(try drive([es, probe], model: model,
+                                           epochLogs: [[LogKey.loss: 1, LogKey.learningRate: 0.1], [LogKey.loss: 2]])) {
+                XCTAssertEqual($0 as? MonitorError,
+                               .unavailable(callback: "EarlyStopping", monitor: "val_loss", available: ["learning_rate", "loss"]))
+            }
+            XCTAssertEqual(probe.ended, [], "callbacks after the one that raised are skipped")
+            XCTAssertEqual(probe.begun, [0], "no second epoch")
+            XCTAssertFalse(probe.trainEnded, "onTrainEnd is not called, as in Keras")
+            XCTAssertEqual(es.warnings, [])
+        }
     }
 }

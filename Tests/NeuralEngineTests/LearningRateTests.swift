@@ -87,8 +87,8 @@ final class LearningRateTests: XCTestCase {
         let model = try makeModel(learningRate: 0.2)
         let sched = LearningRateScheduler(try StepDecay(drop: 0.5, epochsDrop: 2))
         let history = try model.fit(try regressionData(8), batchSize: 8, epochs: 5, callbacks: [sched])
-        // lr0 · 0.5^floor((1+e)/2): e0 0.2, e1 0.1, e2 0.1, e3 0.05, e4 0.05
-        XCTAssertEqual(history[LogKey.learningRate], [0.2, 0.1, 0.1, 0.05, 0.05])
+        // lr0 · 0.5^floor(e/2): e0 0.2, e1 0.2, e2 0.1, e3 0.1, e4 0.05
+        XCTAssertEqual(history[LogKey.learningRate], [0.2, 0.2, 0.1, 0.1, 0.05])
     }
 
     func testSchedulerRejectsNonFiniteRates() throws {

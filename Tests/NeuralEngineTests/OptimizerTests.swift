@@ -33,6 +33,14 @@ final class OptimizerTests: XCTestCase {
     func testRMSprop() { assertClose(run(RMSprop(learningRate: 0.01)), [0.98962554, -1.98430266, 0.44713073]) }
     func testAdagrad() { assertClose(run(Adagrad(learningRate: 0.01)), [1.0008685, -1.99646471, 0.48914786]) }
 
+    /// Learning rate 0 (Keras accepts it): every optimizer leaves the weights exactly as they were, while its slots
+    /// (momentum, moments, accumulators) and `iterations` still advance.
+    func testZeroLearningRateFreezesWeights() {
+        let optimizers: [Optimizer] = [SGD(learningRate: 0), SGD(learningRate: 0, momentum: 0.9, nesterov: true, decay: 0.5),
+                                       Adam(learningRate: 0), RMSprop(learningRate: 0), Adagrad(learningRate: 0)]
+        for o in optimizers { XCTAssertEqual(run(o), [1, -2, 0.5], "\(type(of: o))") }
+    }
+
     /// Issue case 5: lr0 0.1, decay 0.01: update t=299 uses 0.1/(1+2.99) = 0.0250627, t=300 uses 0.025.
     func testLegacyDecayPerUpdate() {
         let o = SGD(learningRate: 0.1, decay: 0.01)

@@ -10,13 +10,37 @@ final class ScheduleTests: XCTestCase {
         assertRelativelyEqual(s.learningRate(epoch: 100, initial: 0.1), 0.05, 1e-14)
     }
 
+    // lr0 · drop^floor(e / every), 0-based epochs (PyTorch StepLR): the first drop comes after `every` full epochs.
     func testStep() throws {
         let s = try StepDecay(drop: 0.5, epochsDrop: 10)
-        XCTAssertEqual(s.plannedRates(from: 0, to: 9, initial: 0.1), [Double](repeating: 0.1, count: 9))
-        XCTAssertEqual(s.learningRate(epoch: 9, initial: 0.1), 0.05)
-        XCTAssertEqual(s.learningRate(epoch: 18, initial: 0.1), 0.05)
-        XCTAssertEqual(s.learningRate(epoch: 19, initial: 0.1), 0.025)
-        XCTAssertEqual(s.learningRate(epoch: 29, initial: 0.1), 0.0125)
+        XCTAssertEqual(s.plannedRates(from: 0, to: 10, initial: 0.1), [Double](repeating: 0.1, count: 10))
+        XCTAssertEqual(s.learningRate(epoch: 9, initial: 0.1), 0.1)
+        XCTAssertEqual(s.learningRate(epoch: 10, initial: 0.1), 0.05)
+        XCTAssertEqual(s.learningRate(epoch: 19, initial: 0.1), 0.05)
+        XCTAssertEqual(s.learningRate(epoch: 20, initial: 0.1), 0.025)
+        XCTAssertEqual(s.learningRate(epoch: 29, initial: 0.1), 0.025)
+        XCTAssertEqual(s.learningRate(epoch: 30, initial: 0.1), 0.0125)
+        let parsed = try Schedule(parsing: "step:drop=0.5,every=10")
+        XCTAssertEqual([9, 10, 19, 20].map { parsed.learningRate(epoch: $0, initial: 0.1) }, [0.1, 0.05, 0.05, 0.025])
+        // every=1 drops at every epoch boundary, from epoch 1 on; drop=1 never changes the rate.
+        let every1 = try StepDecay(drop: 0.1, epochsDrop: 1)
+        XCTAssertEqual(every1.learningRate(epoch: 0, initial: 1), 1)
+        assertRelativelyEqual(every1.learningRate(epoch: 3, initial: 1), 0.001, 1e-15)
+        XCTAssertEqual(try StepDecay(drop: 1, epochsDrop: 3).learningRate(epoch: 100, initial: 0.2), 0.2)
+        // every=3: epochs 0-2, 3-5, 6-8 get lr0, lr0·d, lr0·d².
+        let s3 = try StepDecay(drop: 0.5, epochsDrop: 3)
+        XCTAssertEqual(s3.plannedRates(from: 0, to: 9, initial: 0.8), [0.8, 0.8, 0.8, 0.4, 0.4, 0.4, 0.2, 0.2, 0.2])
+    }
+
+    /// The rate `fit` logs as `learning_rate` follows the step schedule (no legacy decay, so it is the base rate).
+    func testStepThroughFit() throws {
+        let model = try makeModel(learningRate: 0.1)
+        let scheduler = LearningRateScheduler(try Schedule(parsing: "step:drop=0.5,every=10"))
+        let history = try model.fit(try regressionData(8), batchSize: 8, epochs: 21, callbacks: [scheduler])
+        let logged = history[LogKey.learningRate]
+        XCTAssertEqual(logged.count, 21)
+        XCTAssertEqual([9, 10, 19, 20].map { logged[$0] }, [0.1, 0.05, 0.05, 0.025])
+        XCTAssertEqual(Array(logged[0..<10]), [Double](repeating: 0.1, count: 10))
     }
 
     func testExponential() throws {
@@ -50,6 +74,24 @@ final class ScheduleTests: XCTestCase {
         assertRelativelyEqual(d.learningRate(epoch: 2, initial: 0.2), 0.105, 1e-12)
         XCTAssertEqual(d.learningRate(epoch: 4, initial: 0.2), 0.2)
         XCTAssertEqual(s.learningRate(epoch: Int.max, initial: 1).isFinite, true)
+    }
+
+    /// SGDR with a floor, against Keras 3's `CosineDecayRestarts(0.1, first_decay_steps=10, t_mul=2.0, m_mul=1.0,
+    /// alpha=0.1)` called with the epoch as the step. The expected values were computed by a Python transcription of
+    /// `keras/src/optimizers/schedules/learning_rate_schedule.py` (`CosineDecayRestarts.__call__`, float64), so
+    /// min = alpha · lr0 = 0.01.
+    func testSGDRMatchesKerasCosineDecayRestarts() throws {
+        let s = try Schedule(parsing: "sgdr:t0=10,tmult=2,min=0.01")
+        let keras: [(Int, Double)] = [(0, 0.1), (1, 0.09779754323328192), (5, 0.05500000000000001),
+                                      (9, 0.012202456766718092), (10, 0.1), (11, 0.0994459753267812),
+                                      (20, 0.05500000000000001), (29, 0.010554024673218807), (30, 0.1),
+                                      (45, 0.07222075445642905), (69, 0.010138719982009242), (70, 0.1)]
+        for (e, x) in keras { assertRelativelyEqual(s.learningRate(epoch: e, initial: 0.1), x, 1e-12, "epoch \(e)") }
+        // t_mul = 1 (Keras's non-geometric branch): CosineDecayRestarts(0.2, 4, t_mul=1.0, alpha=0.05).
+        let flat = try Schedule(parsing: "sgdr:t0=4,min=0.01")
+        for (e, x) in [(0, 0.2), (3, 0.03782485578727799), (4, 0.2), (7, 0.03782485578727799), (8, 0.2)] {
+            assertRelativelyEqual(flat.learningRate(epoch: e, initial: 0.2), x, 1e-12, "epoch \(e)")
+        }
     }
 
     func testPlannedRates() throws {

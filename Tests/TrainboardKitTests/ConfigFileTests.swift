@@ -101,6 +101,20 @@ final class ConfigFileTests: XCTestCase {
         }
     }
 
+    /// `lr: 0` in YAML is accepted (frozen weights); a negative or non-finite one is an error naming the file.
+    func testLearningRateZeroAndBadRatesFromYAML() throws {
+        XCTAssertEqual(try TrainingPlan(try ConfigFile.load(try write("lr: 0\n"))).learningRate, 0)
+        for (yaml, shown) in [("lr: -0.01", "-0.01"), ("lr: .nan", "nan"), ("lr: .inf", "inf"), ("lr: -.inf", "-inf")] {
+            let path = try write(yaml + "\n")
+            let file = try ConfigFile.load(path)
+            XCTAssertThrowsError(try TrainingPlan(file), yaml) { error in
+                guard let e = error as? ConfigurationError else { return XCTFail("\(error)") }
+                let attributed = e.attributed(flags: RunConfiguration(), file: file, path: path)
+                XCTAssertEqual("\(attributed)", "\(path): lr: must be >= 0 and finite (0 freezes the weights), got \(shown)")
+            }
+        }
+    }
+
     func testEveryKindReadsAndNullMeansUnset() throws {
         let c = try ConfigFile.load(try write("""
         seed: 18446744073709551615

@@ -9,7 +9,7 @@ final class TrainingPlanTests: XCTestCase {
         XCTAssertEqual(p.hidden, [64, 64])
         XCTAssertEqual(p.dropout, 0.1)
         XCTAssertEqual(p.activation, .relu)
-        XCTAssertEqual(p.initializer, .uniform)
+        XCTAssertEqual(p.initializer, .glorotUniform)
         XCTAssertEqual(p.loss, .categoricalCrossentropy)
         XCTAssertEqual(p.resolvedOutputActivation, .softmax)
         XCTAssertEqual(p.optimizerName, "sgd")
@@ -35,7 +35,7 @@ final class TrainingPlanTests: XCTestCase {
         let dense = m.layers.compactMap { $0 as? Dense }
         XCTAssertEqual(dense.map(\.units), [64, 64, 10])
         XCTAssertEqual(dense.map(\.activation), [.relu, .relu, .softmax])
-        XCTAssertEqual(dense.map(\.kernelInitializer), [.uniform, .uniform, .uniform])
+        XCTAssertEqual(dense.map(\.kernelInitializer), [.glorotUniform, .glorotUniform, .glorotUniform])
         XCTAssertEqual((m.layers[1] as? Dropout)?.rate, 0.1)
         try m.build(inputUnits: 784)
         XCTAssertEqual(m.parameterCount, 784 * 64 + 64 + 64 * 64 + 64 + 64 * 10 + 10)
@@ -43,6 +43,52 @@ final class TrainingPlanTests: XCTestCase {
         let sgd = try XCTUnwrap(m.optimizer as? SGD)
         XCTAssertEqual(sgd.learningRate, 0.1, accuracy: 1e-12)
         XCTAssertEqual(m.loss, .categoricalCrossentropy)
+    }
+
+    /// With default options the first Dense kernel ([784, 64]) is Keras's glorot_uniform: inside ±√(6 / (784 + 64))
+    /// = ±0.0841 and with the standard deviation of that uniform, limit / √3 = 0.0486 (50,176 draws: the sample std
+    /// is within ~0.3 % of it; 2 % allowed). Keras 2's `uniform` (±0.05, std 0.0289) stays selectable.
+    func testDefaultKernelIsGlorotUniform() throws {
+        func firstKernel(_ c: RunConfiguration) throws -> [Double] {
+            let m = try TrainingPlan(c).makeModel(outputs: 10)
+            try m.build(inputUnits: 784)
+            let k = m.getWeights()[0]
+            XCTAssertEqual([k.rows, k.cols], [784, 64])
+            return k.storage.map(Double.init)
+        }
+        func std(_ v: [Double]) -> Double {
+            let mean = v.reduce(0, +) / Double(v.count)
+            return (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count)).squareRoot()
+        }
+        let limit = (6.0 / (784 + 64)).squareRoot()
+        XCTAssertEqual(limit, 0.0841158, accuracy: 1e-7)
+        let glorot = try firstKernel(RunConfiguration())
+        XCTAssertLessThanOrEqual(glorot.map(abs).max() ?? .infinity, limit)
+        XCTAssertGreaterThan(glorot.map(abs).max() ?? 0, 0.99 * limit, "the draws reach the limit")
+        XCTAssertEqual(std(glorot), limit / 3.0.squareRoot(), accuracy: 0.02 * limit / 3.0.squareRoot())
+
+        var c = RunConfiguration()
+        c.`init` = "uniform"
+        let uniform = try firstKernel(c)
+        XCTAssertLessThanOrEqual(uniform.map(abs).max() ?? .infinity, 0.05)
+        XCTAssertEqual(std(uniform), 0.05 / 3.0.squareRoot(), accuracy: 0.02 * 0.05 / 3.0.squareRoot())
+    }
+
+    /// The dashboard's and the headless run's model line: sizes, activations, dropout only when a Dropout layer is
+    /// built, the kernel initializer.
+    func testModelDescription() throws {
+        XCTAssertEqual(try TrainingPlan(RunConfiguration()).modelDescription(inputs: 784, outputs: 10),
+                       "784-64-64-10 relu/softmax dropout 0.1 init glorot_uniform")
+        var c = RunConfiguration()
+        c.hidden = "none"
+        XCTAssertEqual(try TrainingPlan(c).modelDescription(inputs: 784, outputs: 10), "784-10 softmax init glorot_uniform")
+        XCTAssertEqual(try TrainingPlan(c).makeModel(outputs: 10).layers.map(\.className), ["Dense"])
+        c.hidden = "32"
+        c.dropout = 0
+        c.`init` = "uniform"
+        c.activation = "tanh"
+        c.loss = "mean_squared_error"
+        XCTAssertEqual(try TrainingPlan(c).modelDescription(inputs: 4, outputs: 1), "4-32-1 tanh/linear init uniform")
     }
 
     func testNonSGDOptimizerDefaultsToSmallLearningRate() throws {
@@ -79,7 +125,10 @@ final class TrainingPlanTests: XCTestCase {
             ("loss", "hinge", { $0.loss = "hinge" }),
             ("optimizer", "lbfgs", { $0.optimizer = "lbfgs" }),
             ("lr", "-1", { $0.lr = -1 }),
-            ("lr", "0", { $0.lr = 0 }),
+            ("lr", "-1e-09", { $0.lr = -1e-9 }),
+            ("lr", "nan", { $0.lr = .nan }),
+            ("lr", "inf", { $0.lr = .infinity }),
+            ("lr", "-inf", { $0.lr = -.infinity }),
             ("momentum", "1", { $0.momentum = 1 }),
             ("decay", "-0.1", { $0.decay = -0.1 }),
             ("validation-split", "1", { $0.validationSplit = 1 }),
@@ -97,6 +146,44 @@ final class TrainingPlanTests: XCTestCase {
                 XCTAssertTrue(e.description.contains(value), "\(e.description) should name the value \(value)")
             }
         }
+    }
+
+    /// Keras accepts a learning rate of 0 (frozen weights); negative and non-finite rates are rejected with ">= 0".
+    func testLearningRateZeroAcceptedNegativeAndNonFiniteRejected() throws {
+        for optimizer in ["sgd", "adam", "rmsprop", "adagrad"] {
+            var c = RunConfiguration()
+            c.optimizer = optimizer
+            c.lr = 0
+            let plan = try TrainingPlan(c)
+            XCTAssertEqual(plan.learningRate, 0)
+            XCTAssertEqual(plan.makeOptimizer().learningRate, 0, optimizer)
+        }
+        for bad in [-0.1, -Double.ulpOfOne, .nan, .infinity, -.infinity] {
+            var c = RunConfiguration()
+            c.lr = bad
+            XCTAssertThrowsError(try TrainingPlan(c)) { error in
+                XCTAssertTrue("\(error)".hasPrefix("--lr: must be >= 0"), "\(error)")
+            }
+        }
+    }
+
+    /// With --lr 0 a real epoch (dropout, momentum, legacy decay: the defaults) leaves every weight bit-identical.
+    func testLearningRateZeroFreezesTheWeights() throws {
+        var c = RunConfiguration()
+        c.lr = 0
+        c.hidden = "8,8"
+        let plan = try TrainingPlan(c)
+        let model = plan.makeModel(outputs: 3)
+        var x: [Float] = [], labels: [Int32] = []
+        for i in 0..<40 { x += [Float(i % 5) / 5, Float(i % 7) / 7, Float(i % 3) / 3, 0.5]; labels.append(Int32(i % 3)) }
+        let data = try Dataset(features: .floats(x), featureCount: 4, targets: .classes(labels, classCount: 3))
+        try model.build(inputUnits: 4)
+        let before = model.getWeights()
+        let history = try model.fit(data, batchSize: 8, epochs: 2, validationData: data)
+        XCTAssertEqual(model.optimizer?.iterations, 10, "the updates ran")
+        XCTAssertEqual(history[LogKey.learningRate], [0, 0])
+        XCTAssertEqual(model.getWeights(), before)
+        XCTAssertEqual(history[LogKey.valLoss][0], history[LogKey.valLoss][1], "validation loss unchanged")
     }
 
     func testListedChoicesAppearInErrors() {

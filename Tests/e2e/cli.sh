@@ -81,6 +81,21 @@ expect_error "--hidden 64,x" "--hidden" "'x'" -- --hidden 64,x
 expect_error "--dropout 1.5" "--dropout" "1.5" -- --dropout 1.5
 expect_error "--optimizer lbfgs" "--optimizer" "lbfgs" -- --optimizer lbfgs
 expect_error "--schedule bogus:k=1" "--schedule" "bogus" -- --schedule bogus:k=1
+expect_error "--lr=-0.1" "--lr: must be >= 0" "-0.1" -- --lr=-0.1
+expect_error "--lr nan" "--lr: must be >= 0" "nan" -- --lr nan
+expect_error "--lr inf" "--lr: must be >= 0" "inf" -- --lr inf
+printf 'lr: -1\n' >"$work/negative-lr.yaml"
+expect_error "config: lr -1 names the file" "$work/negative-lr.yaml: lr: must be >= 0" -- --config "$work/negative-lr.yaml"
+expect_error "--monitor val_acc (EarlyStopping)" "--monitor: EarlyStopping monitors 'val_acc'" \
+    "accuracy, learning_rate, loss, val_accuracy, val_loss" -- --monitor val_acc --early-stopping on --max-samples 100
+expect_error "--monitor val_acc (ReduceLROnPlateau)" "ReduceLROnPlateau monitors 'val_acc'" "val_accuracy" -- \
+    --monitor val_acc --reduce-lr-on-plateau on --max-samples 100
+expect_error "--monitor val_acc (--save-best-only)" "ModelCheckpoint monitors 'val_acc'" "val_accuracy" -- \
+    --monitor val_acc --checkpoint "$work/ckpt.tbmodel" --save-best-only --max-samples 100
+expect_error "--early-stopping monitor=learning_rate (mode auto)" "--early-stopping:" "mode=min or mode=max" -- \
+    --early-stopping monitor=learning_rate --max-samples 100
+expect_error "--checkpoint path field not logged" "--checkpoint: the path's field {val_acc}" "val_accuracy" -- \
+    --checkpoint "$work/m-{val_acc:.2f}.tbmodel" --max-samples 100
 expect_error "--early-stopping patience=x" "--early-stopping" "patience=x" -- --early-stopping patience=x
 expect_error "--reduce-lr-on-plateau factor=2" "--reduce-lr-on-plateau" "factor" -- --reduce-lr-on-plateau factor=2
 expect_error "--epochs abc (parser)" "--epochs" "abc" -- --epochs abc
@@ -265,6 +280,39 @@ EOF
         fail "a log write failure exits 1 naming it" "status $status" "${out: -800}"
     fi
 
+    # --schedule step: lr0 * drop^floor(epoch / every), 0-based epochs; the CSV's learning_rate at epochs 9, 10, 19, 20.
+    run "$bin" --max-samples 200 --epochs 21 --decay 0 --schedule step:drop=0.5,every=10 --csv-log "$work/step.csv"
+    rates=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "learning_rate") c = i; next }
+                     $1 == 9 || $1 == 10 || $1 == 19 || $1 == 20 { printf "%s ", $c }' "$work/step.csv" 2>/dev/null)
+    if [[ $status -eq 0 && $rates == "0.1 0.05 0.05 0.025 " ]]; then
+        pass "--schedule step:drop=0.5,every=10 logs 0.1 0.05 0.05 0.025 at epochs 9 10 19 20"
+    else
+        fail "--schedule step:drop=0.5,every=10 logs 0.1 0.05 0.05 0.025 at epochs 9 10 19 20" "status $status" \
+            "rates: $rates" "${out: -400}"
+    fi
+
+    # --lr 0: accepted, and the weights do not move (the same val_loss after every epoch).
+    run "$bin" --max-samples 300 --epochs 3 --lr 0 --csv-log "$work/lr0.csv"
+    distinct=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "val_loss") c = i; next } { print $c }' \
+        "$work/lr0.csv" 2>/dev/null | sort -u | wc -l)
+    if [[ $status -eq 0 && $(wc -l <"$work/lr0.csv") -eq 4 && $distinct -eq 1 ]]; then
+        pass "--lr 0 trains with frozen weights"
+    else
+        fail "--lr 0 trains with frozen weights" "status $status" "$(cat "$work/lr0.csv" 2>&1)" "${out: -400}"
+    fi
+
+    # Checkpoint file names count epochs from 1 ({epoch:02d}, as Keras), the metadata from 0 (as Keras logs).
+    run "$bin" --max-samples 300 --epochs 3 --checkpoint "$work/ck/ckpt-{epoch:02d}.tbmodel"
+    meta=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["metadata"]["epoch"])' \
+        "$work/ck/ckpt-03.tbmodel" 2>&1)
+    if [[ $status -eq 0 && $(ls "$work/ck" | tr '\n' ' ') == "ckpt-01.tbmodel ckpt-02.tbmodel ckpt-03.tbmodel " \
+          && $meta == 2 ]]; then
+        pass "checkpoint names count epochs from 1, their metadata from 0"
+    else
+        fail "checkpoint names count epochs from 1, their metadata from 0" "status $status" "$(ls "$work/ck" 2>&1)" \
+            "metadata epoch: $meta"
+    fi
+
     # A theme with an unknown key: a warning naming file and line (said once), and the run goes on.
     printf 'theme[text]="#d0d0d0"\ntheme[nope]="#ffffff"\n' >"$work/warn.theme"
     run "$bin" --theme "$work/warn.theme" --max-samples 200 --epochs 1
@@ -331,10 +379,19 @@ EOF
             "$(head -c 400 "$work/bench.out")" "$(tail -c 400 "$work/bench.err")"
     fi
 
+    # No hidden layers: no dropout and no hidden activation in the model line.
+    run "$bin" --hidden none --epochs 1 --max-samples 200
+    if [[ $status -eq 0 ]] && grep -q '^Model: 784-10 softmax init glorot_uniform;' <<<"$out"; then
+        pass "--hidden none: the model line has no dropout"
+    else
+        fail "--hidden none: the model line has no dropout" "status $status" "$(grep '^Model' <<<"$out")"
+    fi
+
     # A YAML config with flags on top.
     printf 'epochs: 5\nmax-samples: 500\nhidden: [32]\nseed: 3\n' >"$work/run.yaml"
     run "$bin" --config "$work/run.yaml" --epochs 1 --headless
-    if [[ $status -eq 0 ]] && grep -qx 'Epoch 1/1' <<<"$out" && grep -q '^Model: 32 dropout 0.1 relu' <<<"$out" \
+    if [[ $status -eq 0 ]] && grep -qx 'Epoch 1/1' <<<"$out" \
+        && grep -q '^Model: 784-32-10 relu/softmax dropout 0.1 init glorot_uniform;' <<<"$out" \
         && grep -qE '^4/4 - ' <<<"$out"; then
         pass "--config with a flag overriding it"
     else

@@ -16,6 +16,12 @@ open class Callback {
     /// Called by `fit` before `onTrainBegin`. Override to inspect the model; call `super`.
     open func setModel(_ model: Sequential) { self.model = model }
 
+    /// Ends `fit` with `error`, as an exception raised from a Keras callback hook does (a Swift hook cannot throw):
+    /// the callbacks after this one in the current hook are skipped, `fit` throws `error` as soon as the hook
+    /// returns, and `onTrainEnd` is not called (as in Keras). The first error raised in a `fit` wins. Does nothing
+    /// when the callback is not attached to a model.
+    public func raise(_ error: Error) { model?.raise(error) }
+
     /// Called once before the first epoch; `logs` is empty.
     open func onTrainBegin(logs: Logs) {}
     /// Called once after the last epoch (also after an early stop); `logs` are the last epoch's logs.
@@ -55,14 +61,28 @@ public final class CallbackList: Callback {
         super.setModel(model)
         for c in callbacks { c.setModel(model) }
     }
-    public override func onTrainBegin(logs: Logs) { for c in callbacks { c.onTrainBegin(logs: logs) } }
-    public override func onTrainEnd(logs: Logs) { for c in callbacks { c.onTrainEnd(logs: logs) } }
-    public override func onEpochBegin(_ epoch: Int, logs: Logs) { for c in callbacks { c.onEpochBegin(epoch, logs: logs) } }
-    public override func onEpochEnd(_ epoch: Int, logs: inout Logs) { for c in callbacks { c.onEpochEnd(epoch, logs: &logs) } }
-    public override func onTrainBatchBegin(_ batch: Int, logs: Logs) { for c in callbacks { c.onTrainBatchBegin(batch, logs: logs) } }
-    public override func onTrainBatchEnd(_ batch: Int, logs: Logs) { for c in callbacks { c.onTrainBatchEnd(batch, logs: logs) } }
-    public override func onTestBegin(logs: Logs) { for c in callbacks { c.onTestBegin(logs: logs) } }
-    public override func onTestEnd(logs: Logs) { for c in callbacks { c.onTestEnd(logs: logs) } }
-    public override func onTestBatchBegin(_ batch: Int, logs: Logs) { for c in callbacks { c.onTestBatchBegin(batch, logs: logs) } }
-    public override func onTestBatchEnd(_ batch: Int, logs: Logs) { for c in callbacks { c.onTestBatchEnd(batch, logs: logs) } }
+
+    /// Calls `body` on each member in order, stopping after one raised an error (`Callback.raise(_:)`).
+    private func each(_ body: (Callback) -> Void) {
+        for c in callbacks {
+            body(c)
+            if model?.raisedError != nil { return }
+        }
+    }
+
+    public override func onTrainBegin(logs: Logs) { each { $0.onTrainBegin(logs: logs) } }
+    public override func onTrainEnd(logs: Logs) { each { $0.onTrainEnd(logs: logs) } }
+    public override func onEpochBegin(_ epoch: Int, logs: Logs) { each { $0.onEpochBegin(epoch, logs: logs) } }
+    public override func onEpochEnd(_ epoch: Int, logs: inout Logs) {
+        for c in callbacks {
+            c.onEpochEnd(epoch, logs: &logs)
+            if model?.raisedError != nil { return }
+        }
+    }
+    public override func onTrainBatchBegin(_ batch: Int, logs: Logs) { each { $0.onTrainBatchBegin(batch, logs: logs) } }
+    public override func onTrainBatchEnd(_ batch: Int, logs: Logs) { each { $0.onTrainBatchEnd(batch, logs: logs) } }
+    public override func onTestBegin(logs: Logs) { each { $0.onTestBegin(logs: logs) } }
+    public override func onTestEnd(logs: Logs) { each { $0.onTestEnd(logs: logs) } }
+    public override func onTestBatchBegin(_ batch: Int, logs: Logs) { each { $0.onTestBatchBegin(batch, logs: logs) } }
+    public override func onTestBatchEnd(_ batch: Int, logs: Logs) { each { $0.onTestBatchEnd(batch, logs: logs) } }
 }

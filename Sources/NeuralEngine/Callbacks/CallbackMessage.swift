@@ -6,7 +6,7 @@ public struct CallbackMessage: Equatable, Sendable, CustomStringConvertible {
     public enum Severity: String, Sendable {
         /// Something the callback did (e.g. "Epoch 4: early stopping").
         case info
-        /// Something the user should know; training goes on (e.g. a monitored key is missing).
+        /// Something the user should know; training goes on (e.g. a schedule returned an invalid rate and was ignored).
         case warning
         /// Something failed; the callback set `model.stopTraining` (e.g. a checkpoint could not be written).
         case error

@@ -1,7 +1,8 @@
 /// Stops training when a monitored quantity has stopped improving (Keras 3 `keras.callbacks.EarlyStopping`,
 /// `keras/src/callbacks/early_stopping.py`). Counts epochs.
 ///
-/// At the end of each epoch `e >= startFromEpoch` whose logs hold `monitor`:
+/// A monitor that is not logged, or whose direction `mode: .auto` cannot tell, makes `fit` throw `MonitorError` at
+/// the end of the first epoch (see `MonitorCallback`). At the end of each epoch `e >= startFromEpoch`:
 ///
 ///     wait += 1
 ///     if isImprovement(current, over: best):            // see MonitorCallback; NaN never improves
@@ -71,8 +72,8 @@ public final class EarlyStopping: MonitorCallback {
     }
 
     public override func onEpochEnd(_ epoch: Int, logs: inout Logs) {
-        guard epoch >= startFromEpoch, let current = monitorValue(logs, epoch: epoch, purpose: "Early stopping")
-        else { return }
+        // The monitor is checked from the first epoch on, also during the warm-up (as Keras sets its monitor_op).
+        guard let current = monitorValue(logs, epoch: epoch), epoch >= startFromEpoch else { return }
         if restoreBestWeights && bestWeights == nil, let model {
             bestWeights = model.getWeights()
             bestEpoch = epoch

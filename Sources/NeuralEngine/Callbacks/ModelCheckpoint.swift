@@ -5,8 +5,10 @@
 /// - `filepath` is a `FilepathTemplate`: `{epoch}` is `epoch + 1` (Keras), `{epoch:02d}`, `{val_loss:.4f}`, ...
 /// - `saveBestOnly`: save only when `monitor` improves on the best value so far (`MonitorCallback.isImprovement`;
 ///   NaN never does); the first finite value always does unless `initialValueThreshold` (the `baseline`) is set,
-///   which is then the value to beat (Keras `initial_value_threshold`). A missing monitor key: warning, no save.
-/// - Otherwise: save every epoch.
+///   which is then the value to beat (Keras `initial_value_threshold`). A monitor that is not logged, or whose
+///   direction `mode: .auto` cannot tell, makes `fit` throw `MonitorError` at the end of the first epoch (Keras
+///   prints "skipping" every epoch and never saves).
+/// - Otherwise: save every epoch; `monitor` is not consulted (`usesMonitor` is false).
 ///
 /// Errors: Keras raises out of `fit` when a checkpoint cannot be written or its path cannot be formatted. A Swift
 /// callback hook cannot throw, so the error is recorded as an `.error` message (also in `lastError`) and
@@ -62,12 +64,12 @@ public final class ModelCheckpoint: MonitorCallback {
     /// The best monitored value saved so far with `saveBestOnly` (`nil` before the first).
     public var bestValue: Double? { best == worstValue ? nil : best }
 
+    /// Only `saveBestOnly` compares the monitored value.
+    public override var usesMonitor: Bool { saveBestOnly }
+
     public override func onEpochEnd(_ epoch: Int, logs: inout Logs) {
         if saveBestOnly {
-            guard let current = logs[monitor] else {
-                report(.warning, epoch: epoch, "Can save best model only with \(monitor) available, skipping.")
-                return
-            }
+            guard let current = monitorValue(logs, epoch: epoch) else { return }
             guard isImprovement(current, over: best) else { return }
             let previous = best
             if save(epoch: epoch, logs: logs) {

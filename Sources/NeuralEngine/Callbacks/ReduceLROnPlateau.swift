@@ -1,7 +1,8 @@
 /// Reduces the learning rate when a monitored quantity has stopped improving (Keras 3
 /// `keras.callbacks.ReduceLROnPlateau`, `keras/src/callbacks/reduce_lr_on_plateau.py`). Counts epochs.
 ///
-/// At the end of each epoch whose logs hold `monitor`:
+/// A monitor that is not logged, or whose direction `mode: .auto` cannot tell, makes `fit` throw `MonitorError` at
+/// the end of the first epoch (see `MonitorCallback`). At the end of each epoch:
 ///
 ///     if cooldownCounter > 0: cooldownCounter -= 1; wait = 0
 ///     if isImprovement(current, over: best): best = current; wait = 0     // NaN never improves
@@ -79,7 +80,7 @@ public final class ReduceLROnPlateau: MonitorCallback {
     }
 
     public override func onEpochEnd(_ epoch: Int, logs: inout Logs) {
-        guard let current = monitorValue(logs, epoch: epoch, purpose: "Learning rate reduction") else { return }
+        guard let current = monitorValue(logs, epoch: epoch) else { return }
         if inCooldown {
             cooldownCounter -= 1
             wait = 0

@@ -1,15 +1,21 @@
 import Foundation
 
-/// The learning-rate schedules Trainboard offers, as parsed from the command line (`--lr-schedule`):
+/// The learning-rate schedules Trainboard offers, as parsed from the command line (`trainboard train --schedule`,
+/// YAML key `schedule`). Every schedule counts epochs (0-based `e`), not updates: `LearningRateScheduler` sets the
+/// base rate at the start of each epoch, and the optimizer's legacy per-update `decay` (lr / (1 + decay · updates))
+/// still applies on top of it.
 ///
-/// | spelling                              | schedule                       | formula (epochs, 0-based)                        |
-/// |---------------------------------------|--------------------------------|--------------------------------------------------|
-/// | `time:k=0.01`                         | `TimeBasedDecay`               | lr0 / (1 + k·e)                                  |
-/// | `step:drop=0.5,every=10`              | `StepDecay`                    | lr0 · drop^floor((1+e)/every)                    |
-/// | `exp:k=0.1`                           | `ExponentialDecay`             | lr0 · exp(-k·e)                                  |
-/// | `sgdr:t0=10,tmult=2,min=0[,max=0.1]`  | `CosineAnnealingWarmRestarts`  | min + (max-min)(1+cos(π(e-S_i)/T_i))/2           |
+/// | spelling                              | schedule                       | rate for epoch e (0-based)                     | same as                                                    |
+/// |---------------------------------------|--------------------------------|------------------------------------------------|------------------------------------------------------------|
+/// | `time:k=0.01`                         | `TimeBasedDecay`               | lr0 / (1 + k·e)                                | Keras `InverseTimeDecay(lr0, 1, k)`                        |
+/// | `step:drop=0.5,every=10`              | `StepDecay`                    | lr0 · drop^floor(e / every)                    | PyTorch `StepLR(every, drop)`                              |
+/// | `exp:k=0.1`                           | `ExponentialDecay`             | lr0 · exp(-k·e)                                | Keras `ExponentialDecay(lr0, 1, exp(-k))`                  |
+/// | `sgdr:t0=10,tmult=2,min=0[,max=0.1]`  | `CosineAnnealingWarmRestarts`  | min + (max-min)·(1+cos(π·(e-S_i)/T_i))/2       | PyTorch `CosineAnnealingWarmRestarts(t0, tmult, min)`      |
 ///
-/// `tmult` defaults to 1, `min` to 0 and `max` to the initial rate; every other key is required.
+/// For `sgdr`, cycle `i` lasts `T_i = t0 · tmult^i` epochs and starts at epoch `S_i = t0 · (1 + tmult + ... +
+/// tmult^(i-1))` (Loshchilov & Hutter 2017, eq. 5); with `max` = lr0 it equals Keras's `CosineDecayRestarts(lr0,
+/// t0, t_mul=tmult, m_mul=1, alpha=min/lr0)` counted in epochs. `tmult` defaults to 1, `min` to 0 and `max` to
+/// the initial rate; every other key is required.
 ///
 /// Thread-safety: a `Sendable` value.
 public enum Schedule: LearningRateSchedule, Equatable, CustomStringConvertible {

@@ -1,13 +1,14 @@
 import Foundation
 
-/// Step decay: the rate is multiplied by `drop` every `epochsDrop` epochs, in the classic tutorial form
+/// Step decay: the rate is multiplied by `drop` every `epochsDrop` epochs,
 ///
-///     lr(epoch) = lr0 · drop ^ floor((1 + epoch) / epochsDrop)
+///     lr(epoch) = lr0 · drop ^ floor(epoch / epochsDrop)        (epoch 0-based)
 ///
-/// Counts epochs. Note the `1 +`: with 0-based epochs the first drop happens at epoch `epochsDrop - 1` (the
-/// epochs-th epoch counting from 1), exactly as the tutorial code does. Source: J. Brownlee, "Using Learning Rate
-/// Schedules for Deep Learning Models in Python with Keras" (`step_decay`, drop 0.5 every 10 epochs).
-/// CLI: `step:drop=0.5,every=10`.
+/// Counts epochs. With `drop=0.5, every=10` and lr0 0.1, epochs 0-9 train at 0.1, epochs 10-19 at 0.05, 20-29 at
+/// 0.025: the first drop comes after `epochsDrop` full epochs. This is PyTorch's `StepLR(step_size=epochsDrop,
+/// gamma=drop)` stepped once per epoch, and Keras 3's `ExponentialDecay(lr0, decay_steps=epochsDrop,
+/// decay_rate=drop, staircase=True)` counted in epochs. (The tutorial formula `floor((1 + epoch) / epochsDrop)`
+/// drops one epoch early with 0-based epochs; Trainboard does not follow it.) CLI: `step:drop=0.5,every=10`.
 public struct StepDecay: LearningRateSchedule, Equatable {
     /// Factor applied at each step, in (0, 1].
     public let drop: Double
@@ -27,7 +28,7 @@ public struct StepDecay: LearningRateSchedule, Equatable {
     }
 
     public func learningRate(epoch: Int, initial lr0: Double) -> Double {
-        let steps = (1 + max(0, epoch)) / epochsDrop      // floor for non-negative integers
+        let steps = max(0, epoch) / epochsDrop      // floor for non-negative integers
         return lr0 * pow(drop, Double(steps))
     }
 }
