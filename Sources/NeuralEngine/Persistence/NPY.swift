@@ -147,7 +147,12 @@ public struct NPYArray: Sendable, Equatable {
         public var dataOffset: Int
     }
 
+    /// The largest header accepted (bytes), as NumPy's default `max_header_size`.
+    public static let maximumHeaderBytes = 10_000
+
     /// Parses the magic, version and header dictionary at the start of `buffer` without touching the data.
+    /// The header's length is bounded by `maximumHeaderBytes` and its nesting by 16 levels (a deeply nested header
+    /// crashed the recursive parser).
     public static func parseHeader(_ buffer: UnsafeRawBufferPointer) throws -> Header {
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59] // \x93NUMPY
         guard buffer.count >= 10 else {
@@ -171,6 +176,10 @@ public struct NPYArray: Sendable, Equatable {
             headerStart = 12
         default:
             throw NPYError.unsupportedVersion(major: major, minor: minor)
+        }
+        // NumPy itself refuses headers over 10,000 bytes unless told to trust the file (`max_header_size`).
+        guard headerLength <= maximumHeaderBytes else {
+            throw NPYError.badHeader("header of \(headerLength) bytes is larger than \(maximumHeaderBytes)")
         }
         let dataOffset = headerStart + headerLength
         guard buffer.count >= dataOffset else { throw NPYError.truncated(expected: dataOffset, actual: buffer.count) }
@@ -410,6 +419,10 @@ private struct PyLiteralParser {
 
     private let s: [UInt8]
     private var i = 0
+    /// Containers open at `i`; bounded by `maximumDepth` so a deeply nested header cannot exhaust the stack.
+    private var depth = 0
+    /// A real header nests two levels (`{'shape': (3, 4)}`); anything deeper than this is refused.
+    static let maximumDepth = 16
 
     init(_ text: String) { s = Array(text.utf8) }
 
@@ -435,6 +448,14 @@ private struct PyLiteralParser {
     private mutating func value() throws -> Value {
         skipSpace()
         guard i < s.count else { throw NPYError.badHeader("unexpected end of header") }
+        let opensContainer = s[i] == UInt8(ascii: "{") || s[i] == UInt8(ascii: "(") || s[i] == UInt8(ascii: "[")
+        if opensContainer {
+            depth += 1
+            guard depth <= Self.maximumDepth else {
+                throw NPYError.badHeader("nested more than \(Self.maximumDepth) levels deep at offset \(i)")
+            }
+        }
+        defer { if opensContainer { depth -= 1 } }
         switch s[i] {
         case UInt8(ascii: "{"):
             i += 1
