@@ -50,7 +50,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "trainboard", dependencies: [
-            "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "NCursesBackend", "TerminalUI",
+            "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "NCursesBackend", "TerminalUI", "SafeIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),

@@ -424,6 +424,8 @@ public enum CSVLoader {
             while k < r.upperBound, bytes[k] >= 0x30, bytes[k] <= 0x39 { v = v * 10 + Int(bytes[k] - 0x30); k += 1 }
             if k == r.upperBound { return Float(negative ? -v : v) }
         }
+        // A NUL byte would end the C string Float(_:) parses, silently dropping the rest of the cell ("0\0.5" -> 0).
+        if bytes[r].contains(0) { return nil }
         // Float(_:) gives NaN for "nan", infinity for "inf" and for values beyond Float's range ("1e39").
         return Float(String(decoding: bytes[r], as: UTF8.self))
     }

@@ -1,4 +1,5 @@
 import NeuralEngine
+import SafeIO
 
 /// Everything that can go wrong while locating, downloading or reading a data set.
 ///
@@ -79,7 +80,7 @@ public enum DataError: Error, CustomStringConvertible, Sendable {
         case .csvRaggedRow(let p, let line, let e, let a):
             return "\(p):\(line): row has \(a) columns, expected \(e)"
         case .csvNonNumeric(let p, let line, let c, let v):
-            return "\(p):\(line): column \(c): '\(v)' is not a number"
+            return "\(p):\(line): column \(c): '\(TextCheck.excerpt(v))' is not a number"
         case .csvMissing(let p, let line, let c, let v):
             let what = v.isEmpty ? "empty cell" : "'\(v)' is a missing value or not a finite number"
             return "\(p):\(line): column \(c): \(what); fix the file or drop such rows with --drop-missing"

@@ -308,3 +308,14 @@ final class AtomicCounter: @unchecked Sendable {
         return value
     }
 }
+
+/// Writing messages to standard error without an API that traps: a closed or full standard error loses the message,
+/// never the run. (Foundation's `FileHandle.write` raises on EBADF/ENOSPC, which ends a Linux process.)
+///
+/// Thread-safety: each call is one `write(2)` loop; calls from several threads may interleave between lines.
+public enum StandardError {
+    /// Writes `text` to file descriptor 2; errors are ignored.
+    public static func write(_ text: String) {
+        _ = SafeFile.writeAll(2, Array(text.utf8))
+    }
+}

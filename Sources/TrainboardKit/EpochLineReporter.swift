@@ -29,7 +29,7 @@ public final class EpochLineReporter: Callback {
                 writeMessage: ((String) -> Void)? = nil) {
         self.epochs = epochs
         self.stepsPerEpoch = stepsPerEpoch
-        self.writeMessage = writeMessage ?? { FileHandle.standardError.write(Data("trainboard: \($0)\n".utf8)) }
+        self.writeMessage = writeMessage ?? { StandardError.write("trainboard: \($0)\n") }
         self.write = write ?? { line in
             print(line)
             fflush(nil)

@@ -177,8 +177,8 @@ extension ConfigurationError {
     /// reason ("no such file") instead of Foundation's sentence.
     public init(_ e: JournalError) {
         switch e {
-        case .cannotRead(let path, _):
-            self.init(key: "replay-journal", "cannot read \(path): \(FileProblem.reason(path))")
+        case .cannotRead(let path, let reason):
+            self.init(key: "replay-journal", "cannot read \(path): \(reason)")
         case .malformed:
             self.init(key: "replay-journal", e.description)
         case .cannotWrite:

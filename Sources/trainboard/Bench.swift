@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SafeIO
 import TrainboardKit
 
 struct Bench: ParsableCommand {
@@ -43,7 +44,7 @@ struct Bench: ParsableCommand {
 
 /// Prints `line` to stdout, or to stderr (unprefixed) when `toStandardError`.
 private func printLine(_ line: String, toStandardError: Bool) {
-    if toStandardError { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+    if toStandardError { StandardError.write(line + "\n") } else { print(line) }
 }
 
 /// Measures the dashboard's cost: the same short training run as two child processes, one drawing the dashboard

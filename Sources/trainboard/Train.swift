@@ -44,6 +44,10 @@ struct Train: ParsableCommand {
             let blamed = options.config.map { e.attributed(flags: flags, file: fileConfig, path: $0) } ?? e
             printError("error: \(blamed)"); throw ExitCode(2)
         } catch let e as DataError {
+            // A data source named in the config file (not on the command line) is blamed on the file.
+            if let path = options.config, flags.data == nil, fileConfig.data != nil {
+                printError("error: \(path): data: \(e)"); throw ExitCode(2)
+            }
             printError("error: \(e)"); throw ExitCode(2)
         }
         if plan.headless || !Terminal.isInteractive {

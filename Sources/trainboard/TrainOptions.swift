@@ -14,10 +14,10 @@ struct TrainOptions: ParsableArguments {
     var rescale: Double?
     @Flag(help: "Standardise each feature, (x - mean) / std, with statistics of the training split only (after --validation-split), applied to validation and test data too; a constant feature is only centred.")
     var normalize = false
-    @Option(help: "Epochs to train (default 60).") var epochs: Int?
-    @Option(name: .customLong("batch-size"), help: "Samples per update (default 128).") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Epochs to train, >= 1 (default 60).") var epochs: Int?
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Samples per update, >= 1 (default 128).") var batchSize: Int?
     @Option(help: ArgumentHelp("Hidden layer sizes, comma-separated, or none (default 64,64).", valueName: "n,n,...")) var hidden: String?
-    @Option(help: "Dropout rate between hidden layers, in [0, 1) (default 0.1).") var dropout: Double?
+    @Option(parsing: .unconditional, help: "Dropout rate between hidden layers, in [0, 1) (default 0.1).") var dropout: Double?
     @Option(help: "Hidden activation: relu, sigmoid, tanh, linear, softmax (default relu).") var activation: String?
     @Option(name: .customLong("output-activation"), help: "Output activation (default: softmax for categorical_crossentropy, sigmoid for binary_crossentropy, linear for mean_squared_error).")
     var outputActivation: String?
@@ -25,9 +25,9 @@ struct TrainOptions: ParsableArguments {
     var initializer: String?
     @Option(help: "Loss: categorical_crossentropy, binary_crossentropy, mean_squared_error (default categorical_crossentropy).") var loss: String?
     @Option(help: "Optimizer: sgd, adam, rmsprop, adagrad (default sgd).") var optimizer: String?
-    @Option(help: "Learning rate, >= 0; 0 freezes the weights (default 0.1 for sgd, 0.001 for adam, rmsprop and adagrad).") var lr: Double?
-    @Option(help: "SGD momentum (default 0.8).") var momentum: Double?
-    @Option(help: "Legacy per-update decay: lr / (1 + decay * updates) (default 0.0016 for sgd, the tutorial's setup; 0 for adam, rmsprop and adagrad).")
+    @Option(parsing: .unconditional, help: "Learning rate, >= 0; 0 freezes the weights (default 0.1 for sgd, 0.001 for adam, rmsprop and adagrad).") var lr: Double?
+    @Option(parsing: .unconditional, help: "SGD momentum, in [0, 1) (default 0.8).") var momentum: Double?
+    @Option(parsing: .unconditional, help: "Legacy per-update decay, >= 0: lr / (1 + decay * updates) (default 0.0016 for sgd, the tutorial's setup; 0 for adam, rmsprop and adagrad).")
     var decay: Double?
     @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
     @Option(help: ArgumentHelp("Learning-rate schedule: time:k=0.01, step:drop=0.5,every=10, exp:k=0.1 or sgdr:t0=10,tmult=2,min=0[,max=X].",
@@ -53,10 +53,10 @@ struct TrainOptions: ParsableArguments {
     var monitor: String?
     @Option(name: .customLong("csv-log"), help: ArgumentHelp("CSVLogger file (Keras columns).", valueName: "path")) var csvLog: String?
     @Option(name: .customLong("log-jsonl"), help: ArgumentHelp("JSON-lines log: one object per epoch.", valueName: "path")) var logJSONL: String?
-    @Option(name: .customLong("validation-split"), help: "Hold out this fraction of the training data (the tail, as Keras) instead of validating on the test split.")
+    @Option(name: .customLong("validation-split"), parsing: .unconditional, help: "Hold out this fraction of the training data (the tail, as Keras) instead of validating on the test split.")
     var validationSplit: Double?
-    @Option(name: .customLong("max-samples"), help: "Use only the first N training (and test) samples, N >= 1 (default: all).") var maxSamples: Int?
-    @Option(help: "Random seed (initialisation, shuffling, dropout; default 1).") var seed: UInt64?
+    @Option(name: .customLong("max-samples"), parsing: .unconditional, help: "Use only the first N training (and test) samples, N >= 1 (default: all).") var maxSamples: Int?
+    @Option(parsing: .unconditional, help: "Random seed, a whole number >= 0 (initialisation, shuffling, dropout; default 1).") var seed: UInt64?
     @Flag(help: "No dashboard: one line per epoch (also whenever stdout is not a terminal).") var headless = false
     @Option(help: ArgumentHelp("Dashboard theme name (see `trainboard themes`) or a .theme file.", valueName: "name|path")) var theme: String?
     @Option(help: ArgumentHelp("Control journal (manual actions, JSON lines); default: next to the logs.", valueName: "path")) var journal: String?

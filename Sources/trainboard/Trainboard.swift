@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SafeIO
 import NeuralEngine
 import TrainboardKit
 
@@ -36,7 +37,7 @@ struct Trainboard: ParsableCommand {
             try command.run()
         } catch {
             if exitCode(for: error).rawValue == ExitCode.validationFailure.rawValue {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                StandardError.write(fullMessage(for: error) + "\n")
                 Foundation.exit(2)
             }
             exit(withError: error)
@@ -46,7 +47,7 @@ struct Trainboard: ParsableCommand {
 
 /// Prints `message` to standard error with the program's prefix.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("trainboard: \(message)\n".utf8))
+    StandardError.write("trainboard: \(message)\n")
 }
 
 struct Info: ParsableCommand {

@@ -189,3 +189,13 @@ final class CSVDataPeopleBringTests: XCTestCase {
         assertThrows(try CSVLoader.load(all, options: CSVOptions(dropMissing: true)), contains: [all, "no data rows left", "1"])
     }
 }
+
+/// A NUL byte inside a cell is not silently cut off (issue 7: `0\0.5` was read as 0).
+final class CSVNULByteTests: XCTestCase {
+    func testNULInsideACellIsAnErrorNamingLineAndColumn() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let p = try dir.write("nul.csv", Array("label,a,b\n1,0".utf8) + [0] + Array(".5,2\n0,1,2\n".utf8))
+        assertThrows(try CSVLoader.load(p), contains: [p + ":2: column 2: '0\\u{0}.5' is not a number"])
+    }
+}
