@@ -55,6 +55,12 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
 
+        // Mutation fuzzer for every loader of untrusted files (driven by Tests/e2e/fuzz.sh).
+        .executableTarget(name: "tb-fuzz", dependencies: [
+            "Datasets", "NeuralEngine", "TrainboardKit", "TerminalUI", "Dashboard", "SafeIO", "CGzip",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
+
         // Smoke program for the ncurses backend (driven by Tests/e2e/ncurses-smoke.sh).
         .executableTarget(name: "tb-ncurses-smoke", dependencies: ["NCursesBackend", "TerminalUI"]),
 

@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// Finds theme files by name and lists the available ones.
 ///
@@ -90,12 +91,19 @@ public struct ThemeLibrary: Sendable {
         throw ThemeLoadError.notFound(name: nameOrPath, searched: directories)
     }
 
-    /// Parses the file at `path`; the theme is named after the file (without `.theme`).
+    /// The largest theme file read (1 MiB; a theme is a few dozen lines).
+    public static let maximumFileBytes = 1 << 20
+
+    /// Parses the file at `path`; the theme is named after the file (without `.theme`). Only a regular file of at
+    /// most `maximumFileBytes` is read (a FIFO or device is refused without blocking): `ThemeLoadError.noSuchFile`,
+    /// `.refused` (with the reason) or `.unreadable` (not UTF-8 text).
     public static func loadFile(_ path: String, base: Theme = .dark) throws -> (theme: Theme, warnings: [ThemeWarning]) {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ThemeLoadError.noSuchFile(path: path)
+        let bytes: [UInt8]
+        do { bytes = try SafeFile.read(path, limit: maximumFileBytes) } catch let e as FileError {
+            if e.code == ENOENT { throw ThemeLoadError.noSuchFile(path: path) }
+            throw ThemeLoadError.refused(path: path, reason: e.reason)
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ThemeLoadError.unreadable(path: path)
         }
         var name = path.split(separator: "/").last.map(String.init) ?? path

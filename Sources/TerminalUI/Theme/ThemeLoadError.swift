@@ -8,6 +8,8 @@ public enum ThemeLoadError: Error, Hashable, Sendable, CustomStringConvertible {
     case unreadable(path: String)
     /// A theme given as a file path (it contains `/` or ends in `.theme`) that does not exist.
     case noSuchFile(path: String)
+    /// The file was not read: not a regular file (a FIFO, a device) or larger than the limit; `reason` says which.
+    case refused(path: String, reason: String)
 
     /// Human-readable form (for messages and logs).
     public var description: String {
@@ -18,6 +20,8 @@ public enum ThemeLoadError: Error, Hashable, Sendable, CustomStringConvertible {
             return "cannot read theme file \(path)"
         case let .noSuchFile(path):
             return "cannot read theme file \(path): no such file"
+        case let .refused(path, reason):
+            return "cannot read theme file \(path): \(reason)"
         }
     }
 }
