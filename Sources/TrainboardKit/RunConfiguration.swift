@@ -48,6 +48,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     public var dropMissing: Bool? = nil
     public var rescale: Double? = nil
     public var normalize: Bool? = nil
+    public var memoryLimit: String? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, epochs, batchSize = "batch-size", hidden, dropout, activation
@@ -57,6 +58,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         case validationSplit = "validation-split", maxSamples = "max-samples", seed, headless, theme, journal
         case replayJournal = "replay-journal", terminateOnNan = "terminate-on-nan", exitWhenDone = "exit-when-done"
         case labelColumn = "label-column", dropMissing = "drop-missing", rescale, normalize
+        case memoryLimit = "memory-limit"
     }
 
     /// The type of a configuration key's value, for reading a config file and for its error messages.
@@ -120,7 +122,8 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
          Field(.journal, .text, \.journal), Field(.replayJournal, .text, \.replayJournal),
          Field(.terminateOnNan, .boolean, \.terminateOnNan), Field(.exitWhenDone, .boolean, \.exitWhenDone),
          Field(.labelColumn, .text, \.labelColumn), Field(.dropMissing, .boolean, \.dropMissing),
-         Field(.rescale, .number, \.rescale), Field(.normalize, .boolean, \.normalize)]
+         Field(.rescale, .number, \.rescale), Field(.normalize, .boolean, \.normalize),
+         Field(.memoryLimit, .text, \.memoryLimit)]
     }
 
     /// The field named `key` (a flag name without `--`), or nil.
@@ -221,6 +224,8 @@ public struct TrainingPlan: Sendable {
     public var terminateOnNaN: Bool
     /// Close the dashboard as soon as training ends.
     public var exitWhenDone: Bool
+    /// The memory limit in bytes (`--memory-limit`), or nil for `MemoryLimit`'s default (half of physical memory).
+    public var memoryLimit: Int?
     /// The CSV label column (`--label-column NAME|INDEX`); nil: the column named `label`, else the last.
     public var labelColumn: CSVOptions.LabelColumn?
     /// Drop CSV rows with a missing or non-finite cell instead of stopping with an error.
@@ -310,6 +315,14 @@ public struct TrainingPlan: Sendable {
         replayJournal = c.replayJournal
         terminateOnNaN = c.terminateOnNan ?? true
         exitWhenDone = c.exitWhenDone ?? false
+        if let text = c.memoryLimit {
+            guard let bytes = MemoryLimit.parse(text) else {
+                throw ConfigurationError(key: "memory-limit", "expected a size such as 8G, 512M or 1073741824 (bytes; K, M, G, T are powers of 1024), got '\(text)'")
+            }
+            memoryLimit = bytes
+        } else {
+            memoryLimit = nil
+        }
         if let text = c.labelColumn {
             guard let l = CSVOptions.labelColumn(parsing: text) else {
                 throw ConfigurationError(key: "label-column", "expected a column name or a 0-based index (-1: the last column), got an empty value")
@@ -371,3 +384,4 @@ public struct TrainingPlan: Sendable {
 }
 
 import Foundation
+import SafeIO

@@ -51,6 +51,8 @@ public struct TrainingRun: Sendable {
     /// features beyond 100 in magnitude get a warning through `log` that names `--normalize`.
     public static func prepare(_ requested: TrainingPlan, lossExplicit: Bool = false,
                                log: (@Sendable (String) -> Void)? = nil) throws -> TrainingRun {
+        // The process-wide limit every loader and the model estimate check (see `MemoryLimit`).
+        if let limit = requested.memoryLimit { MemoryLimit.override(limit) }
         try checkOptions(requested)
         let replay = try requested.replayJournal.map { try ControlJournal.read($0) } ?? []
         var options = LoadOptions()

@@ -142,7 +142,7 @@ final class JournalErrorMessageTests: XCTestCase {
     func testReplayJournalFromTheConfigFileNamesTheFile() throws {
         var file = RunConfiguration()
         file.replayJournal = "/nonexistent"
-        let e = ConfigurationError(JournalError.cannotRead(path: "/nonexistent", reason: "x"))
+        let e = ConfigurationError(JournalError.cannotRead(path: "/nonexistent", reason: "no such file"))
             .attributed(flags: RunConfiguration(), file: file, path: "run.yaml")
         XCTAssertEqual(e.description, "run.yaml: replay-journal: cannot read /nonexistent: no such file")
     }
