@@ -1,27 +1,27 @@
 #!/usr/bin/env bash
-# End-to-end test of the dashboard: drives the real `trainboard` binary in tmux through tui-drive on a Fashion-MNIST
+# End-to-end test of the dashboard: drives the real `trainboard` binary in tmux through Tests/e2e/tmux-drive on a Fashion-MNIST
 # subset. Checks: charts appear; `p` pauses (batch counter frozen for 2 s) and resumes; `c` writes a checkpoint;
 # `+` raises the learning rate in the CSV log; resizing to 1x1 and back; `s` shows the summary; `q` exits 0 with the
 # terminal restored (`stty -g` identical); SIGINT/SIGTERM/SIGHUP exit 130/143/129 with finished epochs logged;
 # tiny start size; LANG=C draws ASCII only; a trainer error restores the terminal and prints the error; the control
 # journal records the manual actions and --replay-journal reapplies them.
 #
-# Usage: Tests/e2e/dashboard.sh   (env: TRAINBOARD_BIN, default .build/debug/trainboard; TUI_DRIVE)
+# Usage: Tests/e2e/dashboard.sh   (env: TRAINBOARD_BIN, default .build/debug/trainboard)
 # Prints "N passed, M failed"; exit status 0 only if everything passed (2 on a setup failure).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root" || exit 2
-tui=${TUI_DRIVE:-../shared/tools/tui-drive}
-[[ $tui == /* ]] || tui="$root/$tui"
-[[ -x $tui ]] || { echo "dashboard: tui-drive not found at $tui (set TUI_DRIVE)" >&2; exit 2; }
+tui="$root/Tests/e2e/tmux-drive"
+[[ -x $tui ]] || { echo "dashboard: $tui is missing or not executable" >&2; exit 2; }
+command -v tmux >/dev/null || { echo "dashboard: tmux is required" >&2; exit 2; }
 bin=${TRAINBOARD_BIN:-.build/debug/trainboard}
 [[ $bin == /* ]] || bin="$root/$bin"
 [[ -x $bin ]] || { echo "dashboard: no binary at $bin (build first)" >&2; exit 2; }
 [[ -d /usr/share/datasets/fashion-mnist ]] || { echo "dashboard: Fashion-MNIST missing (apt-get install dataset-fashion-mnist)" >&2; exit 2; }
 
-export TUI_DRIVE_SOCKET="tb-dashboard-$$"
+export TMUX_DRIVE_SOCKET="tb-dashboard-$$"
 work=$(mktemp -d)
-cleanup() { tmux -L "$TUI_DRIVE_SOCKET" kill-server 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { "$tui" kill-server; rm -rf "$work"; }
 trap cleanup EXIT
 source "$root/Tests/e2e/lib.sh"
 # Runs write their default folders (trainboard-runs/) into the current directory: keep them out of the repository.
