@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# End-to-end test of the dashboard: drives the real `trainboard` binary in tmux through Tests/e2e/tmux-drive on a Fashion-MNIST
-# subset. Checks: charts appear; `p` pauses (batch counter frozen for 2 s) and resumes; `c` writes a checkpoint;
+# End-to-end test of the dashboard: drives the real `trainboard` binary in tmux through Tests/e2e/tmux-drive on a
+# Fashion-MNIST subset. Checks: charts appear; `p` pauses (batch counter frozen for 2 s) and resumes; `c` writes a checkpoint;
 # `+` raises the learning rate in the CSV log; resizing to 1x1 and back; `s` shows the summary; `q` exits 0 with the
 # terminal restored (`stty -g` identical); SIGINT/SIGTERM/SIGHUP exit 130/143/129 with finished epochs logged;
 # tiny start size; LANG=C draws ASCII only; a trainer error restores the terminal and prints the error; the control
-# journal records the manual actions and --replay-journal reapplies them.
+# journal records the manual actions and --replay-journal reapplies them; TERM=dumb and an unknown TERM fall back to
+# the per-epoch lines with a notice.
 #
 # Usage: Tests/e2e/dashboard.sh   (env: TRAINBOARD_BIN, default .build/debug/trainboard)
 # Prints "N passed, M failed"; exit status 0 only if everything passed (2 on a setup failure).
@@ -162,6 +163,23 @@ start_cmd err 100x30 -- "${train[@]}" --csv-log /dev/full
 expect_exit err 1 "trainer error exits 1"
 if "$tui" screen err | grep -q 'error'; then pass "the error is printed on the restored terminal"
 else fail "no error message after the dashboard closed" err; fi
+
+# 7. A terminal that cannot move the cursor (TERM=dumb: Emacs shell buffers, acme, CI consoles) or an unknown TERM:
+#    the headless per-epoch lines instead of a blank dashboard, a one-line notice on stderr, exit 0.
+for t in dumb tb-no-such-terminal; do
+    name="term-$t"
+    start_cmd "$name" 200x30 --env TERM="$t" -- bash -c '"$0" "${@:2}" 2>"$1"' "$bin" "$work/$name.err" \
+        train --max-samples 2000 --epochs 2 --exit-when-done
+    st=$(wait_exit "$name" 30)
+    notice=$(grep -c "^trainboard: notice: .*TERM='$t'.*; one line per epoch instead of the dashboard" "$work/$name.err")
+    if [[ $st == 0 ]] && "$tui" screen "$name" | grep -q '^Epoch 2/2' \
+        && "$tui" screen "$name" | grep -Eq '^16/16 - .* - val_accuracy: 0\.[0-9]{4}' && [[ $notice == 1 ]] \
+        && grep -qx STTY-SAME "$work/$name.result"; then
+        pass "TERM=$t: per-epoch lines, one notice on stderr, exit 0"
+    else
+        fail "TERM=$t: status '$st', notice lines $notice, stderr: $(head -c 300 "$work/$name.err")" "$name"
+    fi
+done
 
 echo "$passed passed, $failed failed"
 ((failed == 0))
