@@ -136,7 +136,9 @@ public final class Terminal {
         guard !terminalIsActive.load(ordering: .sequentiallyConsistent) else { throw TerminalError.alreadyActive }
         guard Terminal.isInteractive else { throw TerminalError.notATerminal }
         if let problem = Terminal.unsupportedTerminal() { throw problem }
-        guard let term = getenv("TERM").map({ String(cString: $0) }) else { throw TerminalError.cannotInitialize(term: nil) }
+        guard let term = getenv("TERM").map({ String(cString: $0) }) else {
+            throw TerminalError.cannotInitialize(term: nil)
+        }
         CrashGuard.saveTTY()
         guard let scr = newterm(nil, tb_stdout(), tb_stdin()) else {
             throw TerminalError.cannotInitialize(term: term)

@@ -5,7 +5,7 @@
 # terminal restored (`stty -g` identical); SIGINT/SIGTERM/SIGHUP exit 130/143/129 with finished epochs logged;
 # tiny start size; LANG=C draws ASCII only; a trainer error restores the terminal and prints the error; the control
 # journal records the manual actions and --replay-journal reapplies them; TERM=dumb and an unknown TERM fall back to
-# the per-epoch lines with a notice.
+# the per-epoch lines with a notice; double-width characters (a CJK data file, an emoji) at 80x24, also with LANG=C.
 #
 # Usage: Tests/e2e/dashboard.sh   (env: TRAINBOARD_BIN, default .build/debug/trainboard)
 # Prints "N passed, M failed"; exit status 0 only if everything passed (2 on a setup failure).
@@ -180,6 +180,65 @@ for t in dumb tb-no-such-terminal; do
         fail "TERM=$t: status '$st', notice lines $notice, stderr: $(head -c 300 "$work/$name.err")" "$name"
     fi
 done
+
+# 8. Double-width characters: a CJK data file and a checkpoint named with CJK and an emoji, at 80x24. tmux shows each
+#    wide character once (it takes two columns); the old backend drew `????.npz`. Without a UTF-8 locale every column
+#    of a wide character is a `?` (ASCII only), and the columns still line up.
+python3 - "$work/手写数字.npz" <<'PY' || fail "could not write the .npz fixture"
+# The first 1000 training and 200 test images of Fashion-MNIST as a Keras-layout .npz (uint8 [n, 28, 28], uint8 [n]).
+import gzip, io, struct, sys, zipfile
+src = "/usr/share/datasets/fashion-mnist/"
+def idx(name, n):
+    with gzip.open(src + name) as f:
+        magic = struct.unpack(">I", f.read(4))[0]
+        dims = struct.unpack(">" + "I" * (magic & 0xFF), f.read(4 * (magic & 0xFF)))
+        per = 1
+        for d in dims[1:]: per *= d
+        return f.read(n * per), (n,) + tuple(dims[1:])
+def npy(data, shape):
+    header = "{'descr': '|u1', 'fortran_order': False, 'shape': %s, }" % (shape,)
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + data
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    for key, name, n in [("x_train", "train-images-idx3-ubyte.gz", 1000), ("y_train", "train-labels-idx1-ubyte.gz", 1000),
+                         ("x_test", "t10k-images-idx3-ubyte.gz", 200), ("y_test", "t10k-labels-idx1-ubyte.gz", 200)]:
+        z.writestr(key + ".npy", npy(*idx(name, n)))
+PY
+mkdir -p "$work/wide"
+wide=("$bin" train --data "$work/手写数字.npz" --epochs 500 --batch-size 32 --seed 3 --checkpoint "$work/wide/最佳😀.tbmodel")
+start_cmd wide 80x24 -- "${wide[@]}"
+if "$tui" wait wide '手写数字\.npz' 20 >/dev/null 2>&1 && "$tui" wait wide '最佳😀\.tbmodel' 30 >/dev/null 2>&1 \
+    && ! "$tui" screen wide | grep -q '??'; then
+    row=$("$tui" screen wide | grep -m1 '手写数字\.npz')
+    pass "80x24: the data line shows 手写数字.npz and the checkpoint 最佳😀.tbmodel (no ?): ${row:0:40}"
+else
+    fail "wide characters not shown (expected 手写数字.npz and 最佳😀.tbmodel)" wide
+fi
+# Every row is at most 80 columns wide: no wide character pushed the line past the edge.
+if "$tui" screen wide | python3 -c '
+import sys, unicodedata
+w = lambda s: sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in s)
+sys.exit(0 if all(w(l) <= 80 for l in sys.stdin.read().split("\n")) else 1)'; then
+    pass "80x24 with wide characters: every row fits in 80 columns"
+else
+    fail "a row is wider than 80 columns" wide
+fi
+"$tui" keys wide q; "$tui" keys wide q
+expect_exit wide 0 "q leaves the dashboard with wide characters"
+# The same without a UTF-8 locale, in tmux and recorded by script(1) (the path goes through the environment: script
+# writes its command line into the recording).
+start_cmd asciiwide 80x24 --env LANG=C --env LC_ALL=C --env TB_DATA="$work/手写数字.npz" -- \
+    script -q -f -c "$bin train --data \"\$TB_DATA\" --epochs 500 --batch-size 32" "$work/ascii-wide.out"
+if "$tui" wait asciiwide '\?{8}\.npz' 20 >/dev/null 2>&1; then
+    sleep 1; "$tui" keys asciiwide q; "$tui" keys asciiwide q; wait_exit asciiwide >/dev/null
+    if ! LC_ALL=C grep -q -P '[\x80-\xFF]' "$work/ascii-wide.out" && ! "$tui" screen asciiwide | grep -q '手'; then
+        pass "LANG=C: 手写数字.npz drawn as ????????.npz (one ? per column), output pure ASCII"
+    else
+        fail "LANG=C with a CJK file name: non-ASCII bytes in the output" asciiwide
+    fi
+else
+    fail "LANG=C with a CJK file name: no ????????.npz on screen" asciiwide
+fi
 
 echo "$passed passed, $failed failed"
 ((failed == 0))
