@@ -21,6 +21,8 @@ public enum CharacterWidth {
     public static func of(_ scalar: Unicode.Scalar) -> Int {
         let v = scalar.value
         if v < 0x300 { return 1 }   // ASCII, Latin-1 (U+00AD SOFT HYPHEN is 1), controls: no wide or zero-width below
+        // The dashboard's own glyphs (box drawing, block elements, braille), drawn thousands of times a frame.
+        if (0x2500...0x259F).contains(v) || (0x2800...0x28FF).contains(v) { return 1 }
         // Zero width first: a few combining marks are East Asian Wide (the kana voicing marks 3099, 309A; the
         // ideographic tone marks 302A..302D), and combine all the same.
         if isZeroWidth(scalar) { return 0 }
