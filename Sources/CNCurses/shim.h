@@ -6,6 +6,7 @@
 #include <langinfo.h>
 #include <wchar.h>
 #include <ncursesw/curses.h>
+#include <ncursesw/term.h>
 
 /* Swift cannot see macros with arguments or some globals; these accessors give them a function form. */
 static inline WINDOW *tb_stdscr(void) { return stdscr; }
@@ -56,5 +57,35 @@ static inline int tb_getmaxx(WINDOW *w) { return w ? getmaxx(w) : 0; }
 static inline const char *tb_tigetstr(const char *cap) {
     char *s = tigetstr(cap);
     return (s == (char *)-1) ? (const char *)0 : s;
+}
+
+/* Whether the terminfo entry of `term` can drive a full-screen program, checked without touching the screen and
+   without ncurses' exit-on-error paths: setupterm with an error pointer, then the cursor-addressing capability
+   (`cup`), then the entry is freed and ncurses' current terminal put back. Returns
+     0  usable (the entry exists, is not a hardcopy terminal and has cup),
+     1  no terminfo entry for `term`,
+     2  no terminfo database at all,
+     3  a hardcopy terminal (the `hc` flag),
+     4  no cursor addressing (no `cup`: "dumb", "unknown", emacs' "dumb" shell buffers, ...).
+   `fd` is the output file descriptor (setupterm reads the window size from it). Not thread-safe (ncurses' global
+   `cur_term`); call it from the thread that drives ncurses. */
+static inline int tb_check_terminfo(const char *term, int fd) {
+    int err = 0;
+    TERMINAL *saved = cur_term;
+    int rc = setupterm(term, fd, &err);
+    if (rc != OK) {
+        /* setupterm set no new terminal on failure; keep the previous one current. */
+        if (cur_term != saved) { TERMINAL *t = cur_term; set_curterm(saved); if (t) del_curterm(t); }
+        if (err == 1) return 3;
+        if (err == -1) return 2;
+        return 1;
+    }
+    TERMINAL *mine = cur_term;
+    const char *cup = tigetstr("cup");
+    int hardcopy = tigetflag("hc") > 0;
+    int result = hardcopy ? 3 : (cup == 0 || cup == (char *)-1) ? 4 : 0;
+    set_curterm(saved);
+    if (mine && mine != saved) del_curterm(mine);
+    return result;
 }
 #endif

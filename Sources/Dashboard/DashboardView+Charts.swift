@@ -178,7 +178,7 @@ extension DashboardView {
         let mid = logY ? pow(10, (log10(b.lowerBound) + log10(b.upperBound)) / 2) : (b.lowerBound + b.upperBound) / 2
         var labels = [NumberFormat.compact(b.upperBound), NumberFormat.compact(b.lowerBound)]
         if plotHeight >= 3 { labels.append(NumberFormat.compact(mid)) }
-        return labels.map(\.count).max() ?? 0
+        return labels.map(\.cellWidth).max() ?? 0
     }
 
     func plan(_ series: [ChartSeries], logY: Bool = false, markers: [ChartMarker], showXLabels: Bool,
@@ -248,7 +248,7 @@ extension DashboardView {
 
     /// Cells a legend rule `name` + `segments` needs (with one rule cell left at each end).
     static func legendWidth(_ name: String, _ segments: [(String, Style)]) -> Int {
-        2 + name.count + 2 + segments.reduce(0) { $0 + $1.0.count + 2 }
+        2 + name.cellWidth + 2 + segments.reduce(0) { $0 + $1.0.cellWidth + 2 }
     }
 
     /// Draws a panel rule whose title is a name followed by coloured `name value` segments (the chart's legend),
@@ -425,7 +425,7 @@ extension DashboardView {
             _ = panel(label, in: Rect(x: area.x, y: area.y, width: area.width, height: 1), into: &buffer)
             spark = Rect(x: area.x, y: area.y + 1, width: area.width, height: area.height - 1)
         } else {
-            let lw = min(area.width / 2, label.count + 1)
+            let lw = min(area.width / 2, label.cellWidth + 1)
             buffer.write(label, x: area.x, y: area.y, style: theme[.title], maxWidth: lw)
             spark = Rect(x: area.x + lw, y: area.y, width: area.width - lw, height: 1)
         }

@@ -50,7 +50,7 @@ extension DashboardView {
     /// text is kept (`…epoch2.tbmodel`). Other texts are cut at the end.
     static func fitMessage(_ text: String, width: Int, ellipsis: Character) -> String {
         guard width > 0 else { return "" }
-        guard text.count > width else { return text }
+        guard text.cellWidth > width else { return text }
         let words = text.split(separator: " ", omittingEmptySubsequences: false)
         guard let pathIndex = words.lastIndex(where: { $0.contains("/") }) else {
             return TextFormatting.truncate(text, width: width, ellipsis: ellipsis)
@@ -59,18 +59,20 @@ extension DashboardView {
         let path = words[pathIndex]
         let after = words[(pathIndex + 1)...].map { " " + String($0) }.joined()
         let nameAndRest = String(path[path.lastIndex(of: "/")!...]) + after     // "/best-epoch2.tbmodel ..."
-        guard nameAndRest.count + 1 <= width else { return String(ellipsis) + String(text.suffix(width - 1)) }
+        guard nameAndRest.cellWidth + 1 <= width else {
+            return String(ellipsis) + TextFormatting.suffix(text, width: width - 1).0
+        }
         var kept = head
-        if head.count + 1 + nameAndRest.count > width {
+        if head.cellWidth + 1 + nameAndRest.cellWidth > width {
             // Keep whole leading words only.
-            kept = String(head.prefix(width - 1 - nameAndRest.count))
+            kept = TextFormatting.prefix(head, width: width - 1 - nameAndRest.cellWidth).0
             if !kept.hasSuffix(" "), let sp = kept.lastIndex(of: " ") { kept = String(kept[...sp]) }
         }
-        let room = width - kept.count - 1
+        let room = width - kept.cellWidth - 1
         // The longest end of the path, starting at a "/", that fits (at least the file name fits).
         let tail = String(path) + after
         var cut = nameAndRest
-        for i in tail.indices where tail[i] == "/" && tail.distance(from: i, to: tail.endIndex) <= room {
+        for i in tail.indices where tail[i] == "/" && tail[i...].cellWidth <= room {
             cut = String(tail[i...])
             break
         }

@@ -7,7 +7,7 @@ extension DashboardView {
     /// the inner rectangle used.
     @discardableResult
     func box(title: String, lines: [(String, Style)], in area: Rect, into buffer: inout CellBuffer) -> Rect {
-        let contentW = max(title.count + 2, lines.map { $0.0.count }.max() ?? 0)
+        let contentW = max(title.cellWidth + 2, lines.map { $0.0.cellWidth }.max() ?? 0)
         let w = min(area.width, contentW + 4), h = min(area.height, lines.count + 2)
         guard w >= 3, h >= 3 else { return .zero }
         let r = Rect(x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h)

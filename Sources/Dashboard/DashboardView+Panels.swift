@@ -39,10 +39,10 @@ extension DashboardView {
         guard !area.isEmpty else { return }
         let (status, statusStyle) = statusText
         let title = snapshot.title.isEmpty ? "Trainboard" : snapshot.title
-        let statusWidth = min(status.count, max(0, area.width - min(title.count, 12) - 1))
+        let statusWidth = min(status.cellWidth, max(0, area.width - min(title.cellWidth, 12) - 1))
         let statusText = TextFormatting.truncate(status, width: statusWidth, ellipsis: symbols.ellipsis)
-        buffer.write(statusText, x: area.right - statusText.count, y: area.y, style: statusStyle)
-        let titleRoom = max(0, area.width - statusText.count - 1)
+        buffer.write(statusText, x: area.right - statusText.cellWidth, y: area.y, style: statusStyle)
+        let titleRoom = max(0, area.width - statusText.cellWidth - 1)
         buffer.write(TextFormatting.truncate(title, width: titleRoom, ellipsis: symbols.ellipsis), x: area.x, y: area.y,
                      style: theme[.title], maxWidth: titleRoom)
         guard area.height >= 2 else { return }
@@ -51,8 +51,8 @@ extension DashboardView {
         guard !parts.isEmpty else { return }
         // Share the width: each part gets what it needs, the longest ones are cut first.
         let sep = symbols.isUnicode ? " │ " : " | "
-        var budget = area.width - sep.count * (parts.count - 1)
-        var widths = parts.map(\.count)
+        var budget = area.width - sep.cellWidth * (parts.count - 1)
+        var widths = parts.map(\.cellWidth)
         while widths.reduce(0, +) > budget, let i = widths.indices.max(by: { widths[$0] < widths[$1] }), widths[i] > 4 {
             widths[i] -= 1
         }
@@ -61,7 +61,7 @@ extension DashboardView {
             if i > 0 { x += buffer.write(sep, x: x, y: area.y + 1, style: theme[.border]) }
             let t = TextFormatting.truncate(p, width: min(widths[i], max(0, budget)), ellipsis: symbols.ellipsis)
             x += buffer.write(t, x: x, y: area.y + 1, style: theme[.muted], maxWidth: area.right - x)
-            budget -= t.count
+            budget -= t.cellWidth
         }
     }
 
@@ -88,7 +88,7 @@ extension DashboardView {
         var x = area.x
         let y = area.y + 1
         for (i, (k, v)) in items.enumerated() {
-            let need = (i > 0 ? 2 : 0) + k.count + 1 + v.count
+            let need = (i > 0 ? 2 : 0) + k.cellWidth + 1 + v.cellWidth
             if x - area.x + need > area.width { break }
             if i > 0 { x += 2 }
             x += buffer.write(k + " ", x: x, y: y, style: theme[.muted])
@@ -98,7 +98,7 @@ extension DashboardView {
 
     func gaugeRow(_ name: String, ratio: Double, label: String, in area: Rect, into buffer: inout CellBuffer) {
         guard !area.isEmpty else { return }
-        let lw = min(name.count + 1, area.width)
+        let lw = min(name.cellWidth + 1, area.width)
         buffer.write(name, x: area.x, y: area.y, style: theme[.muted], maxWidth: lw)
         let g = Rect(x: area.x + lw, y: area.y, width: area.width - lw, height: 1)
         buffer.render(Gauge(ratio: ratio, label: label, filledStyle: theme[.gauge], emptyStyle: theme[.text],
@@ -270,7 +270,7 @@ extension DashboardView {
         // Keep "?: help" visible: drop the less important hints first, then tighten the separators.
         var shown = hints
         func width(_ h: [(String, String)], _ sep: Int) -> Int {
-            h.reduce(0) { $0 + $1.0.count + $1.1.count + 2 } + sep * max(0, h.count - 1)
+            h.reduce(0) { $0 + $1.0.cellWidth + $1.1.cellWidth + 2 } + sep * max(0, h.count - 1)
         }
         var sep = 2
         for key in ["t", "Tab", "d", "l", "c", "+/-"] where width(shown, 1) > rest.width {

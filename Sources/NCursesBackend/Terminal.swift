@@ -102,17 +102,41 @@ public final class Terminal {
         isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
     }
 
+    /// Why the terminal named by `TERM` cannot show a full-screen interface, or nil when it can. Reads the terminfo
+    /// entry (`setupterm` with an error pointer, so ncurses never prints or exits) and checks for cursor addressing
+    /// (`cup`); nothing is written to the terminal and its modes are not changed. `start()` runs the same check before
+    /// `newterm`; call this first to choose a line-oriented output instead of failing.
+    ///
+    /// - Returns: `.cannotInitialize` when `TERM` is unset or empty, has no terminfo entry (an unknown or generic
+    ///   name such as `unknown`), or there is no terminfo database; `.noCursorAddressing` for entries without `cup`
+    ///   (`dumb`) and hardcopy terminals; nil otherwise.
+    ///
+    /// Thread-safety: not thread-safe (ncurses' global current terminal); call it from the thread that drives ncurses,
+    /// before `start()` or after `stop()`.
+    public static func unsupportedTerminal() -> TerminalError? {
+        guard let term = getenv("TERM").map({ String(cString: $0) }), !term.isEmpty else {
+            return .cannotInitialize(term: nil)
+        }
+        switch tb_check_terminfo(term, STDOUT_FILENO) {
+        case 0: return nil
+        case 3, 4: return .noCursorAddressing(term: term)
+        default: return .cannotInitialize(term: term)
+        }
+    }
+
     /// Enters curses mode: `newterm` on stdout/stdin (alternate screen when the terminfo entry has one),
     /// `cbreak` (Ctrl-C still raises SIGINT), `noecho`, keypad, the input timeout and escape delay from `options`,
     /// hidden cursor, and colours (`start_color`, `use_default_colors`; mode from `COLORS`; `NO_COLOR` disables).
     ///
-    /// Install `SignalTrap` first. Throws instead of exiting when the terminal cannot be used.
+    /// Install `SignalTrap` first. Throws instead of exiting when the terminal cannot be used: `.notATerminal`, and
+    /// the errors of `unsupportedTerminal()` (checked before `newterm`, so a `dumb` terminal is never set up).
     /// Calling `start()` on a started terminal does nothing.
     public func start() throws {
         if screen != nil { return }
         guard !terminalIsActive.load(ordering: .sequentiallyConsistent) else { throw TerminalError.alreadyActive }
         guard Terminal.isInteractive else { throw TerminalError.notATerminal }
-        guard let term = getenv("TERM").map({ String(cString: $0) }), !term.isEmpty else {
+        if let problem = Terminal.unsupportedTerminal() { throw problem }
+        guard let term = getenv("TERM").map({ String(cString: $0) }) else {
             throw TerminalError.cannotInitialize(term: nil)
         }
         CrashGuard.saveTTY()

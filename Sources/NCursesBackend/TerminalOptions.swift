@@ -57,6 +57,9 @@ public enum TerminalError: Error, Sendable, CustomStringConvertible {
     case notATerminal
     /// ncurses could not set up the terminal, typically because `TERM` is unset or has no terminfo entry.
     case cannotInitialize(term: String?)
+    /// The terminfo entry of `TERM` cannot move the cursor (no `cup` capability, or a hardcopy terminal): `dumb`
+    /// (Emacs shell buffers, acme, some CI consoles) and similar. Line-oriented output still works there.
+    case noCursorAddressing(term: String)
     /// Another `Terminal` is already started in this process (ncurses drives one screen at a time).
     case alreadyActive
 
@@ -70,6 +73,8 @@ public enum TerminalError: Error, Sendable, CustomStringConvertible {
                 return "cannot initialise the terminal: TERM='\(term)' is unknown or unusable (no terminfo entry?)"
             }
             return "cannot initialise the terminal: TERM is not set"
+        case .noCursorAddressing(let term):
+            return "TERM='\(term)' cannot move the cursor (no cup in its terminfo entry)"
         case .alreadyActive:
             return "a terminal session is already active"
         }

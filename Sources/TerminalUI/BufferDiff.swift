@@ -1,5 +1,6 @@
 /// The cells that differ between the previous frame and the next one, in row-major order: what a backend writes to
-/// the terminal. When the sizes differ the whole next buffer is the diff (a full redraw).
+/// the terminal. When the sizes differ the whole next buffer is the diff (a full redraw). A double-width character's
+/// two cells are in the diff together or not at all.
 ///
 /// Thread-safety: a value; safe to send between threads.
 public struct BufferDiff: Sendable {
@@ -23,8 +24,19 @@ public struct BufferDiff: Sendable {
         var out: [Change] = []
         let w = next.area.width
         if let prev = previous, prev.area == next.area {
-            for (i, (a, b)) in zip(prev.cells, next.cells).enumerated() where a != b {
-                out.append(Change(x: next.area.x + i % w, y: next.area.y + i / w, cell: b))
+            // A double-width character and its continuation cell are always emitted together (left half first), so
+            // that a backend sees the character whenever either half changed.
+            let a = prev.cells, b = next.cells
+            var lastEmitted = -1
+            func emit(_ i: Int) {
+                guard i > lastEmitted else { return }
+                out.append(Change(x: next.area.x + i % w, y: next.area.y + i / w, cell: b[i]))
+                lastEmitted = i
+            }
+            for i in b.indices where a[i] != b[i] {
+                if b[i].isContinuation && i % w > 0 { emit(i - 1) }
+                emit(i)
+                if i % w + 1 < w && b[i + 1].isContinuation { emit(i + 1) }
             }
             isFullRedraw = false
         } else {

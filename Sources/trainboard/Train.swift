@@ -15,7 +15,8 @@ struct Train: ParsableCommand {
         SGD lr 0.1, momentum 0.8, decay 0.0016, batch 128, 60 epochs, validation on the test split (adam, rmsprop \
         and adagrad default to lr 0.001 and decay 0); kernels start from glorot_uniform, Keras's default for Dense \
         (--init uniform gives the tutorial's Keras 2 U(-0.05, 0.05)).
-        In a terminal this opens the dashboard; with --headless, or when stdout is not a terminal, it prints one \
+        In a terminal this opens the dashboard; with --headless, when stdout is not a terminal, or when the \
+        terminal cannot move the cursor (TERM=dumb, an unknown TERM; a notice says so on stderr), it prints one \
         line per epoch in Keras's verbose=2 style.
         """)
 
@@ -27,13 +28,20 @@ struct Train: ParsableCommand {
         let theme: ResolvedTheme
         let flags = options.configuration
         var fileConfig = RunConfiguration()
+        var headless = !Terminal.isInteractive
         do {
             do {
                 if let path = options.config { fileConfig = try ConfigFile.load(path) }
                 plan = try TrainingPlan(flags.over(fileConfig))
+                if plan.headless { headless = true }
                 theme = try ResolvedTheme.load(plan.theme)
                 for w in theme.warnings { printError(w) }
-                let interactive = !plan.headless && Terminal.isInteractive
+                // A terminal that cannot draw the dashboard (TERM=dumb, no terminfo entry) gets the headless lines.
+                if !headless, let problem = Terminal.unsupportedTerminal() {
+                    printError("notice: \(problem); one line per epoch instead of the dashboard, as with --headless")
+                    headless = true
+                }
+                let interactive = !headless
                 if !interactive { printError("loading \(plan.dataSpec) ...") }
                 let lossExplicit = flags.over(fileConfig).loss != nil
                 run = try TrainingRun.prepare(plan, lossExplicit: lossExplicit, log: { printError($0) })
@@ -50,7 +58,7 @@ struct Train: ParsableCommand {
             }
             printError("error: \(e)"); throw ExitCode(2)
         }
-        if plan.headless || !Terminal.isInteractive {
+        if headless {
             try HeadlessRunner(trainingRun: run).run()
         } else {
             try DashboardApp(trainingRun: run, theme: theme, exitWhenDone: plan.exitWhenDone).run()

@@ -1,27 +1,28 @@
 #!/usr/bin/env bash
-# End-to-end test of the dashboard: drives the real `trainboard` binary in tmux through tui-drive on a Fashion-MNIST
-# subset. Checks: charts appear; `p` pauses (batch counter frozen for 2 s) and resumes; `c` writes a checkpoint;
+# End-to-end test of the dashboard: drives the real `trainboard` binary in tmux through Tests/e2e/tmux-drive on a
+# Fashion-MNIST subset. Checks: charts appear; `p` pauses (batch counter frozen for 2 s) and resumes; `c` writes a checkpoint;
 # `+` raises the learning rate in the CSV log; resizing to 1x1 and back; `s` shows the summary; `q` exits 0 with the
 # terminal restored (`stty -g` identical); SIGINT/SIGTERM/SIGHUP exit 130/143/129 with finished epochs logged;
 # tiny start size; LANG=C draws ASCII only; a trainer error restores the terminal and prints the error; the control
-# journal records the manual actions and --replay-journal reapplies them.
+# journal records the manual actions and --replay-journal reapplies them; TERM=dumb and an unknown TERM fall back to
+# the per-epoch lines with a notice; double-width characters (a CJK data file, an emoji) at 80x24, also with LANG=C.
 #
-# Usage: Tests/e2e/dashboard.sh   (env: TRAINBOARD_BIN, default .build/debug/trainboard; TUI_DRIVE)
+# Usage: Tests/e2e/dashboard.sh   (env: TRAINBOARD_BIN, default .build/debug/trainboard)
 # Prints "N passed, M failed"; exit status 0 only if everything passed (2 on a setup failure).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root" || exit 2
-tui=${TUI_DRIVE:-../shared/tools/tui-drive}
-[[ $tui == /* ]] || tui="$root/$tui"
-[[ -x $tui ]] || { echo "dashboard: tui-drive not found at $tui (set TUI_DRIVE)" >&2; exit 2; }
+tui="$root/Tests/e2e/tmux-drive"
+[[ -x $tui ]] || { echo "dashboard: $tui is missing or not executable" >&2; exit 2; }
+command -v tmux >/dev/null || { echo "dashboard: tmux is required" >&2; exit 2; }
 bin=${TRAINBOARD_BIN:-.build/debug/trainboard}
 [[ $bin == /* ]] || bin="$root/$bin"
 [[ -x $bin ]] || { echo "dashboard: no binary at $bin (build first)" >&2; exit 2; }
 [[ -d /usr/share/datasets/fashion-mnist ]] || { echo "dashboard: Fashion-MNIST missing (apt-get install dataset-fashion-mnist)" >&2; exit 2; }
 
-export TUI_DRIVE_SOCKET="tb-dashboard-$$"
+export TMUX_DRIVE_SOCKET="tb-dashboard-$$"
 work=$(mktemp -d)
-cleanup() { tmux -L "$TUI_DRIVE_SOCKET" kill-server 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { "$tui" kill-server; rm -rf "$work"; }
 trap cleanup EXIT
 source "$root/Tests/e2e/lib.sh"
 # Runs write their default folders (trainboard-runs/) into the current directory: keep them out of the repository.
@@ -162,6 +163,82 @@ start_cmd err 100x30 -- "${train[@]}" --csv-log /dev/full
 expect_exit err 1 "trainer error exits 1"
 if "$tui" screen err | grep -q 'error'; then pass "the error is printed on the restored terminal"
 else fail "no error message after the dashboard closed" err; fi
+
+# 7. A terminal that cannot move the cursor (TERM=dumb: Emacs shell buffers, acme, CI consoles) or an unknown TERM:
+#    the headless per-epoch lines instead of a blank dashboard, a one-line notice on stderr, exit 0.
+for t in dumb tb-no-such-terminal; do
+    name="term-$t"
+    start_cmd "$name" 200x30 --env TERM="$t" -- bash -c '"$0" "${@:2}" 2>"$1"' "$bin" "$work/$name.err" \
+        train --max-samples 2000 --epochs 2 --exit-when-done
+    st=$(wait_exit "$name" 30)
+    notice=$(grep -c "^trainboard: notice: .*TERM='$t'.*; one line per epoch instead of the dashboard" "$work/$name.err")
+    if [[ $st == 0 ]] && "$tui" screen "$name" | grep -q '^Epoch 2/2' \
+        && "$tui" screen "$name" | grep -Eq '^16/16 - .* - val_accuracy: 0\.[0-9]{4}' && [[ $notice == 1 ]] \
+        && grep -qx STTY-SAME "$work/$name.result"; then
+        pass "TERM=$t: per-epoch lines, one notice on stderr, exit 0"
+    else
+        fail "TERM=$t: status '$st', notice lines $notice, stderr: $(head -c 300 "$work/$name.err")" "$name"
+    fi
+done
+
+# 8. Double-width characters: a CJK data file and a checkpoint named with CJK and an emoji, at 80x24. tmux shows each
+#    wide character once (it takes two columns); the old backend drew `????.npz`. Without a UTF-8 locale every column
+#    of a wide character is a `?` (ASCII only), and the columns still line up.
+python3 - "$work/手写数字.npz" <<'PY' || fail "could not write the .npz fixture"
+# The first 1000 training and 200 test images of Fashion-MNIST as a Keras-layout .npz (uint8 [n, 28, 28], uint8 [n]).
+import gzip, io, struct, sys, zipfile
+src = "/usr/share/datasets/fashion-mnist/"
+def idx(name, n):
+    with gzip.open(src + name) as f:
+        magic = struct.unpack(">I", f.read(4))[0]
+        dims = struct.unpack(">" + "I" * (magic & 0xFF), f.read(4 * (magic & 0xFF)))
+        per = 1
+        for d in dims[1:]: per *= d
+        return f.read(n * per), (n,) + tuple(dims[1:])
+def npy(data, shape):
+    header = "{'descr': '|u1', 'fortran_order': False, 'shape': %s, }" % (shape,)
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + data
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    for key, name, n in [("x_train", "train-images-idx3-ubyte.gz", 1000), ("y_train", "train-labels-idx1-ubyte.gz", 1000),
+                         ("x_test", "t10k-images-idx3-ubyte.gz", 200), ("y_test", "t10k-labels-idx1-ubyte.gz", 200)]:
+        z.writestr(key + ".npy", npy(*idx(name, n)))
+PY
+mkdir -p "$work/wide"
+wide=("$bin" train --data "$work/手写数字.npz" --epochs 500 --batch-size 32 --seed 3 --checkpoint "$work/wide/最佳😀.tbmodel")
+start_cmd wide 80x24 -- "${wide[@]}"
+if "$tui" wait wide '手写数字\.npz' 20 >/dev/null 2>&1 && "$tui" wait wide '最佳😀\.tbmodel' 30 >/dev/null 2>&1 \
+    && ! "$tui" screen wide | grep -q '??'; then
+    row=$("$tui" screen wide | grep -m1 '手写数字\.npz')
+    pass "80x24: the data line shows 手写数字.npz and the checkpoint 最佳😀.tbmodel (no ?): ${row:0:40}"
+else
+    fail "wide characters not shown (expected 手写数字.npz and 最佳😀.tbmodel)" wide
+fi
+# Every row is at most 80 columns wide: no wide character pushed the line past the edge.
+if "$tui" screen wide | python3 -c '
+import sys, unicodedata
+w = lambda s: sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in s)
+sys.exit(0 if all(w(l) <= 80 for l in sys.stdin.read().split("\n")) else 1)'; then
+    pass "80x24 with wide characters: every row fits in 80 columns"
+else
+    fail "a row is wider than 80 columns" wide
+fi
+"$tui" keys wide q; "$tui" keys wide q
+expect_exit wide 0 "q leaves the dashboard with wide characters"
+# The same without a UTF-8 locale, in tmux and recorded by script(1) (the path goes through the environment: script
+# writes its command line into the recording).
+start_cmd asciiwide 80x24 --env LANG=C --env LC_ALL=C --env TB_DATA="$work/手写数字.npz" -- \
+    script -q -f -c "$bin train --data \"\$TB_DATA\" --epochs 500 --batch-size 32" "$work/ascii-wide.out"
+if "$tui" wait asciiwide '\?{8}\.npz' 20 >/dev/null 2>&1; then
+    sleep 1; "$tui" keys asciiwide q; "$tui" keys asciiwide q; wait_exit asciiwide >/dev/null
+    if ! LC_ALL=C grep -q -P '[\x80-\xFF]' "$work/ascii-wide.out" && ! "$tui" screen asciiwide | grep -q '手'; then
+        pass "LANG=C: 手写数字.npz drawn as ????????.npz (one ? per column), output pure ASCII"
+    else
+        fail "LANG=C with a CJK file name: non-ASCII bytes in the output" asciiwide
+    fi
+else
+    fail "LANG=C with a CJK file name: no ????????.npz on screen" asciiwide
+fi
 
 echo "$passed passed, $failed failed"
 ((failed == 0))

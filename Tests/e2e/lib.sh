@@ -1,4 +1,5 @@
-# Shared helpers for the end-to-end terminal tests (sourced; needs $tui = tui-drive and $work = a scratch folder).
+# Shared helpers for the end-to-end terminal tests (sourced; needs $tui = Tests/e2e/tmux-drive and $work = a scratch
+# folder).
 # pass/fail counting, a wrapper that records `stty -g` before and after the program in the same pane, starting
 # wrapped commands in tmux, finding the program's pid, and waiting for and checking its exit status.
 # Runs the program between two `stty -g` in the same pane; records the wrapper's pid (NAME.pid) so the test can find

@@ -1,20 +1,18 @@
 #!/usr/bin/env bash
-# End-to-end test of NCursesBackend: drives tb-ncurses-smoke in tmux through tui-drive.
+# End-to-end test of NCursesBackend: drives tb-ncurses-smoke in tmux through Tests/e2e/tmux-drive.
 # Checks start-up, the live counter, keys, resizes down to 1x1, tiny start sizes, exit statuses for q / signals /
 # a repeated signal / Ctrl-C / exit() without stop / a trap on another thread, ASCII-only output without a UTF-8
-# locale, colour modes, an unknown TERM, and that `stty -g` is the same before and after every run.
+# locale, colour modes, an unknown TERM and TERM=dumb, and that `stty -g` is the same before and after every run.
 #
 # Usage: Tests/e2e/ncurses-smoke.sh        (from anywhere; builds the smoke program unless TB_SMOKE_BIN is set)
-# Env:   TUI_DRIVE     path to tui-drive (default ../shared/tools/tui-drive, relative to the repository root)
-#        TB_SMOKE_BIN  prebuilt tb-ncurses-smoke binary (skips `swift build`)
+# Env:   TB_SMOKE_BIN  prebuilt tb-ncurses-smoke binary (skips `swift build`)
 # Exit status: 0 if every check passed, 1 if any failed, 2 if the setup failed.
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root" || exit 2
-tui=${TUI_DRIVE:-../shared/tools/tui-drive}
-[[ $tui == /* ]] || tui="$root/$tui"
-[[ -x $tui ]] || { echo "ncurses-smoke: tui-drive not found at $tui (set TUI_DRIVE)" >&2; exit 2; }
+tui="$root/Tests/e2e/tmux-drive"
+[[ -x $tui ]] || { echo "ncurses-smoke: $tui is missing or not executable" >&2; exit 2; }
 command -v tmux >/dev/null || { echo "ncurses-smoke: tmux is required" >&2; exit 2; }
 command -v script >/dev/null || { echo "ncurses-smoke: script (util-linux) is required" >&2; exit 2; }
 
@@ -26,9 +24,9 @@ fi
 [[ -x $bin ]] || { echo "ncurses-smoke: no binary at $bin" >&2; exit 2; }
 
 # A private tmux server for this run, removed at the end.
-export TUI_DRIVE_SOCKET="tb-ncurses-smoke-$$"
+export TMUX_DRIVE_SOCKET="tb-ncurses-smoke-$$"
 work=$(mktemp -d)
-cleanup() { tmux -L "$TUI_DRIVE_SOCKET" kill-server 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { "$tui" kill-server; rm -rf "$work"; }
 trap cleanup EXIT
 
 source "$root/Tests/e2e/lib.sh"
@@ -164,6 +162,16 @@ else
     fail "unknown TERM: status '$st'" badterm
 fi
 
-for n in main tiny sigINT sigTERM sigHUP hang ctrlc exitnet crash ascii nocolor xterm8 badterm; do "$tui" stop "$n"; done
+# 16. TERM=dumb (no cursor addressing) is refused before ncurses touches the screen: a clear error, status 1.
+start_cmd dumb 80x24 --env TERM=dumb -- bash -c '"$0" 2>"$1"' "$bin" "$work/dumb.err"
+st=$(wait_exit dumb)
+if [[ $st == 1 ]] && grep -q "TERM='dumb' cannot move the cursor (no cup in its terminfo entry)" "$work/dumb.err" \
+    && grep -qx STTY-SAME "$work/dumb.result"; then
+    pass "TERM=dumb -> clear error before newterm, exit 1"
+else
+    fail "TERM=dumb: status '$st', stderr: $(head -c 200 "$work/dumb.err")" dumb
+fi
+
+for n in main tiny sigINT sigTERM sigHUP hang ctrlc exitnet crash ascii nocolor xterm8 badterm dumb; do "$tui" stop "$n"; done
 echo "$passed passed, $failed failed"
 ((failed == 0))

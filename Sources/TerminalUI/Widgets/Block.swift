@@ -65,7 +65,7 @@ public struct Block: Widget {
             let l = borders.contains(.left) ? 1 : 0, r = borders.contains(.right) ? 1 : 0
             let room = area.width - l - r
             guard room > 0 else { return }
-            let padded = room >= title.count + 2 ? " \(title) " : title
+            let padded = room >= title.cellWidth + 2 ? " \(title) " : title
             let text = TextFormatting.truncate(padded, width: room, ellipsis: s.ellipsis)
             buffer.write(text, x: area.x + l, y: area.y, style: titleStyle, maxWidth: room)
         }

@@ -54,12 +54,13 @@ public struct Gauge: Widget {
         let text = TextFormatting.truncate(label ?? "\(Int((r * 100).rounded()))%", width: area.width,
                                            ellipsis: symbols.ellipsis)
         guard !text.isEmpty else { return }
-        let start = area.x + Alignment.center.offset(length: text.count, width: area.width)
+        let start = area.x + Alignment.center.offset(length: text.cellWidth, width: area.width)
         let y = area.y + (area.height - 1) / 2
         let inverted = Style(foreground: filledStyle.background, background: filledStyle.foreground,
                              modifiers: filledStyle.modifiers)
-        for (k, ch) in text.enumerated() {
-            let x = start + k
+        var x = start
+        for ch in text {
+            defer { x += CharacterWidth.of(ch) }
             let covered = x - area.x < fullCells
             // On a terminal-default filled style, reverse video keeps the label readable.
             let style = covered ? (filledStyle.foreground == .default ? filledStyle.adding(.reverse) : inverted)

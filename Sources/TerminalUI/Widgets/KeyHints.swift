@@ -35,7 +35,7 @@ public struct KeyHints: Widget {
         for (i, h) in hints.enumerated() {
             let sep = i == 0 ? "" : separator
             let keyText = h.key + ":", actionText = " " + h.action
-            let len = sep.count + keyText.count + actionText.count
+            let len = sep.cellWidth + keyText.cellWidth + actionText.cellWidth
             let used = x - area.x
             let isLast = i == hints.count - 1
             // Keep one cell for the ellipsis unless this is the last hint.
@@ -48,9 +48,9 @@ public struct KeyHints: Widget {
             }
             if i == 0 {
                 let full = TextFormatting.truncate(keyText + actionText, width: width, ellipsis: symbols.ellipsis)
-                let k = min(keyText.count, full.count)
-                buffer.write(String(full.prefix(k)), x: x, y: y, style: keyStyle)
-                buffer.write(String(full.dropFirst(k)), x: x + k, y: y, style: actionStyle)
+                let (key, k) = TextFormatting.prefix(full, width: min(keyText.cellWidth, full.cellWidth))
+                buffer.write(key, x: x, y: y, style: keyStyle)
+                buffer.write(String(full.dropFirst(key.count)), x: x + k, y: y, style: actionStyle)
             } else if x < area.right {
                 buffer.set(x: x + (x + 1 < area.right ? 1 : 0), y: y, symbol: symbols.ellipsis, style: actionStyle)
             }

@@ -88,7 +88,7 @@ public struct LineChart: Widget {
         var labels = [NumberFormat.compact(untr(ty1)), NumberFormat.compact(untr((ty0 + ty1) / 2)),
                       NumberFormat.compact(untr(ty0))]
         if plotHeight < 3 { labels[1] = "" }
-        let labelWidth = labels.map(\.count).max() ?? 0
+        let labelWidth = labels.map(\.cellWidth).max() ?? 0
         let axis = showYAxis && area.width >= labelWidth + 3
         let left = axis ? labelWidth + 1 : 0
         let plot = Rect(x: area.x + left, y: area.y, width: area.width - left, height: plotHeight)
@@ -100,7 +100,7 @@ public struct LineChart: Widget {
             }
             let rows = [plot.y, plot.y + (plot.height - 1) / 2, plot.bottom - 1]
             for (text, row) in zip(labels, rows) where !text.isEmpty {
-                buffer.write(text, x: area.x + labelWidth - text.count, y: row, style: labelStyle, maxWidth: labelWidth)
+                buffer.write(text, x: area.x + labelWidth - text.cellWidth, y: row, style: labelStyle, maxWidth: labelWidth)
             }
         }
         if hasXLabels { drawXLabels(plot: plot, y: plot.bottom, into: &buffer) }
@@ -181,7 +181,7 @@ public struct LineChart: Widget {
         var nextFree = plot.x
         for (i, raw) in xLabels.enumerated() {
             let text = TextFormatting.truncate(raw, width: plot.width, ellipsis: symbols.ellipsis)
-            let len = text.count
+            let len = text.cellWidth
             let anchor = n == 1 ? plot.x : plot.x + (plot.width - 1) * i / (n - 1)
             var start = i == 0 ? anchor : (i == n - 1 ? anchor - len + 1 : anchor - len / 2)
             start = max(plot.x, min(start, plot.right - len))
@@ -195,7 +195,7 @@ public struct LineChart: Widget {
         for (row, s) in series.enumerated() where row < plot.height {
             let glyph: Character = symbols.isUnicode ? (s.marker == .dashed ? "╌" : "─") : (s.marker == .dashed ? ":" : "-")
             let text = "\(glyph) \(s.name)"
-            let w = min(text.count, plot.width)
+            let w = min(text.cellWidth, plot.width)
             buffer.write(TextFormatting.truncate(text, width: w, ellipsis: symbols.ellipsis),
                          x: plot.right - w, y: plot.y + row, style: s.style, maxWidth: w)
         }

@@ -35,7 +35,7 @@ public struct Notice: Widget {
         let boxedWidth = area.width - 4
         if border, boxedWidth > 0 {
             let lines = TextFormatting.wrap(message, width: boxedWidth)
-            let boxW = (lines.map(\.count).max() ?? 0) + 4, boxH = lines.count + 2
+            let boxW = (lines.map(\.cellWidth).max() ?? 0) + 4, boxH = lines.count + 2
             if boxH <= area.height {
                 let box = Rect(x: area.x + (area.width - boxW) / 2, y: area.y + (area.height - boxH) / 2,
                                width: boxW, height: boxH)
@@ -52,7 +52,7 @@ public struct Notice: Widget {
 
     private func draw(_ lines: [String], in r: Rect, into buffer: inout CellBuffer) {
         for (i, line) in lines.enumerated() where i < r.height {
-            buffer.write(line, x: r.x + Alignment.center.offset(length: line.count, width: r.width), y: r.y + i,
+            buffer.write(line, x: r.x + Alignment.center.offset(length: line.cellWidth, width: r.width), y: r.y + i,
                          style: style, maxWidth: r.width)
         }
     }

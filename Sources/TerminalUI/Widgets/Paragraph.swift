@@ -39,7 +39,7 @@ public struct Paragraph: Widget {
     public func render(_ area: Rect, into buffer: inout CellBuffer) {
         guard !area.isEmpty else { return }
         for (i, line) in lines(width: area.width).dropFirst(scroll).prefix(area.height).enumerated() {
-            let x = area.x + alignment.offset(length: line.count, width: area.width)
+            let x = area.x + alignment.offset(length: line.cellWidth, width: area.width)
             buffer.write(line, x: x, y: area.y + i, style: style, maxWidth: area.width)
         }
     }

@@ -69,8 +69,8 @@ public struct Table: Widget {
         guard n > 0, total > 0 else { return [] }
         var natural = [Int](repeating: 0, count: n)
         for c in 0..<n {
-            var w = c < header.count ? header[c].count : 0
-            for r in rows where c < r.count { w = max(w, r[c].count) }
+            var w = c < header.count ? header[c].cellWidth : 0
+            for r in rows where c < r.count { w = max(w, r[c].cellWidth) }
             natural[c] = min(w, total)
         }
         let spacingEach = min(columnSpacing, total)
@@ -140,7 +140,7 @@ public struct Table: Widget {
         for (c, w) in cols.enumerated() {
             let text = TextFormatting.truncate(c < cells.count ? cells[c] : "", width: w, ellipsis: symbols.ellipsis)
             let align = c < alignments.count ? alignments[c] : .left
-            buffer.write(text, x: x + align.offset(length: text.count, width: w), y: y, style: style, maxWidth: w)
+            buffer.write(text, x: x + align.offset(length: text.cellWidth, width: w), y: y, style: style, maxWidth: w)
             x += w + min(columnSpacing, area.width)
         }
     }
