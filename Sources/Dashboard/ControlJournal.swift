@@ -7,7 +7,8 @@ import Foundation
 /// exactly that rate before update `update`, which reproduces a hand-steered run as a schedule.
 /// Thread-safety: a value; safe to send between threads.
 public struct JournalEntry: Codable, Equatable, Sendable {
-    /// `pause`, `resume`, `checkpoint`, `stop`, `lr_scale`, `lr_set`.
+    /// `pause`, `resume`, `checkpoint` (requested; the file is written in the background), `checkpoint_failed` (that
+    /// write failed; same epoch, update and path), `stop`, `lr_scale`, `lr_set`.
     public var action: String
     /// Epoch (0-based) when it was applied.
     public var epoch: Int
