@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI", "NeuralEngine"],
                     exclude: ["__Snapshots__"]),
-        .testTarget(name: "TrainboardKitTests", dependencies: ["TrainboardKit", "NeuralEngine", "Datasets"]),
+        .testTarget(name: "TrainboardKitTests", dependencies: ["TrainboardKit", "NeuralEngine", "Datasets", "Dashboard"]),
         .testTarget(name: "NCursesBackendTests", dependencies: ["NCursesBackend", "TerminalUI"]),
     ],
     swiftLanguageModes: [.v6]

@@ -5,6 +5,13 @@ import NeuralEngine
 /// and epoch, and obeys the channel's control commands at batch boundaries (pause blocks here, inside the trainer
 /// thread; learning-rate changes apply from the next update; stop sets `model.stopTraining`; checkpoint saves).
 ///
+/// Checkpoints (`c`, and the final one after a stop) do not stall training: at the batch boundary the weights are
+/// copied (`Sequential.snapshot`, a memory copy) and a `CheckpointWriter` encodes and writes the file atomically on
+/// its own thread, in request order. When a write ends, a `.checkpoint` event (or a `.warning` event saying it
+/// failed) is published from the writer's thread; failures are also kept in `errors` (for the run's final status).
+/// At the end of training the callback waits for every pending write, so the summary and `errors` are complete when
+/// `fit` returns.
+///
 /// Put it after the other callbacks (it reads their state at epoch end), before `History`, which `fit` appends.
 /// Thread-safety: the callback itself runs on the training thread only; it talks to the UI only through the channel.
 public final class ChannelCallback: Callback {
@@ -18,6 +25,11 @@ public final class ChannelCallback: Callback {
     private let checkpointPath: (_ epoch: Int, _ update: Int, _ final: Bool) -> String
     private let planner: ((_ fromEpoch: Int, _ optimizer: Optimizer) -> [Double])?
     private let epochObserver: ((_ epoch: Int, _ snapshot: inout TrainingSnapshot) -> Void)?
+    /// Writes checkpoints off the training thread.
+    public let writer: CheckpointWriter
+    private let failures = Locked<[String]>([])
+    /// Manual checkpoint paths requested so far (a second request for the same path gets a `-2`, `-3`... suffix).
+    private var requestedPaths: Set<String> = []
     private let clock = ContinuousClock()
     private var start: ContinuousClock.Instant
     /// Batch end times and sizes of the last ~0.5 s (from `windowStart`), for samples/s; `windowSamples` is the sum
@@ -38,11 +50,13 @@ public final class ChannelCallback: Callback {
     ///   - planner: the planned learning rate per future epoch, for the chart.
     ///   - epochObserver: called at each epoch end under the channel lock to copy other callbacks' state (e.g.
     ///     EarlyStopping's best epoch) into the snapshot.
+    ///   - writer: where checkpoints are written (a new background writer by default).
     public init(channel: TrainingChannel, epochs: Int, stepsPerEpoch: Int, batchSize: Int,
                 journal: ControlJournalWriter? = nil,
                 checkpointPath: @escaping (_ epoch: Int, _ update: Int, _ final: Bool) -> String,
                 planner: ((_ fromEpoch: Int, _ optimizer: Optimizer) -> [Double])? = nil,
-                epochObserver: ((_ epoch: Int, _ snapshot: inout TrainingSnapshot) -> Void)? = nil) {
+                epochObserver: ((_ epoch: Int, _ snapshot: inout TrainingSnapshot) -> Void)? = nil,
+                writer: CheckpointWriter = CheckpointWriter()) {
         self.channel = channel
         self.epochs = epochs
         self.stepsPerEpoch = stepsPerEpoch
@@ -51,6 +65,7 @@ public final class ChannelCallback: Callback {
         self.checkpointPath = checkpointPath
         self.planner = planner
         self.epochObserver = epochObserver
+        self.writer = writer
         start = clock.now
         super.init()
     }
@@ -150,23 +165,66 @@ public final class ChannelCallback: Callback {
 
     public override func onTrainEnd(logs: Logs) {
         guard let model else { return }
-        var lines: [String] = []
         if stopRequested {
-            let path = checkpointPath(epoch, updates, true)
-            do {
-                try model.save(to: path, metadata: ModelMetadata(epoch: epoch, iterations: updates, logs: logs,
-                                                                 reason: "final checkpoint after a manual stop"))
-                lines.append("Final checkpoint: \(path)")
-                channel.update { s in s.lastCheckpointPath = path; s.lastCheckpointEpoch = self.epoch }
-            } catch {
-                lines.append("Final checkpoint FAILED: \(error)")
+            let e = epoch, u = updates
+            let path = checkpointPath(e, u, true)
+            enqueue(model.snapshot(metadata: ModelMetadata(epoch: e, iterations: u, logs: logs.filter { $0.value.isFinite },
+                                                            reason: "final checkpoint after a manual stop")),
+                    to: path, epoch: e, update: u, time: seconds, final: true)
+        }
+        // Every requested checkpoint (manual ones still queued, and the final one) is on disk, or its failure
+        // recorded, before training is reported as ended.
+        writer.waitUntilIdle()
+        let t = seconds
+        channel.update { s in s.elapsed = t }
+    }
+
+    /// Checkpoint writes that failed so far ("checkpoint failed: PATH: cannot write model file: REASON"), in order.
+    /// Complete once `fit` has returned (the callback waits for pending writes at the end of training).
+    /// Thread-safety: safe from any thread.
+    public var errors: [String] { failures.withLock { $0 } }
+
+    /// Queues a snapshot for the writer; the completion (on the writer's thread) publishes the outcome.
+    private func enqueue(_ snapshot: ModelSnapshot, to path: String, epoch e: Int, update u: Int, time t: Double,
+                         final: Bool) {
+        // Only manual checkpoints are journaled (as requested), so only their failures are.
+        let channel = self.channel, failures = self.failures, journal = final ? nil : self.journal
+        writer.write(snapshot, to: path) { result in
+            if let error = result.error {
+                let text = "\(final ? "final checkpoint" : "checkpoint") failed: \(error)"
+                failures.withLock { $0.append(text) }
+                // On the writer's thread: a journal failure here is kept in `journal.lastError`, which ends the run
+                // with exit 1 when it finishes (DashboardApp), as on the trainer thread.
+                try? journal?.append(JournalEntry(action: "checkpoint_failed", epoch: e, update: u, time: t, path: path))
+                channel.update { s in
+                    s.events.append(TrainingEvent(kind: .warning, epoch: e, update: u, time: t, message: text))
+                    if final { s.summary.append("Final checkpoint FAILED: \(error)") }
+                }
+            } else {
+                channel.update { s in
+                    s.lastCheckpointPath = path
+                    s.lastCheckpointEpoch = e
+                    s.events.append(TrainingEvent(kind: .checkpoint, epoch: e, update: u, time: t,
+                                                  message: "\(final ? "final checkpoint" : "checkpoint") \(path)"))
+                    if final { s.summary.append("Final checkpoint: \(path)") }
+                }
             }
         }
-        let t = seconds
-        channel.update { s in
-            s.elapsed = t
-            s.summary.append(contentsOf: lines)
+    }
+
+    /// `path`, or `path` with `-2`, `-3`, ... before its extension when it was already requested in this run (two
+    /// presses of `c` at the same batch boundary give two files).
+    private func uniquePath(_ path: String) -> String {
+        var candidate = path, k = 1
+        while requestedPaths.contains(candidate) {
+            k += 1
+            let url = URL(fileURLWithPath: path)
+            let ext = url.pathExtension
+            let base = ext.isEmpty ? path : String(path.dropLast(ext.count + 1))
+            candidate = base + "-\(k)" + (ext.isEmpty ? "" : "." + ext)
         }
+        requestedPaths.insert(candidate)
+        return candidate
     }
 
     /// Applies queued commands; blocks while paused.
@@ -181,9 +239,14 @@ public final class ChannelCallback: Callback {
     private func record(_ kind: TrainingEvent.Kind, _ message: String, journal entry: JournalEntry?) {
         let e = epoch, u = updates, t = seconds
         channel.update { s in s.events.append(TrainingEvent(kind: kind, epoch: e, update: u, time: t, message: message)) }
-        guard let entry, let journal else { return }
-        // A journal that cannot be written (a full disk) ends the run cleanly: the trainer stops after this batch and
-        // the run reports the error (exit 1, path named); nothing traps.
+        if let entry { appendToJournal(entry) }
+    }
+
+    /// Writes `entry` to the control journal. A journal that cannot be written (a full disk) ends the run cleanly: the
+    /// trainer stops after this batch and the run reports the error (exit 1, path named); nothing traps.
+    private func appendToJournal(_ entry: JournalEntry) {
+        guard let journal else { return }
+        let e = epoch, u = updates, t = seconds
         do { try journal.append(entry) } catch {
             journalError = "\(error)"
             model?.stopTraining = true
@@ -214,15 +277,11 @@ public final class ChannelCallback: Callback {
             channel.update { $0.status = .stopping }
             record(.stop, "stop requested", journal: JournalEntry(action: "stop", epoch: e, update: u, time: t))
         case .checkpoint:
-            let path = checkpointPath(e, u, false)
-            do {
-                try model.save(to: path, metadata: ModelMetadata(epoch: e, iterations: u, reason: "manual checkpoint"))
-                channel.update { s in s.lastCheckpointPath = path; s.lastCheckpointEpoch = e }
-                record(.checkpoint, "checkpoint \(path)",
-                       journal: JournalEntry(action: "checkpoint", epoch: e, update: u, time: t, path: path))
-            } catch {
-                record(.warning, "checkpoint failed: \(error)", journal: nil)
-            }
+            // The batch boundary: copy the weights now (the file shows exactly this update), write in the background.
+            let path = uniquePath(checkpointPath(e, u, false))
+            appendToJournal(JournalEntry(action: "checkpoint", epoch: e, update: u, time: t, path: path))
+            enqueue(model.snapshot(metadata: ModelMetadata(epoch: e, iterations: u, reason: "manual checkpoint")),
+                    to: path, epoch: e, update: u, time: t, final: false)
         case .scaleLearningRate(let f):
             guard f.isFinite, f > 0 else { return }
             let old = optimizer.currentLearningRate

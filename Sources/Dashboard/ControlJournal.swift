@@ -8,7 +8,8 @@ import SafeIO
 /// exactly that rate before update `update`, which reproduces a hand-steered run as a schedule.
 /// Thread-safety: a value; safe to send between threads.
 public struct JournalEntry: Codable, Equatable, Sendable {
-    /// `pause`, `resume`, `checkpoint`, `stop`, `lr_scale`, `lr_set`.
+    /// `pause`, `resume`, `checkpoint` (requested; the file is written in the background), `checkpoint_failed` (that
+    /// write failed; same epoch, update and path), `stop`, `lr_scale`, `lr_set`.
     public var action: String
     /// Epoch (0-based) when it was applied.
     public var epoch: Int
@@ -107,7 +108,7 @@ public enum ControlJournal {
     }
 
     /// The actions a journal may hold.
-    public static let actions: Set<String> = ["pause", "resume", "checkpoint", "stop", "lr_scale", "lr_set"]
+    public static let actions: Set<String> = ["pause", "resume", "checkpoint", "checkpoint_failed", "stop", "lr_scale", "lr_set"]
 
     /// What is wrong with `entry`, or nil.
     static func problem(in entry: JournalEntry) -> String? {

@@ -14,8 +14,9 @@ public struct RunOutcome: Sendable {
     public var epochs: [Int]
     /// Messages the callbacks reported (warnings, checkpoints written, plateau cuts).
     public var messages: [String]
-    /// Errors that stopped training (a log or checkpoint that could not be written); empty when training ended
-    /// normally. The CLI exits with status 1 when there are any.
+    /// Errors that stopped training (a log or checkpoint that could not be written), then checkpoints the dashboard
+    /// could not write (training went on); empty when training ended normally. The CLI exits with status 1 when there
+    /// are any.
     public var errors: [String]
     /// Wall-clock seconds spent in `fit`.
     public var seconds: Double
@@ -276,8 +277,14 @@ public struct TrainingRun: Sendable {
         for c in cbs.all {
             if let r = c as? ReportingCallback { messages += r.messages.map(\.description); errors += r.errors }
         }
-        let reason = cbs.stopReason(epochsRun: history.epochs.count, planned: plan.epochs, stopRequested: model.stopTraining,
+        // Checkpoints the dashboard wrote in the background that failed: training went on, but the run failed.
+        let writeErrors = list.compactMap { $0 as? ChannelCallback }.flatMap(\.errors)
+        var reason = cbs.stopReason(epochsRun: history.epochs.count, planned: plan.epochs, stopRequested: model.stopTraining,
                                     errors: errors)
+        if !writeErrors.isEmpty {
+            reason += " (\(writeErrors.count) checkpoint\(writeErrors.count == 1 ? "" : "s") not written)"
+            errors += writeErrors
+        }
         let steps = history.epochs.count * stepsPerEpoch
         return RunOutcome(reason: reason, history: history.history, epochs: history.epochs, messages: messages,
                           errors: errors, seconds: seconds, samplesTrained: min(steps * plan.batchSize, history.epochs.count * train.count))

@@ -9,12 +9,17 @@ struct Bench: ParsableCommand {
         discussion: """
         Trains the 64-64 and 512-512 MLPs on Fashion-MNIST (batch 128) and reports samples/s, the share of the \
         same-run GEMM peak the 512-512 model reaches, peak RSS, the time from process start to the first finished \
-        batch, and the cost of one dashboard frame holding 10^6 points.
+        batch, and the cost of one dashboard frame holding 10^6 points. With --keras-python, the same 64-64 model, \
+        optimizer, batch size and samples are also trained by Keras 3 on the JAX backend right after the engine, and \
+        the table shows the ratio (target >= 2.5x); without it the ratio row says "not measured".
         """)
 
     @Flag(help: "Print one JSON object on stdout; progress and the table go to stderr.") var json = false
     @Option(help: "Epochs per model (the best epoch counts).") var epochs = 2
     @Option(help: "Data set.") var data = "fashion-mnist"
+    @Option(help: ArgumentHelp(
+        "Also train the 64-64 model with Keras 3 on JAX using this Python (a venv with keras and jax), right after the engine, and report the speed ratio.",
+        valueName: "python")) var kerasPython: String?
 
     func run() throws {
         var b = Benchmark()
@@ -26,6 +31,16 @@ struct Bench: ParsableCommand {
         b.dashboardProbe = {
             let r = try DashboardProbe.measure(arguments: ["--data", dataSpec, "--epochs", "8", "--seed", "1"])
             return (dashboard: r.dashboard, headless: r.headless)
+        }
+        if let python = kerasPython {
+            let reference = KerasReference(python: python, epochs: max(3, epochs))
+            do {
+                b.log("Keras reference: " + (try reference.check()))
+            } catch {
+                printError("error: \(error)")
+                throw ExitCode(2)
+            }
+            b.keras = reference
         }
         let r: Benchmark.Result
         do { r = try b.run() } catch {

@@ -1,7 +1,7 @@
 import Dashboard
 import Foundation
 import NeuralEngine
-import TrainboardKit
+@testable import TrainboardKit
 import XCTest
 
 /// Messages and defaults a new user meets first: config-file values blamed on the file, output paths probed at start,
@@ -169,5 +169,60 @@ final class BenchTableTests: XCTestCase {
         XCTAssertEqual(status("dashboard_overhead_pct"), "MISSED")
         XCTAssertEqual(status("samples_per_s_512"), "0")   // no target: just the value
         XCTAssertEqual(r.rows.filter { $0.met == false }.map(\.metric), ["pct_of_peak_512", "dashboard_overhead_pct"])
+        // Without --keras-python the reference and the ratio are not measured: said so, never a made-up number.
+        XCTAssertEqual(r.rows.first { $0.metric == "ratio_64_vs_keras" },
+                       .init(metric: "ratio_64_vs_keras", value: "not measured", target: ">= 2.5", met: nil))
+        XCTAssertEqual(status("ratio_64_vs_keras"), "n/a")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("keras_samples_per_s_64 ") && $0.hasSuffix("not measured") }, "\(lines)")
+        XCTAssertTrue(r.json.contains("\"keras_samples_per_s_64\":null,\"ratio_64_vs_keras\":null"), r.json)
+    }
+
+    /// With a Keras figure the ratio is engine / Keras from the same run, checked against 2.5; 512-512 against 85 %.
+    func testKerasRatioAndPeakTargets() {
+        var r = Benchmark.Result()
+        r.samplesPerSecond64 = 400_000
+        r.kerasSamplesPerSecond64 = 160_000
+        r.pctOfPeak512 = 85.2
+        XCTAssertEqual(r.ratio64VsKeras ?? 0, 2.5, accuracy: 1e-12)
+        let byName = Dictionary(uniqueKeysWithValues: r.rows.map { ($0.metric, $0) })
+        XCTAssertEqual(byName["keras_samples_per_s_64"]?.value, "160000")
+        XCTAssertEqual(byName["ratio_64_vs_keras"]?.value, "2.50")
+        XCTAssertEqual(byName["ratio_64_vs_keras"]?.met, true)
+        XCTAssertEqual(byName["pct_of_peak_512"]?.met, true)
+        r.kerasSamplesPerSecond64 = 168_968   // the EPYC figure: 334,571 / 168,968 = 1.98x
+        r.samplesPerSecond64 = 334_571
+        r.pctOfPeak512 = 75.9
+        XCTAssertEqual(byName.count, r.rows.count)
+        XCTAssertEqual(r.rows.first { $0.metric == "ratio_64_vs_keras" }?.value, "1.98")
+        XCTAssertEqual(r.rows.filter { $0.met == false }.map(\.metric), ["ratio_64_vs_keras", "pct_of_peak_512"])
+        XCTAssertTrue(r.json.contains("\"ratio_64_vs_keras\":1.980"), r.json)
+    }
+
+    /// A --keras-python that does not exist or cannot import Keras is a clear error naming the flag.
+    func testKerasReferenceErrorsNameTheFlag() throws {
+        XCTAssertThrowsError(try KerasReference(python: "/nonexistent/venv/bin/python").check()) { e in
+            XCTAssertEqual("\(e)", "--keras-python: /nonexistent/venv/bin/python: no such executable (expected the "
+                           + "python of a virtual environment with keras and jax, e.g. /path/to/venv/bin/python)")
+        }
+        // /bin/false runs but fails, as a python without keras would.
+        XCTAssertThrowsError(try KerasReference(python: "/bin/false").check()) { e in
+            XCTAssertTrue("\(e)".hasPrefix("--keras-python: /bin/false failed (status 1)"), "\(e)")
+        }
+    }
+
+    /// The samples handed to Keras are exactly the engine's: gathered floats and one-hot targets, row-major float32.
+    func testKerasExportWritesTheEngineSamples() throws {
+        let dir = try makeTemporaryDirectory(self)
+        let data = try Dataset(features: .bytes([0, 255, 51, 102, 1, 2], scale: 1 / 255), featureCount: 2,
+                               targets: .classes([2, 0, 1], classCount: 3))
+        try KerasReference.export(data, width: 3, x: dir.path + "/x", y: dir.path + "/y")
+        func floats(_ p: String) throws -> [Float] {
+            let d = try Data(contentsOf: URL(fileURLWithPath: p))
+            return d.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        }
+        // Pixels times the data set's scale, in Float as the engine's gather computes them.
+        XCTAssertEqual(try floats(dir.path + "/x"), [0, 255, 51, 102, 1, 2].map { Float($0) * (1 / 255 as Float) })
+        XCTAssertEqual(try floats(dir.path + "/x")[2], 0.2, accuracy: 1e-7)
+        XCTAssertEqual(try floats(dir.path + "/y"), [0, 0, 1, 1, 0, 0, 0, 1, 0])
     }
 }

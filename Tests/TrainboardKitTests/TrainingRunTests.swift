@@ -1,4 +1,5 @@
 import Foundation
+import Dashboard
 import NeuralEngine
 import TrainboardKit
 import XCTest
@@ -177,5 +178,25 @@ extension TrainingRunTests {
         XCTAssertEqual(outcome.errors, [])
         XCTAssertEqual(outcome.reason, "completed 1 epoch")
         XCTAssertEqual(try String(contentsOfFile: c.csvLog!, encoding: .utf8).split(separator: "\n").count, 2)
+    }
+}
+
+extension TrainingRunTests {
+    /// A dashboard checkpoint that could not be written (its write ran in the background while training went on)
+    /// still reaches the run's final status: the outcome's errors (the CLI exits 1) and its reason.
+    func testFailedBackgroundCheckpointIsInTheOutcome() throws {
+        let dir = try makeTemporaryDirectory(self)
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir.path + "/file", contents: Data()))
+        let run = try TrainingRun.prepare(try TrainingPlan(config(samples: 500, epochs: 1)))
+        let channel = TrainingChannel()
+        channel.send(.checkpoint)  // handled at the first epoch's start
+        let bad = dir.path + "/file/manual.tbmodel"
+        let outcome = try run.execute(makeChannelCallback: { _ in
+            ChannelCallback(channel: channel, epochs: 1, stepsPerEpoch: run.stepsPerEpoch, batchSize: 128,
+                            checkpointPath: { _, _, _ in bad })
+        })
+        XCTAssertEqual(outcome.errors, ["checkpoint failed: \(bad): cannot write model file: Not a directory"])
+        XCTAssertEqual(outcome.reason, "completed 1 epoch (1 checkpoint not written)")
+        XCTAssertEqual(outcome.epochs, [0], "training went on")
     }
 }
