@@ -1,4 +1,5 @@
 import CBLAS
+import SafeIO
 
 /// A linear stack of layers trained by mini-batch gradient descent, with Keras's `Sequential` API:
 /// `compile`, `fit`, `evaluate`, `predict`, `getWeights`/`setWeights`, `stopTraining`.
@@ -121,7 +122,24 @@ public final class Sequential {
         guard !isBuilt else { return }
         guard !layers.isEmpty else { throw ModelError.invalidArgument("the model has no layers") }
         guard inputUnits > 0 else { throw ModelError.invalidArgument("input features must be positive, got \(inputUnits)") }
-        var n = inputUnits
+        // Bound the weights before allocating them (a model file or flag may declare absurd sizes): each Dense holds
+        // in * units + units float32 weights.
+        var n = inputUnits, weights = 0
+        for l in layers {
+            guard let dense = l as? Dense else { continue }
+            let (k, o1) = n.multipliedReportingOverflow(by: dense.units)
+            let (t, o2) = weights.addingReportingOverflow(k)
+            let (w, o3) = t.addingReportingOverflow(dense.units)
+            let bytes = w.multipliedReportingOverflow(by: 4)
+            guard !o1, !o2, !o3, !bytes.overflow, bytes.partialValue <= MemoryLimit.bytes else {
+                throw ModelError.invalidArgument(MemoryLimit.refusal("a model with \(inputUnits) inputs and layers of "
+                    + layers.compactMap { ($0 as? Dense).map { String($0.units) } }.joined(separator: ", ") + " units",
+                    needs: (o1 || o2 || o3 || bytes.overflow) ? Int.max : bytes.partialValue))
+            }
+            weights = w
+            n = dense.units
+        }
+        n = inputUnits
         for l in layers {
             l.build(inputUnits: n, rng: &initRNG)
             n = l.outputUnits

@@ -159,6 +159,8 @@ public enum SafeFile {
         case .missing, .regular:
             if createDirectories { try makeDirectories(directory(of: target), userPath: path) }
             try replaceAtomically(bytes, at: target, userPath: path)
+        case .directory:
+            throw FileError(path: path, operation: "write", errno: EISDIR)
         case let kind:
             throw FileError(path: path, operation: "write", reason: "\(kind.phrase) is never replaced")
         }

@@ -247,12 +247,12 @@ extension ChannelCallbackTests {
         channel.send(.stop)
         cb.onTrainBatchEnd(5, logs: ["size": 16, "batch_loss": 1])
         cb.onTrainEnd(logs: [:])
-        let manual = "checkpoint failed: \(dir)/file/manual-6.tbmodel: cannot write model file: Not a directory"
-        let final = "final checkpoint failed: \(dir)/file/final-6.tbmodel: cannot write model file: Not a directory"
+        let manual = "checkpoint failed: \(dir)/file/manual-6.tbmodel: cannot write model file: \(dir)/file is not a directory"
+        let final = "final checkpoint failed: \(dir)/file/final-6.tbmodel: cannot write model file: \(dir)/file is not a directory"
         XCTAssertEqual(cb.errors, [manual, final])
         let s = channel.snapshot()
         XCTAssertEqual(s.events.filter { $0.kind == .warning }.map(\.message), [manual, final])
-        XCTAssertEqual(s.summary, ["Final checkpoint FAILED: \(dir)/file/final-6.tbmodel: cannot write model file: Not a directory"])
+        XCTAssertEqual(s.summary, ["Final checkpoint FAILED: \(dir)/file/final-6.tbmodel: cannot write model file: \(dir)/file is not a directory"])
         XCTAssertNil(s.lastCheckpointPath)
         // The failure entry is appended by the writer's thread, so it may come before or after "stop".
         let entries = try ControlJournal.read(journal)
