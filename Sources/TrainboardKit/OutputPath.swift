@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// Checks, before any data is loaded or file written, that an output file (`--csv-log`, `--log-jsonl`,
 /// `--checkpoint`) can be created: the file is not a directory and can be opened for writing, or its nearest existing
@@ -63,16 +64,7 @@ public enum OutputPath {
 /// Thread-safety: stateless; safe from any thread.
 public enum FileProblem {
     /// The reason for `errno` value `code`: a few common ones spelled briefly, else `strerror` in lower case.
-    public static func describe(errno code: Int32) -> String {
-        switch code {
-        case ENOENT: return "no such file"
-        case EACCES, EPERM: return "permission denied"
-        case EISDIR: return "is a directory"
-        case ENOTDIR: return "a parent is not a directory"
-        case EROFS: return "read-only file system"
-        default: return String(cString: strerror(code)).lowercased()
-        }
-    }
+    public static func describe(errno code: Int32) -> String { FileError.describe(errno: code) }
 
     /// Why reading `path` failed with `error`: the POSIX reason inside a Foundation error when there is one, else
     /// found by trying to open the file, else the error's `localizedDescription`.
