@@ -347,10 +347,13 @@ extension DashboardView {
             return [full + [view], short + [view], full, short]
         }
         let loss = lastEpochValue("loss"), val = lastEpochValue("val_loss")
-        let full = [("loss \(valueText(loss))", theme[.loss]), ("val_loss \(valueText(val))", theme[.valLoss]),
-                    ("batch \(valueText(batch))", theme[.muted])]
-        let short = [("loss \(shortValue(loss))", theme[.loss]), ("val \(shortValue(val))", theme[.valLoss]),
-                     ("batch \(shortValue(batch))", theme[.muted])]
+        var full = [("loss \(valueText(loss))", theme[.loss]), ("val_loss \(valueText(val))", theme[.valLoss])]
+        var short = [("loss \(shortValue(loss))", theme[.loss]), ("val \(shortValue(val))", theme[.valLoss])]
+        // A source without per-update losses (a replayed log) has no batch band to name.
+        if !snapshot.isReadOnly || snapshot.batchLoss.count > 0 {
+            full.append(("batch \(valueText(batch))", theme[.muted]))
+            short.append(("batch \(shortValue(batch))", theme[.muted]))
+        }
         return [full + [view], full, short + [view], short]
     }
 

@@ -76,6 +76,15 @@ extension DashboardView {
         let epochRatio = s.epochs > 0 ? (Double(max(0, s.epoch)) + (s.epoch >= 0 ? batchFrac : 0)) / Double(s.epochs) : 0
         let halves = Layout.horizontal([.fill(1), .fill(1)], spacing: 2).split(Rect(x: area.x, y: area.y,
                                                                                    width: area.width, height: 1))
+        if s.isReadOnly {
+            // A replayed log: its epochs, no batches or throughput.
+            gaugeRow("epoch", ratio: 1, label: "\(s.completedEpochs) logged", in: halves[0], into: &buffer)
+            guard area.height >= 2 else { return }
+            var line = "read-only replay  lr \(NumberFormat.compact(s.learningRate))"
+            if let m = s.monitor, let b = s.bestEpoch { line += "  best \(m) \(valueText(s.bestValue)) at epoch \(b + 1)" }
+            buffer.write(line, x: area.x, y: area.y + 1, style: theme[.muted], maxWidth: area.width)
+            return
+        }
         gaugeRow("epoch", ratio: epochRatio, label: "\(epochNo)/\(s.epochs)", in: halves[0], into: &buffer)
         gaugeRow("batch", ratio: batchFrac, label: "\(max(0, s.batchesDone))/\(steps)", in: halves[1], into: &buffer)
         guard area.height >= 2 else { return }
@@ -261,7 +270,7 @@ extension DashboardView {
         guard !inner.isEmpty else { return }
         let shown = snapshot.events.suffix(inner.height)
         if shown.isEmpty {
-            buffer.write("none yet", x: inner.x, y: inner.y, style: theme[.muted], maxWidth: inner.width)
+            buffer.write(snapshot.isReadOnly ? "none logged" : "none yet", x: inner.x, y: inner.y, style: theme[.muted], maxWidth: inner.width)
         }
         for (i, e) in shown.enumerated() {
             let style = eventStyle(e.kind)

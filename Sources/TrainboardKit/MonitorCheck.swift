@@ -1,6 +1,13 @@
 import NeuralEngine
 
 extension TrainingRun {
+    /// The epoch-log keys this run logs (`loss`, its metric `accuracy` or `mae`, their `val_` forms with validation
+    /// data, `learning_rate`), known before it starts: the dashboard's panels and the monitors' checks use them.
+    public var loggedKeys: [String] {
+        Sequential.epochLogKeys(metrics: Sequential.defaultMetrics(for: plan.loss),
+                                hasValidation: plan.validationSplit > 0 || validation != nil)
+    }
+
     /// Checks, before training, everything that names a log key: the monitors of EarlyStopping, ReduceLROnPlateau
     /// and a `--save-best-only` ModelCheckpoint (`MonitorCallback.validate(loggedKeys:)`: the key must be logged and,
     /// with mode auto, of a direction Keras 3 knows), and the `{name}` fields of the `--checkpoint` path.

@@ -74,9 +74,8 @@ public struct RunLog: Sendable, Equatable {
     // MARK: - CSV
 
     static func parseCSV(_ text: String, path: String) throws -> RunLog {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasSuffix("\r") ? line.dropLast() : line
-        }
+        // "\r\n" (what Python's csv module writes) is one Character in Swift: split on both.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         while let last = lines.last, last.allSatisfy(\.isWhitespace) { lines.removeLast() }
         guard let headerLine = lines.first else { throw RunLogError(path: path, line: 1, "empty file") }
         let separator: Character = headerLine.contains(",") ? "," : headerLine.contains("\t") ? "\t"
@@ -190,7 +189,8 @@ public struct RunLog: Sendable, Equatable {
         var known = Set<String>()
         var rows: [[String: Double]] = []
         var epochs: [Int] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false,
+                                           whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let lineNo = index + 1
             let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty { continue }
