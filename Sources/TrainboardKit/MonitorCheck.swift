@@ -1,3 +1,4 @@
+import Dashboard
 import NeuralEngine
 
 extension TrainingRun {
@@ -19,6 +20,10 @@ extension TrainingRun {
     ///   `reduce-lr-on-plateau` or `checkpoint`), listing the keys the run logs.
     public static func checkLogKeys(_ plan: TrainingPlan, hasValidation: Bool) throws {
         let keys = Sequential.epochLogKeys(metrics: Sequential.defaultMetrics(for: plan.loss), hasValidation: hasValidation)
+        if let charts = plan.charts {
+            _ = try RunReplay.parseCharts(charts.joined(separator: ","), metrics: MetricPanels.metrics(in: keys),
+                                          what: "this run")
+        }
         func ownMonitor(_ spec: String?, option: String, allowed: [String]) -> Bool {
             guard let spec, let o = try? OptionSpec(spec, option: option, allowed: allowed) else { return false }
             return o.string("monitor") != nil

@@ -85,12 +85,12 @@ public enum RunReplay {
     /// form), each one of `metrics`, without repeats.
     ///
     /// - Throws: `ConfigurationError` for `charts` naming the unknown or repeated metric and listing `metrics`.
-    public static func parseCharts(_ spec: String, metrics: [String]) throws -> [String] {
+    public static func parseCharts(_ spec: String, metrics: [String], what: String = "the log") throws -> [String] {
         var out: [String] = []
         for part in spec.split(separator: ",", omittingEmptySubsequences: false) {
             let name = MetricPanels.baseName(part.trimmingCharacters(in: .whitespaces))
             guard metrics.contains(name) else {
-                throw ConfigurationError(key: "charts", "'\(name)' is not a metric of the log; its metrics are: "
+                throw ConfigurationError(key: "charts", "'\(name)' is not a metric of \(what); its metrics are: "
                                          + metrics.joined(separator: ", "))
             }
             guard !out.contains(name) else { throw ConfigurationError(key: "charts", "'\(name)' is listed twice") }

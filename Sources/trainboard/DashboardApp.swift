@@ -88,6 +88,7 @@ struct DashboardApp {
         trainer.start()
 
         var state = DashboardState()
+        state.charts = plan.charts
         state.themeName = theme.themes.first?.name
         var lastVersion: UInt64 = .max
         var lastStats = ProcessStats.sample()
