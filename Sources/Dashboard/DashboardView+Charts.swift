@@ -239,6 +239,9 @@ extension DashboardView {
         }
         // Chart panels need a title row plus at least 4 plot rows to be worth it; a metric such as accuracy (a
         // slow, smooth per-epoch curve) still reads well in 2 braille rows (8 dots).
+        // A replayed log without a learning-rate column has no rate chart (the live trainer always has a rate).
+        let showRate = !snapshot.isReadOnly || snapshot.epochMetrics["learning_rate"] != nil
+            || snapshot.epochMetrics["lr"] != nil || snapshot.batchLearningRate.count > 0
         if h >= 15 {
             var constraints: [Constraint]
             if h >= 24 {
@@ -248,22 +251,23 @@ extension DashboardView {
             } else {
                 constraints = [.fill(3)] + Array(repeating: .length(3), count: charted.count - 1) + [.fill(2)]
             }
+            if !showRate { constraints = Array(constraints.dropLast(2)) + [.fill(1)] }
             let parts = Layout.vertical(constraints).split(chartArea)
             for (k, metric) in charted.enumerated() { chart(metric, parts[k]) }
-            plans.append(lrChart(in: parts[charted.count], window: w, into: &buffer))
+            if showRate { plans.append(lrChart(in: parts[charted.count], window: w, into: &buffer)) }
         } else if h >= 9 {
             let rest = Array(charted.dropFirst())
             let parts = Layout.vertical([.fill(1)] + Array(repeating: .length(2), count: rest.count) + [.length(2)])
                 .split(chartArea)
             if let first = charted.first { chart(first, parts[0]) }
             for (k, metric) in rest.enumerated() { renderMetricSpark(metric, in: parts[k + 1], into: &buffer) }
-            renderLRSpark(in: parts[rest.count + 1], into: &buffer)
+            if showRate { renderLRSpark(in: parts[rest.count + 1], into: &buffer) }
         } else {
             let each = min(2, h / 3)
             let parts = Layout.vertical(Array(repeating: .length(each), count: charted.count) + [.fill(1)])
                 .split(chartArea)
             for (k, metric) in charted.enumerated() { renderMetricSpark(metric, in: parts[k], into: &buffer) }
-            renderLRSpark(in: parts[charted.count], into: &buffer)
+            if showRate { renderLRSpark(in: parts[charted.count], into: &buffer) }
         }
         if sparkRows > 0 {
             let rows = Layout.vertical(Array(repeating: .length(1), count: sparkRows)).split(split[1])

@@ -80,7 +80,8 @@ extension DashboardView {
             // A replayed log: its epochs, no batches or throughput.
             gaugeRow("epoch", ratio: 1, label: "\(s.completedEpochs) logged", in: halves[0], into: &buffer)
             guard area.height >= 2 else { return }
-            var line = "read-only replay  lr \(NumberFormat.compact(s.learningRate))"
+            let logged = s.epochMetrics["learning_rate"] != nil || s.epochMetrics["lr"] != nil
+            var line = "read-only replay  lr " + (logged ? NumberFormat.compact(s.learningRate) : "not logged")
             if let m = s.monitor, let b = s.bestEpoch { line += "  best \(m) \(valueText(s.bestValue)) at epoch \(b + 1)" }
             buffer.write(line, x: area.x, y: area.y + 1, style: theme[.muted], maxWidth: area.width)
             return

@@ -116,13 +116,18 @@ if command -v tmux >/dev/null; then
     "$tui" keys "$s" m
     "$tui" wait "$s" "AUC  auc 0.96" 5 >/dev/null 2>&1 && pass "tmux: m charts the next metric" \
         || fail "tmux: m" "$("$tui" screen "$s")"
-    "$tui" keys "$s" Tab g
-    "$tui" wait "$s" "\[recent\]" 5 >/dev/null 2>&1 && "$tui" wait "$s" "\(log\)" 5 >/dev/null 2>&1 \
-        && pass "tmux: Tab and g" || fail "tmux: Tab/g" "$("$tui" screen "$s")"
+    "$tui" keys "$s" Tab
+    "$tui" wait "$s" "\[recent\]" 5 >/dev/null 2>&1 && pass "tmux: Tab" || fail "tmux: Tab" "$("$tui" screen "$s")"
     "$tui" keys "$s" q
     for _ in $(seq 50); do [[ -s $work/tmux.rc ]] && break; sleep 0.1; done
     st=$(cat "$work/tmux.rc" 2>/dev/null)
     [[ $st == rc=0 ]] && pass "tmux: q leaves with status 0" || fail "tmux: q" "status '$st'"
+    "$tui" stop "$s"
+    # The learning-rate column as a chart, on a log scale with g.
+    "$tui" start "$s" 100x30 -- "$bin" replay "$fx/classifier.csv"
+    "$tui" wait "$s" "Learning rate  applied 0.025" 20 >/dev/null 2>&1 && "$tui" keys "$s" g \
+        && "$tui" wait "$s" "applied 0.025  \(log\)" 5 >/dev/null 2>&1 && pass "tmux: learning rate, g" \
+        || fail "tmux: learning rate / g" "$("$tui" screen "$s")"
     "$tui" stop "$s"
     # A live regression run (real-valued CSV target): MAE chart and mae / val_mae columns, no accuracy panel.
     "$tui" start "$s" 100x30 -- "$bin" train --data "$work/reg.csv" --epochs 100000 --hidden 8 --validation-split 0.2
