@@ -28,6 +28,11 @@ public struct DashboardState: Sendable, Equatable {
     public var showHelp = false
     public var chartView: ChartView = .whole
     public var logScaleLR = false
+    /// The metrics drawn as line charts (`--charts loss,mae`, changed by `m`); nil = `loss` and the run's first
+    /// other metric (`MetricPanels.charted`).
+    public var charts: [String]?
+    /// Comparison view: training series instead of validation ones (`v`).
+    public var compareTraining = false
     /// Text typed after `l`, while entering an exact learning rate; `nil` otherwise.
     public var lrInput: String?
     /// A transient status message (e.g. "not a number: 0.x", "theme: nord"), shown on the hint line; cleared by
@@ -67,8 +72,18 @@ public enum KeyMap {
         ("d", "digit preview"),
         ("Tab", "chart view: whole / recent / per-batch"),
         ("g", "learning-rate log scale"),
+        ("m", "next metric in the metric chart (accuracy, mae, auc, ...)"),
         ("?", "this help"),
         ("Esc", "close help / cancel input"),
+    ]
+
+    /// The keys that steer training: off for a read-only source (a replayed run).
+    public static let steeringKeys: Set<String> = ["p/Space", "c", "s", "+ / -", "l"]
+
+    /// The hints of a read-only source: the steering keys are listed as off.
+    public static let readOnlyHints: [(String, String)] = [
+        ("p c s +/- l", "off (read-only)"), ("q", "quit"), ("m", "metric"), ("Tab", "view"), ("g", "lr log"),
+        ("t", "theme"), ("?", "help"),
     ]
 
     /// The short hints always visible at the bottom.
@@ -82,9 +97,18 @@ public enum KeyMap {
 public enum DashboardReducer {
     /// Applies `key` to `state`. `status` is the trainer's status (quit semantics depend on it); `themeCount` is the
     /// number of available themes.
+    ///
+    /// With `readOnly` (a replayed run), the steering keys (`p`, Space, `c`, `s`, `+`, `-`, `l`) only say that they
+    /// are off. `metrics` are the run's metrics (`TrainingSnapshot.metricNames`), which `m` cycles through.
     public static func reduce(_ state: inout DashboardState, key: KeyInput, status: TrainingStatus,
-                              themeCount: Int) -> [DashboardEffect] {
+                              themeCount: Int, readOnly: Bool = false, metrics: [String] = []) -> [DashboardEffect] {
         state.message = nil
+        if readOnly, state.lrInput == nil,
+           [.char("p"), .char(" "), .char("c"), .char("s"), .char("+"), .char("="), .char("-"), .char("_"),
+            .char("l")].contains(key) {
+            state.message = "read-only: a finished run cannot be steered"
+            return []
+        }
         if var text = state.lrInput {
             switch key {
             case .escape:
@@ -144,6 +168,19 @@ public enum DashboardReducer {
             return []
         case .char("g"):
             state.logScaleLR.toggle()
+            return []
+        case .char("m"):
+            let current = MetricPanels.charted(requested: state.charts, metrics: metrics)
+            if let next = MetricPanels.cycled(current, metrics: metrics) {
+                state.charts = next
+                state.message = "charts: " + next.joined(separator: ", ")
+            } else {
+                state.message = metrics.isEmpty ? "no metrics logged yet" : "no other metric to chart"
+            }
+            return []
+        case .char("v"):
+            state.compareTraining.toggle()
+            state.message = state.compareTraining ? "training series" : "validation series"
             return []
         case .char("?"):
             state.showHelp.toggle()

@@ -48,7 +48,9 @@ extension DashboardView {
             return ChartWindow(steps: steps, now: now, lo: max(0, end - 3), hi: end, showEpochSeries: true,
                                showPlanned: true)
         case .perBatch:
-            return ChartWindow(steps: steps, now: now, lo: 0, hi: span, showEpochSeries: false, showPlanned: false)
+            // A source without per-update points (a replayed log) shows its epoch series here too.
+            return ChartWindow(steps: steps, now: now, lo: 0, hi: span, showEpochSeries: snapshot.batchLoss.count == 0,
+                               showPlanned: false)
         }
     }
 
@@ -202,35 +204,76 @@ extension DashboardView {
 
     // MARK: - Layout of the chart column
 
-    /// Lays the three charts out in `area`: line charts when rows allow, else sparklines. The line charts share
-    /// the x window and the y-axis width, so that their plots (and markers, and ticks) line up column for column.
+    /// The metrics drawn as line charts (`MetricPanels.charted`: `--charts`, the `m` key, else `loss` and the run's
+    /// first other metric).
+    var chartedMetrics: [String] { MetricPanels.charted(requested: state.charts, metrics: snapshot.metricNames) }
+
+    /// Lays the charts out in `area`: the charted metrics and the learning rate as line charts when rows allow, the
+    /// other metrics as one-row sparklines under them; everything as sparklines when rows are few. The line charts
+    /// share the x window and the y-axis width, so that their plots (and markers, and ticks) line up column for
+    /// column.
     func renderCharts(in area: Rect, into buffer: inout CellBuffer) {
         guard !area.isEmpty else { return }
-        let h = area.height
         let w = chartWindow
+        var charted = chartedMetrics
+        var sparks = snapshot.metricNames.filter { !charted.contains($0) }
+        // One row per other metric, up to a sixth of the rows.
+        var sparkRows = min(sparks.count, area.height / 6)
+        var h = area.height - sparkRows
+        // Each chart after the first needs about 4 rows to be worth it; the surplus becomes sparklines.
+        if h >= 15 {
+            let room = h >= 24 ? max(1, h * 30 / 100 / 4) : max(1, (h - 9) / 3)
+            if charted.count - 1 > room {
+                sparks = Array(charted.dropFirst(1 + room)) + sparks
+                charted = Array(charted.prefix(1 + room))
+                sparkRows = min(sparks.count, area.height / 6)
+                h = area.height - sparkRows
+            }
+        }
+        let split = Layout.vertical([.fill(1), .length(sparkRows)]).split(area)
+        let chartArea = split[0]
         var plans: [(ChartPlan, Rect)] = []
-        // Chart panels need a title row plus at least 4 plot rows to be worth it; accuracy (a slow, smooth
-        // per-epoch curve) still reads well in 2 braille rows (8 dots).
-        if h >= 24 {
-            let parts = Layout.vertical([.percentage(40), .percentage(30), .fill(1)]).split(area)
-            plans.append(lossChart(in: parts[0], window: w, into: &buffer))
-            plans.append(accuracyChart(in: parts[1], window: w, into: &buffer))
-            plans.append(lrChart(in: parts[2], window: w, into: &buffer))
-        } else if h >= 15 {
-            let parts = Layout.vertical([.fill(3), .length(3), .fill(2)]).split(area)
-            plans.append(lossChart(in: parts[0], window: w, into: &buffer))
-            plans.append(accuracyChart(in: parts[1], window: w, into: &buffer))
-            plans.append(lrChart(in: parts[2], window: w, into: &buffer))
+        func chart(_ metric: String, _ r: Rect) {
+            plans.append(metric == "loss" ? lossChart(in: r, window: w, into: &buffer)
+                                          : metricChart(metric, in: r, window: w, into: &buffer))
+        }
+        // Chart panels need a title row plus at least 4 plot rows to be worth it; a metric such as accuracy (a
+        // slow, smooth per-epoch curve) still reads well in 2 braille rows (8 dots).
+        // A replayed log without a learning-rate column has no rate chart (the live trainer always has a rate).
+        let showRate = !snapshot.isReadOnly || snapshot.epochMetrics["learning_rate"] != nil
+            || snapshot.epochMetrics["lr"] != nil || snapshot.batchLearningRate.count > 0
+        if h >= 15 {
+            var constraints: [Constraint]
+            if h >= 24 {
+                constraints = charted.count == 1 ? [.percentage(60)]
+                    : [.percentage(40)] + Array(repeating: .percentage(30 / (charted.count - 1)), count: charted.count - 1)
+                constraints.append(.fill(1))
+            } else {
+                constraints = [.fill(3)] + Array(repeating: .length(3), count: charted.count - 1) + [.fill(2)]
+            }
+            if !showRate { constraints = Array(constraints.dropLast(2)) + [.fill(1)] }
+            let parts = Layout.vertical(constraints).split(chartArea)
+            for (k, metric) in charted.enumerated() { chart(metric, parts[k]) }
+            if showRate { plans.append(lrChart(in: parts[charted.count], window: w, into: &buffer)) }
         } else if h >= 9 {
-            let parts = Layout.vertical([.fill(1), .length(2), .length(2)]).split(area)
-            plans.append(lossChart(in: parts[0], window: w, into: &buffer))
-            renderAccuracySpark(in: parts[1], into: &buffer)
-            renderLRSpark(in: parts[2], into: &buffer)
+            let rest = Array(charted.dropFirst())
+            let parts = Layout.vertical([.fill(1)] + Array(repeating: .length(2), count: rest.count) + [.length(2)])
+                .split(chartArea)
+            if let first = charted.first { chart(first, parts[0]) }
+            for (k, metric) in rest.enumerated() { renderMetricSpark(metric, in: parts[k + 1], into: &buffer) }
+            if showRate { renderLRSpark(in: parts[rest.count + 1], into: &buffer) }
         } else {
-            let parts = Layout.vertical([.length(min(2, h / 3)), .length(min(2, h / 3)), .fill(1)]).split(area)
-            renderLossSpark(in: parts[0], into: &buffer)
-            renderAccuracySpark(in: parts[1], into: &buffer)
-            renderLRSpark(in: parts[2], into: &buffer)
+            let each = min(2, h / 3)
+            let parts = Layout.vertical(Array(repeating: .length(each), count: charted.count) + [.fill(1)])
+                .split(chartArea)
+            for (k, metric) in charted.enumerated() { renderMetricSpark(metric, in: parts[k], into: &buffer) }
+            if showRate { renderLRSpark(in: parts[charted.count], into: &buffer) }
+        }
+        if sparkRows > 0 {
+            let rows = Layout.vertical(Array(repeating: .length(1), count: sparkRows)).split(split[1])
+            for (k, metric) in sparks.prefix(sparkRows).enumerated() {
+                renderMetricSpark(metric, in: rows[k], into: &buffer)
+            }
         }
         let axisWidth = plans.filter { !$0.1.isEmpty }.map { $0.0.labelWidth + 1 }.max() ?? 0
         for (p, inner) in plans where !inner.isEmpty {
@@ -308,10 +351,13 @@ extension DashboardView {
             return [full + [view], short + [view], full, short]
         }
         let loss = lastEpochValue("loss"), val = lastEpochValue("val_loss")
-        let full = [("loss \(valueText(loss))", theme[.loss]), ("val_loss \(valueText(val))", theme[.valLoss]),
-                    ("batch \(valueText(batch))", theme[.muted])]
-        let short = [("loss \(shortValue(loss))", theme[.loss]), ("val \(shortValue(val))", theme[.valLoss]),
-                     ("batch \(shortValue(batch))", theme[.muted])]
+        var full = [("loss \(valueText(loss))", theme[.loss]), ("val_loss \(valueText(val))", theme[.valLoss])]
+        var short = [("loss \(shortValue(loss))", theme[.loss]), ("val \(shortValue(val))", theme[.valLoss])]
+        // A source without per-update losses (a replayed log) has no batch band to name.
+        if !snapshot.isReadOnly || snapshot.batchLoss.count > 0 {
+            full.append(("batch \(valueText(batch))", theme[.muted]))
+            short.append(("batch \(shortValue(batch))", theme[.muted]))
+        }
         return [full + [view], full, short + [view], short]
     }
 
@@ -325,49 +371,94 @@ extension DashboardView {
     }
 
     func renderLossSpark(in area: Rect, into buffer: inout CellBuffer) {
+        guard snapshot.batchLoss.count > 0 else {
+            return renderEpochSpark("loss", label: "loss", styles: (theme[.loss], theme[.valLoss]), in: area,
+                                    into: &buffer)
+        }
         let label = "loss \(valueText(lastEpochValue("loss")))/\(valueText(lastEpochValue("val_loss")))"
         let data = perUpdatePoints(snapshot.batchLoss, window: chartWindow, buckets: max(1, area.width / 2)).ys
         sparkRow(label, data: data, style: theme[.loss], log: false, in: area, into: &buffer)
     }
 
-    // MARK: - Accuracy
+    // MARK: - Metrics (accuracy, mae, auc, ...)
 
-    /// The accuracy metric the compact forms show: validation when there is any, else training.
-    var accuracyKey: String {
-        snapshot.epochMetrics["val_accuracy"]?.contains(where: \.isFinite) == true ? "val_accuracy" : "accuracy"
+    /// True when the run logs `key` (declared in `metricKeys` or present in `epochMetrics`); also when nothing is
+    /// known yet, so that an empty chart still names both series.
+    func logs(_ key: String) -> Bool {
+        (snapshot.metricKeys.isEmpty && snapshot.epochMetrics.isEmpty) || snapshot.metricKeys.contains(key)
+            || snapshot.epochMetrics[key] != nil
+    }
+
+    /// The series of `metric` the compact forms show: validation when it has a finite value, else training.
+    func compactKey(_ metric: String) -> String {
+        snapshot.epochMetrics["val_" + metric]?.contains(where: \.isFinite) == true ? "val_" + metric : metric
+    }
+
+    /// The best finite value of `metric`'s compact series and its label (`max` / `min`), when its direction is known.
+    func bestOf(_ metric: String) -> (label: String, value: Double?)? {
+        guard let goal = MetricPanels.goal(of: metric, goals: snapshot.metricGoals) else { return nil }
+        let values = snapshot.epochMetrics[compactKey(metric)] ?? []
+        return (goal.rawValue, MetricPanels.best(values, goal: goal)?.value)
     }
 
     /// The highest finite value of the accuracy the compact forms show.
-    var bestAccuracy: Double? { snapshot.epochMetrics[accuracyKey]?.filter(\.isFinite).max() }
+    var bestAccuracy: Double? { snapshot.epochMetrics[compactKey("accuracy")]?.filter(\.isFinite).max() }
 
-    func accuracyChart(in area: Rect, window: ChartWindow, into buffer: inout CellBuffer) -> (ChartPlan, Rect) {
+    /// A chart title for `metric`: short names in capitals (`MAE`, `AUC`), others capitalised (`Accuracy`).
+    static func chartTitle(_ metric: String) -> String {
+        metric.count <= 3 ? metric.uppercased() : metric.prefix(1).uppercased() + metric.dropFirst()
+    }
+
+    /// A short name for narrow legends and sparklines (`acc` for `accuracy`).
+    static func shortName(_ metric: String) -> String { metric == "accuracy" ? "acc" : metric }
+
+    func metricChart(_ metric: String, in area: Rect, window: ChartWindow,
+                     into buffer: inout CellBuffer) -> (ChartPlan, Rect) {
         var w = window
         w.showEpochSeries = true
-        let acc = lastEpochValue("accuracy"), val = lastEpochValue("val_accuracy")
-        let full = [("accuracy \(valueText(acc))", theme[.accuracy]),
-                    ("val_accuracy \(valueText(val))", theme[.valAccuracy])]
-        let short = [("acc \(valueText(acc))", theme[.accuracy]), ("val \(valueText(val))", theme[.valAccuracy])]
-        let best = [("max \(valueText(bestAccuracy))", theme[.marker])]
-        let inner = legendPanel("Accuracy", [full + best, full, short + best, short], in: area, into: &buffer)
-        let a = epochPoints("accuracy", window: w), v = epochPoints("val_accuracy", window: w)
+        let valKey = "val_" + metric
+        let hasTrain = logs(metric), hasVal = logs(valKey)
+        let value = lastEpochValue(metric), val = lastEpochValue(valKey)
+        var full: [(String, Style)] = [], short: [(String, Style)] = []
+        if hasTrain {
+            full.append(("\(metric) \(valueText(value))", theme[.accuracy]))
+            short.append(("\(Self.shortName(metric)) \(valueText(value))", theme[.accuracy]))
+        }
+        if hasVal {
+            full.append(("\(valKey) \(valueText(val))", theme[.valAccuracy]))
+            short.append(("val \(valueText(val))", theme[.valAccuracy]))
+        }
+        let best = bestOf(metric).map { [("\($0.label) \(valueText($0.value))", theme[.marker])] } ?? []
+        let inner = legendPanel(Self.chartTitle(metric), [full + best, full, short + best, short], in: area,
+                                into: &buffer)
+        let a = epochPoints(metric, window: w), v = epochPoints(valKey, window: w)
         var markers = eventMarkers(window: w)
         if let m = bestMarker(window: w, labelled: false) { markers.append(m) }
-        let series = [ChartSeries(name: "accuracy", xs: a.xs, ys: a.ys, style: theme[.accuracy]),
-                      ChartSeries(name: "val_accuracy", xs: v.xs, ys: v.ys, style: theme[.valAccuracy])]
+        let series = [ChartSeries(name: metric, xs: a.xs, ys: a.ys, style: theme[.accuracy]),
+                      ChartSeries(name: valKey, xs: v.xs, ys: v.ys, style: theme[.valAccuracy])]
         return (plan(series, markers: markers, showXLabels: false, window: w, plotHeight: inner.height), inner)
     }
 
-    func renderAccuracySpark(in area: Rect, into buffer: inout CellBuffer) {
-        let key = accuracyKey
-        let label = "acc \(valueText(lastEpochValue("accuracy")))/\(valueText(lastEpochValue("val_accuracy")))"
-            + " max \(valueText(bestAccuracy))"
+    /// A sparkline of `metric`: the loss's per-update band when it has one, else the per-epoch values.
+    func renderMetricSpark(_ metric: String, in area: Rect, into buffer: inout CellBuffer) {
+        if metric == "loss" { return renderLossSpark(in: area, into: &buffer) }
+        renderEpochSpark(metric, label: Self.shortName(metric), styles: (theme[.accuracy], theme[.valAccuracy]),
+                         in: area, into: &buffer)
+    }
+
+    /// A sparkline of the per-epoch values of `metric` (validation when there are any), labelled with the last
+    /// training / validation values and the best.
+    func renderEpochSpark(_ metric: String, label name: String, styles: (Style, Style), in area: Rect,
+                          into buffer: inout CellBuffer) {
+        let key = compactKey(metric)
+        var label = "\(name) \(valueText(lastEpochValue(metric)))/\(valueText(lastEpochValue("val_" + metric)))"
+        if let b = bestOf(metric), metric != "loss" { label += " \(b.label) \(valueText(b.value))" }
         let values = snapshot.epochMetrics[key] ?? []
         // Few epochs: each gets a few cells, so the trend reads at a glance. Scaled to the data's own range (a
         // fixed 0...1 scale drew near-identical full bars once accuracy passed ~0.8); the text gives the values.
         let repeatCount = values.isEmpty ? 1 : max(1, min(4, area.width / values.count))
         let data = values.flatMap { repeatElement($0, count: repeatCount) }
-        sparkRow(label, data: data, style: theme[key == "accuracy" ? .accuracy : .valAccuracy], log: false,
-                 in: area, into: &buffer)
+        sparkRow(label, data: data, style: key == metric ? styles.0 : styles.1, log: false, in: area, into: &buffer)
     }
 
     // MARK: - Learning rate
@@ -386,7 +477,8 @@ extension DashboardView {
             short.append(("(log)", theme[.muted]))
         }
         let inner = legendPanel("Learning rate", [full, short], in: area, into: &buffer)
-        let b = perUpdatePoints(snapshot.batchLearningRate, window: w, buckets: dotColumns(inner.width))
+        let b = snapshot.batchLearningRate.count > 0
+            ? perUpdatePoints(snapshot.batchLearningRate, window: w, buckets: dotColumns(inner.width)) : epochRateSteps(w)
         var series = [ChartSeries(name: "applied", xs: b.xs, ys: b.ys, style: theme[.lr])]
         if planned {
             var xs: [Double] = [], ys: [Double] = []
@@ -410,9 +502,23 @@ extension DashboardView {
                      plotHeight: rows.rows), inner)
     }
 
+    /// The per-epoch `learning_rate` log as steps (the rate held for the whole epoch: x from e to e + 1), for a
+    /// source without per-update rates (a replayed log).
+    func epochRateSteps(_ w: ChartWindow) -> (xs: [Double], ys: [Double]) {
+        var xs: [Double] = [], ys: [Double] = []
+        for (e, v) in (snapshot.epochMetrics["learning_rate"] ?? snapshot.epochMetrics["lr"] ?? []).enumerated() {
+            let x0 = Double(e), x1 = Double(e + 1)
+            guard x1 > w.lo - 1e-9, x0 < w.hi + 1e-9 else { continue }
+            xs.append(max(x0, w.lo)); ys.append(v)
+            xs.append(min(x1, w.hi)); ys.append(v)
+        }
+        return (xs, ys)
+    }
+
     func renderLRSpark(in area: Rect, into buffer: inout CellBuffer) {
         let label = "lr \(valueText(snapshot.learningRate))"
-        let data = perUpdatePoints(snapshot.batchLearningRate, window: chartWindow, buckets: max(1, area.width / 2)).ys
+        let data = snapshot.batchLearningRate.count == 0 ? epochRateSteps(chartWindow).ys
+            : perUpdatePoints(snapshot.batchLearningRate, window: chartWindow, buckets: max(1, area.width / 2)).ys
         sparkRow(label, data: data, style: theme[.lr], log: state.logScaleLR, in: area, into: &buffer)
     }
 

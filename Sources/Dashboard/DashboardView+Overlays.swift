@@ -25,8 +25,11 @@ extension DashboardView {
     /// The help overlay: every key binding.
     func renderHelp(in area: Rect, into buffer: inout CellBuffer) {
         let keyW = KeyMap.bindings.map(\.0.count).max() ?? 0
+        let off = snapshot.isReadOnly
         var lines = KeyMap.bindings.map { k, d in
-            (k.padding(toLength: keyW, withPad: " ", startingAt: 0) + "  " + d, theme[.text])
+            off && KeyMap.steeringKeys.contains(k)
+                ? (k.padding(toLength: keyW, withPad: " ", startingAt: 0) + "  off: read-only (\(d))", theme[.muted])
+                : (k.padding(toLength: keyW, withPad: " ", startingAt: 0) + "  " + d, theme[.text])
         }
         lines.append(("", theme[.text]))
         if let name = state.themeName, !name.isEmpty { lines.append(("theme: \(name)", theme[.title])) }

@@ -76,6 +76,16 @@ extension DashboardView {
         let epochRatio = s.epochs > 0 ? (Double(max(0, s.epoch)) + (s.epoch >= 0 ? batchFrac : 0)) / Double(s.epochs) : 0
         let halves = Layout.horizontal([.fill(1), .fill(1)], spacing: 2).split(Rect(x: area.x, y: area.y,
                                                                                    width: area.width, height: 1))
+        if s.isReadOnly {
+            // A replayed log: its epochs, no batches or throughput.
+            gaugeRow("epoch", ratio: 1, label: "\(s.completedEpochs) logged", in: halves[0], into: &buffer)
+            guard area.height >= 2 else { return }
+            let logged = s.epochMetrics["learning_rate"] != nil || s.epochMetrics["lr"] != nil
+            var line = "read-only replay  lr " + (logged ? NumberFormat.compact(s.learningRate) : "not logged")
+            if let m = s.monitor, let b = s.bestEpoch { line += "  best \(m) \(valueText(s.bestValue)) at epoch \(b + 1)" }
+            buffer.write(line, x: area.x, y: area.y + 1, style: theme[.muted], maxWidth: area.width)
+            return
+        }
         gaugeRow("epoch", ratio: epochRatio, label: "\(epochNo)/\(s.epochs)", in: halves[0], into: &buffer)
         gaugeRow("batch", ratio: batchFrac, label: "\(max(0, s.batchesDone))/\(steps)", in: halves[1], into: &buffer)
         guard area.height >= 2 else { return }
@@ -166,20 +176,50 @@ extension DashboardView {
         renderEvents(in: parts[2], into: &buffer)
     }
 
+    /// The epoch table's columns after `epoch`: the training form of each metric (`MetricPanels` order, so
+    /// `loss` first), then the validation forms, then the learning rate, each when the run logs it.
+    var tableKeys: [String] {
+        let metrics = snapshot.metricNames.isEmpty ? ["loss", "accuracy"] : snapshot.metricNames
+        let rate = snapshot.epochMetrics["learning_rate"] == nil && snapshot.epochMetrics["lr"] != nil ? "lr" : "learning_rate"
+        return (metrics.filter { logs($0) } + metrics.map { "val_" + $0 }.filter { logs($0) } + [rate])
+            .filter { logs($0) || $0 == "learning_rate" }
+    }
+
+    /// The header of a table column: the key when it fits 8 cells (`val_accuracy` as `val_acc`), else cut; narrow
+    /// tables use short forms (`acc`, `vloss`, `vacc`, `lr`).
+    static func tableHeader(_ key: String, wide: Bool) -> String {
+        if key == "learning_rate" || key == "lr" { return "lr" }
+        let isVal = key.hasPrefix("val_")
+        let base = MetricPanels.baseName(key)
+        if wide {
+            let name = isVal && base == "accuracy" ? "val_acc" : key
+            return String(name.prefix(8))
+        }
+        let short = base == "accuracy" ? "acc" : base
+        return String(((isVal ? "v" : "") + short).prefix(5))
+    }
+
+    /// The width of a table column: 6 for losses and the learning rate (values such as `0.0078`), else the header's
+    /// (at least 5 narrow, 6 wide).
+    static func tableWidth(_ key: String, header: String, wide: Bool) -> Int {
+        let base = MetricPanels.baseName(key)
+        if base == "loss" || key == "learning_rate" || key == "lr" { return wide ? max(6, header.count) : 6 }
+        return max(wide ? 6 : 5, header.count)
+    }
+
     func renderEpochTable(in area: Rect, into buffer: inout CellBuffer) {
         guard area.height >= 2 else { return }
         let inner = panel("Epochs", in: area, into: &buffer)
-        let keys = ["loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"]
+        let keys = tableKeys
         let wide = area.width >= 44
-        let header = wide ? ["epoch", "loss", "accuracy", "val_loss", "val_acc", "lr"]
-                          : ["ep", "loss", "acc", "vloss", "vacc", "lr"]
+        let header = [wide ? "epoch" : "ep"] + keys.map { Self.tableHeader($0, wide: wide) }
+        let colWidths = [wide ? 5 : 3] + zip(keys, header.dropFirst()).map { Self.tableWidth($0, header: $1, wide: wide) }
         let n = snapshot.completedEpochs
         var rows: [[String]] = []
         rows.reserveCapacity(n)
         // Only the newest rows (and the best one) can be visible: format just those.
         let visible = max(0, inner.height - 1)
         let best = snapshot.bestEpoch.flatMap { $0 >= 0 && $0 < n ? $0 : nil }
-        let colWidths = wide ? [5, 6, 8, 8, 7, 6] : [3, 6, 5, 6, 5, 6]
         for e in 0..<n {
             let shown = e >= n - visible || e == best
             // Each number fits its column (e.g. lr 0.00784 -> 0.0078 in 6 cells) instead of being cut.
@@ -195,7 +235,7 @@ extension DashboardView {
         }
         let table = Table(header: Array(header.prefix(columns)), rows: rows.map { Array($0.prefix(columns)) },
                           widths: colWidths.prefix(columns).map { .fixed($0) },
-                          alignments: [.right, .right, .right, .right, .right, .right], headerStyle: theme[.muted],
+                          alignments: Array(repeating: .right, count: columns), headerStyle: theme[.muted],
                           rowStyle: theme[.text], highlightedRow: best, highlightStyle: theme[.highlight],
                           symbols: symbols)
         buffer.render(table, in: inner)
@@ -231,7 +271,7 @@ extension DashboardView {
         guard !inner.isEmpty else { return }
         let shown = snapshot.events.suffix(inner.height)
         if shown.isEmpty {
-            buffer.write("none yet", x: inner.x, y: inner.y, style: theme[.muted], maxWidth: inner.width)
+            buffer.write(snapshot.isReadOnly ? "none logged" : "none yet", x: inner.x, y: inner.y, style: theme[.muted], maxWidth: inner.width)
         }
         for (i, e) in shown.enumerated() {
             let style = eventStyle(e.kind)
@@ -264,8 +304,8 @@ extension DashboardView {
             let w = buffer.write(t, x: area.x, y: area.y, style: theme[.warning], maxWidth: area.width)
             rest = Rect(x: area.x + w + 2, y: area.y, width: area.width - w - 2, height: 1)
         }
-        let hints = snapshot.status.isTerminal ? [("q", "quit"), ("t", "theme"), ("d", "digits"), ("Tab", "view"),
-                                                  ("?", "help")]
+        let hints = snapshot.isReadOnly ? KeyMap.readOnlyHints
+            : snapshot.status.isTerminal ? [("q", "quit"), ("t", "theme"), ("d", "digits"), ("Tab", "view"), ("?", "help")]
             : KeyMap.hints
         // Keep "?: help" visible: drop the less important hints first, then tighten the separators.
         var shown = hints
@@ -273,7 +313,7 @@ extension DashboardView {
             h.reduce(0) { $0 + $1.0.cellWidth + $1.1.cellWidth + 2 } + sep * max(0, h.count - 1)
         }
         var sep = 2
-        for key in ["t", "Tab", "d", "l", "c", "+/-"] where width(shown, 1) > rest.width {
+        for key in ["t", "g", "Tab", "d", "m", "l", "c", "+/-"] where width(shown, 1) > rest.width {
             shown.removeAll { $0.0 == key }
         }
         if width(shown, 2) > rest.width { sep = 1 }

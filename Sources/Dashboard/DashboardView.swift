@@ -55,7 +55,7 @@ public struct DashboardView: Sendable {
         renderProgress(in: rows[1], into: &buffer)
         renderMain(in: rows[2], into: &buffer)
         renderHintLine(in: rows[3], into: &buffer)
-        if snapshot.status.isTerminal && !state.showHelp {
+        if snapshot.status.isTerminal && !state.showHelp && !snapshot.isReadOnly {
             renderSummary(in: rows[2], into: &buffer)
         }
         if state.showHelp { renderHelp(in: area, into: &buffer) }

@@ -97,6 +97,15 @@ public struct TrainingSnapshot: Sendable {
     /// up to `PlannedRates.maximumPoints` epochs).
     public var plannedLearningRate: [Double] = []
     public var plannedFromEpoch = 0
+    /// The epoch-log keys the run will log (`loss`, `accuracy`, `val_mae`, ...), when known before the first epoch
+    /// ends, so that the panels (`MetricPanels`) do not change after it; keys in `epochMetrics` are added to them.
+    public var metricKeys: [String] = []
+    /// Per metric (base name, `accuracy`), whether its best value is its lowest or highest (Keras 3's direction);
+    /// metrics not listed: `loss` minimized, others shown without a best.
+    public var metricGoals: [String: MetricGoal] = [:]
+    /// A finished run read from its files (`trainboard replay`): nothing can be steered, so the steering keys
+    /// (`p c s + - l`) are off and the hints say so, and no summary box covers the charts.
+    public var isReadOnly = false
 
     /// EarlyStopping's state, when configured.
     public var monitor: String?
@@ -119,8 +128,8 @@ public struct TrainingSnapshot: Sendable {
 
     public init() {}
 
-    /// Completed epochs (rows of the epoch table).
-    public var completedEpochs: Int { epochMetrics["loss"]?.count ?? 0 }
+    /// Completed epochs (rows of the epoch table): the length of the `loss` log, else of the longest log.
+    public var completedEpochs: Int { epochMetrics["loss"]?.count ?? epochMetrics.values.map(\.count).max() ?? 0 }
 
     /// Seconds left at the current pace, `nil` before the first batch.
     public var etaSeconds: Double? {

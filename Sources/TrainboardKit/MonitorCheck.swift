@@ -1,6 +1,14 @@
+import Dashboard
 import NeuralEngine
 
 extension TrainingRun {
+    /// The epoch-log keys this run logs (`loss`, its metric `accuracy` or `mae`, their `val_` forms with validation
+    /// data, `learning_rate`), known before it starts: the dashboard's panels and the monitors' checks use them.
+    public var loggedKeys: [String] {
+        Sequential.epochLogKeys(metrics: Sequential.defaultMetrics(for: plan.loss),
+                                hasValidation: plan.validationSplit > 0 || validation != nil)
+    }
+
     /// Checks, before training, everything that names a log key: the monitors of EarlyStopping, ReduceLROnPlateau
     /// and a `--save-best-only` ModelCheckpoint (`MonitorCallback.validate(loggedKeys:)`: the key must be logged and,
     /// with mode auto, of a direction Keras 3 knows), and the `{name}` fields of the `--checkpoint` path.
@@ -12,6 +20,10 @@ extension TrainingRun {
     ///   `reduce-lr-on-plateau` or `checkpoint`), listing the keys the run logs.
     public static func checkLogKeys(_ plan: TrainingPlan, hasValidation: Bool) throws {
         let keys = Sequential.epochLogKeys(metrics: Sequential.defaultMetrics(for: plan.loss), hasValidation: hasValidation)
+        if let charts = plan.charts {
+            _ = try RunReplay.parseCharts(charts.joined(separator: ","), metrics: MetricPanels.metrics(in: keys),
+                                          what: "this run")
+        }
         func ownMonitor(_ spec: String?, option: String, allowed: [String]) -> Bool {
             guard let spec, let o = try? OptionSpec(spec, option: option, allowed: allowed) else { return false }
             return o.string("monitor") != nil

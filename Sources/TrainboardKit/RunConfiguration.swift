@@ -49,6 +49,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     public var rescale: Double? = nil
     public var normalize: Bool? = nil
     public var memoryLimit: String? = nil
+    public var charts: String? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, epochs, batchSize = "batch-size", hidden, dropout, activation
@@ -58,7 +59,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         case validationSplit = "validation-split", maxSamples = "max-samples", seed, headless, theme, journal
         case replayJournal = "replay-journal", terminateOnNan = "terminate-on-nan", exitWhenDone = "exit-when-done"
         case labelColumn = "label-column", dropMissing = "drop-missing", rescale, normalize
-        case memoryLimit = "memory-limit"
+        case memoryLimit = "memory-limit", charts
     }
 
     /// The type of a configuration key's value, for reading a config file and for its error messages.
@@ -123,7 +124,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
          Field(.terminateOnNan, .boolean, \.terminateOnNan), Field(.exitWhenDone, .boolean, \.exitWhenDone),
          Field(.labelColumn, .text, \.labelColumn), Field(.dropMissing, .boolean, \.dropMissing),
          Field(.rescale, .number, \.rescale), Field(.normalize, .boolean, \.normalize),
-         Field(.memoryLimit, .text, \.memoryLimit)]
+         Field(.memoryLimit, .text, \.memoryLimit), Field(.charts, .text, \.charts)]
     }
 
     /// The field named `key` (a flag name without `--`), or nil.
@@ -226,6 +227,9 @@ public struct TrainingPlan: Sendable {
     public var exitWhenDone: Bool
     /// The memory limit in bytes (`--memory-limit`), or nil for `MemoryLimit`'s default (half of physical memory).
     public var memoryLimit: Int?
+    /// The metrics drawn as line charts in the dashboard (`--charts loss,mae`), nil = loss and the run's metric;
+    /// checked against the keys the run logs before training (`checkLogKeys`).
+    public var charts: [String]?
     /// The CSV label column (`--label-column NAME|INDEX`); nil: the column named `label`, else the last.
     public var labelColumn: CSVOptions.LabelColumn?
     /// Drop CSV rows with a missing or non-finite cell instead of stopping with an error.
@@ -315,6 +319,16 @@ public struct TrainingPlan: Sendable {
         replayJournal = c.replayJournal
         terminateOnNaN = c.terminateOnNan ?? true
         exitWhenDone = c.exitWhenDone ?? false
+        if let text = c.charts {
+            let names = text.split(separator: ",", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !names.contains(where: \.isEmpty) else {
+                throw ConfigurationError(key: "charts", "expected metric names separated by commas (e.g. loss,mae), got '\(text)'")
+            }
+            charts = names
+        } else {
+            charts = nil
+        }
         if let text = c.memoryLimit {
             guard let bytes = MemoryLimit.parse(text) else {
                 throw ConfigurationError(key: "memory-limit", "expected a size such as 8G, 512M or 1073741824 (bytes; K, M, G, T are powers of 1024), got '\(text)'")

@@ -42,6 +42,8 @@ struct DashboardApp {
         initial.stepsPerEpoch = run.stepsPerEpoch
         initial.batchSize = plan.batchSize
         initial.previews = run.previewImages()
+        initial.metricKeys = run.loggedKeys
+        initial.metricGoals = RunReplay.goals(for: run.loggedKeys)
         let channel = TrainingChannel(initial)
         let result = TrainerResult()
 
@@ -86,6 +88,7 @@ struct DashboardApp {
         trainer.start()
 
         var state = DashboardState()
+        state.charts = plan.charts
         state.themeName = theme.themes.first?.name
         var lastVersion: UInt64 = .max
         var lastStats = ProcessStats.sample()
@@ -108,7 +111,8 @@ struct DashboardApp {
                 if key == .ctrl("l") { term.invalidate(); needsRender = true; break }
                 guard let input = Self.input(key) else { break }
                 let status = channel.snapshot().status
-                let effects = DashboardReducer.reduce(&state, key: input, status: status, themeCount: theme.themes.count)
+                let effects = DashboardReducer.reduce(&state, key: input, status: status, themeCount: theme.themes.count,
+                                                      metrics: channel.snapshot().metricNames)
                 if input == .char("t"), !theme.themes.isEmpty {
                     let name = theme.themes[state.themeIndex % theme.themes.count].name
                     state.themeName = name

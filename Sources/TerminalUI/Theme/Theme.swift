@@ -63,6 +63,10 @@ public struct Theme: Hashable, Sendable {
             .gauge: ThemeEntry(hex("#5f87d7")),
             .marker: ThemeEntry(hex("#d7d75f")),
             .key: ThemeEntry(hex("#5fafff"), modifiers: .bold),
+            .run1: ThemeEntry(hex("#5fafff")),
+            .run2: ThemeEntry(hex("#ff875f")),
+            .run3: ThemeEntry(hex("#5fd787")),
+            .run4: ThemeEntry(hex("#d787d7")),
         ])
     }()
 
@@ -81,6 +85,10 @@ public struct Theme: Hashable, Sendable {
         .highlight: ThemeEntry(modifiers: .reverse),
         .marker: ThemeEntry(modifiers: .dim),
         .key: ThemeEntry(modifiers: .bold),
+        // Without colour, runs differ by their weight and underline (and by the legend's order).
+        .run2: ThemeEntry(modifiers: .bold),
+        .run3: ThemeEntry(modifiers: .dim),
+        .run4: ThemeEntry(modifiers: .underline),
     ])
 
     /// The built-in themes by name.

@@ -29,4 +29,9 @@ public enum ThemeRole: String, CaseIterable, Hashable, Sendable {
     case marker
     /// Keys in key hints.
     case key
+    /// `trainboard compare`: the colour of each run (up to four), in its charts, legend and table.
+    case run1, run2, run3, run4
+
+    /// The colour role of compared run `index` (0-based; cycles after four).
+    public static func run(_ index: Int) -> ThemeRole { [.run1, .run2, .run3, .run4][((index % 4) + 4) % 4] }
 }
