@@ -82,7 +82,8 @@ func npzSeed() -> [UInt8] {
         ("x_test", try? NPYArray(uint8: [UInt8](repeating: 1, count: 4), shape: [1, 2, 2])),
         ("y_test", try? NPYArray(int64: [1], shape: [1])),
     ]
-    guard let archive = try? Archive(url: URL(fileURLWithPath: p), accessMode: .create) else { return [] }
+    let archive: Archive
+    do { archive = try Archive(url: URL(fileURLWithPath: p), accessMode: .create) } catch { return [] }
     for (name, array) in arrays {
         guard let bytes = array?.encoded() else { continue }
         try? archive.addEntry(with: name + ".npy", type: .file, uncompressedSize: Int64(bytes.count),
