@@ -117,3 +117,12 @@ void tb_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
     }
     p_sgemm(TB_ROW_MAJOR, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
+
+void tb_prefetch_rows(const void *base, long rowBytes, const long *rows, long count) {
+    const char *b = (const char *)base;
+    for (long r = 0; r < count; r++) {
+        const char *p = b + rows[r] * rowBytes;
+        for (long off = 0; off < rowBytes; off += 64) __builtin_prefetch(p + off, 0, 3);
+        __builtin_prefetch(p + rowBytes - 1, 0, 3);
+    }
+}

@@ -29,20 +29,52 @@ public class Optimizer {
     /// The learning rate update `t` uses (0-based), with the current base rate.
     public func learningRate(atUpdate t: Int) -> Double { learningRate / (1 + decay * Double(t)) }
 
+    /// Elements per chunk of the update shared between the two threads of `ChunkPool` (64 KiB per array).
+    static let chunkElements = 16_384
+    /// Models with fewer parameters update on the training thread alone (handing work over costs more than it saves).
+    /// Measured on a 2-core AMD EPYC: for 64-64 (55k parameters) the whole update takes ~15 µs on one thread, less
+    /// than waking the helper can cost on a busy machine; for 512-512 (670k) it takes ~200 µs, streaming 13 MB.
+    static let parallelThreshold = 1 << 18
+
     /// Applies one update to `parameters` from their gradients, then increments `iterations`.
     /// Returns the learning rate used.
+    ///
+    /// The update is element-wise, so for larger models it is cut into chunks of `chunkElements` that the training
+    /// thread and `ChunkPool`'s helper thread share; every element gets exactly the same operations as on one thread.
     @discardableResult
     func apply(_ parameters: [Parameter]) -> Double {
         let lr = currentLearningRate
-        for (i, p) in parameters.enumerated() {
-            update(p, slot: i, lr: Float(lr), step: iterations + 1)
+        let step = iterations + 1
+        let rate = Float(lr)
+        for (i, p) in parameters.enumerated() { prepare(p, slot: i) }
+        let total = parameters.reduce(0) { $0 + $1.count }
+        if total >= Self.parallelThreshold && ChunkPool.shared.hasHelper {
+            var chunks: [(slot: Int, lo: Int, hi: Int)] = []
+            for (i, p) in parameters.enumerated() {
+                var lo = 0
+                while lo < p.count {
+                    let hi = min(p.count, lo + Self.chunkElements)
+                    chunks.append((i, lo, hi))
+                    lo = hi
+                }
+            }
+            ChunkPool.shared.run(count: chunks.count) { [self] c in
+                let (i, lo, hi) = chunks[c]
+                update(parameters[i], slot: i, lr: rate, step: step, range: lo..<hi)
+            }
+        } else {
+            for (i, p) in parameters.enumerated() { update(p, slot: i, lr: rate, step: step, range: 0..<p.count) }
         }
         iterations += 1
         return lr
     }
 
-    /// Updates one parameter; `slot` indexes its state, `step` is 1-based.
-    func update(_ p: Parameter, slot: Int, lr: Float, step: Int) { fatalError("abstract") }
+    /// Creates the state of one parameter if needed (on the training thread, before any `update`).
+    func prepare(_ p: Parameter, slot: Int) {}
+
+    /// Updates elements `range` of one parameter; `slot` indexes its state (created by `prepare`), `step` is
+    /// 1-based. Called concurrently for disjoint ranges: touch only those elements.
+    func update(_ p: Parameter, slot: Int, lr: Float, step: Int, range: Range<Int>) { fatalError("abstract") }
 
     /// Hyper-parameters for saving and display, Keras names.
     public var config: [String: Double] { ["learning_rate": learningRate, "decay": decay] }
@@ -81,18 +113,22 @@ public final class SGD: Optimizer {
 
     public override var name: String { "SGD" }
 
-    override func update(_ p: Parameter, slot i: Int, lr: Float, step: Int) {
-        let w = p.value.pointer, g = p.grad.pointer, n = p.count
+    override func prepare(_ p: Parameter, slot i: Int) {
+        if momentum != 0 { _ = slot(i, count: p.count, buffers: 1) }
+    }
+
+    override func update(_ p: Parameter, slot i: Int, lr: Float, step: Int, range: Range<Int>) {
+        let w = p.value.pointer, g = p.grad.pointer
         if momentum == 0 {
-            for k in 0..<n { w[k] -= lr * g[k] }
+            for k in range { w[k] -= lr * g[k] }
             return
         }
-        let v = slot(i, count: n, buffers: 1)[0].pointer
+        let v = slots[i][0].pointer
         let m = Float(momentum)
         if nesterov {
-            for k in 0..<n { let vk = m * v[k] - lr * g[k]; v[k] = vk; w[k] += m * vk - lr * g[k] }
+            for k in range { let vk = m * v[k] - lr * g[k]; v[k] = vk; w[k] += m * vk - lr * g[k] }
         } else {
-            for k in 0..<n { let vk = m * v[k] - lr * g[k]; v[k] = vk; w[k] += vk }
+            for k in range { let vk = m * v[k] - lr * g[k]; v[k] = vk; w[k] += vk }
         }
     }
 
@@ -120,13 +156,15 @@ public final class Adam: Optimizer {
 
     public override var name: String { "Adam" }
 
-    override func update(_ p: Parameter, slot i: Int, lr: Float, step: Int) {
-        let s = slot(i, count: p.count, buffers: 2)
+    override func prepare(_ p: Parameter, slot i: Int) { _ = slot(i, count: p.count, buffers: 2) }
+
+    override func update(_ p: Parameter, slot i: Int, lr: Float, step: Int, range: Range<Int>) {
+        let s = slots[i]
         let m = s[0].pointer, v = s[1].pointer, w = p.value.pointer, g = p.grad.pointer
         let t = Double(step)
         let alpha = Float(Double(lr) * (1 - pow(beta2, t)).squareRoot() / (1 - pow(beta1, t)))
         let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon)
-        for k in 0..<p.count {
+        for k in range {
             m[k] += (g[k] - m[k]) * (1 - b1)
             v[k] += (g[k] * g[k] - v[k]) * (1 - b2)
             w[k] -= alpha * m[k] / (v[k].squareRoot() + eps)
@@ -154,10 +192,12 @@ public final class RMSprop: Optimizer {
 
     public override var name: String { "RMSprop" }
 
-    override func update(_ p: Parameter, slot i: Int, lr: Float, step: Int) {
-        let v = slot(i, count: p.count, buffers: 1)[0].pointer, w = p.value.pointer, g = p.grad.pointer
+    override func prepare(_ p: Parameter, slot i: Int) { _ = slot(i, count: p.count, buffers: 1) }
+
+    override func update(_ p: Parameter, slot i: Int, lr: Float, step: Int, range: Range<Int>) {
+        let v = slots[i][0].pointer, w = p.value.pointer, g = p.grad.pointer
         let r = Float(rho), eps = Float(epsilon)
-        for k in 0..<p.count {
+        for k in range {
             v[k] = r * v[k] + (1 - r) * g[k] * g[k]
             w[k] -= lr * g[k] / (v[k] + eps).squareRoot()
         }
@@ -185,10 +225,14 @@ public final class Adagrad: Optimizer {
 
     public override var name: String { "Adagrad" }
 
-    override func update(_ p: Parameter, slot i: Int, lr: Float, step: Int) {
-        let a = slot(i, count: p.count, buffers: 1, initial: Float(initialAccumulatorValue))[0].pointer
+    override func prepare(_ p: Parameter, slot i: Int) {
+        _ = slot(i, count: p.count, buffers: 1, initial: Float(initialAccumulatorValue))
+    }
+
+    override func update(_ p: Parameter, slot i: Int, lr: Float, step: Int, range: Range<Int>) {
+        let a = slots[i][0].pointer
         let w = p.value.pointer, g = p.grad.pointer, eps = Float(epsilon)
-        for k in 0..<p.count {
+        for k in range {
             a[k] += g[k] * g[k]
             w[k] -= lr * g[k] / (a[k] + eps).squareRoot()
         }

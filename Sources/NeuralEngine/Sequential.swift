@@ -296,6 +296,11 @@ public final class Sequential {
                 order.withUnsafeBufferPointer { o in
                     train.gather(UnsafeBufferPointer(rebasing: o[start ..< start + rows]), x: xBuffer.pointer,
                                  y: yBuffer.pointer, targetWidth: width)
+                    // The next batch's rows start loading into the caches while this step computes.
+                    let next = start + rows
+                    if next < train.count {
+                        train.prefetch(UnsafeBufferPointer(rebasing: o[next ..< min(train.count, next + bs)]))
+                    }
                 }
                 let (ls, ms, lr) = trainStep(rows: rows, width: width, loss: loss, optimizer: optimizer)
                 lastLR = lr

@@ -95,13 +95,20 @@ print(json.dumps({"samples_per_s": max(rates), "per_epoch": rates, "keras": kera
                   "jax": jax.__version__, "backend": keras.backend.backend()}))
 """#
 
-    /// Checks that `python` runs and imports Keras and JAX (a few seconds). Returns the versions.
-    /// - Throws: `Failure` naming `--keras-python` and what went wrong.
-    public func check() throws -> String {
+    /// Checks at once (before the benchmark) that `python` is an executable file; whether it can import Keras and
+    /// JAX shows when `measure` runs (importing JAX takes seconds, which would count in `first_batch_s`).
+    /// - Throws: `Failure` naming `--keras-python`.
+    public func checkExecutable() throws {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw Failure(description: "--keras-python: \(python): no such executable (expected the python of a "
                           + "virtual environment with keras and jax, e.g. /path/to/venv/bin/python)")
         }
+    }
+
+    /// Checks that `python` runs and imports Keras and JAX (a few seconds). Returns the versions.
+    /// - Throws: `Failure` naming `--keras-python` and what went wrong.
+    public func check() throws -> String {
+        try checkExecutable()
         let out = try run(arguments: ["check": true])
         return try Self.versions(out)
     }

@@ -35,7 +35,7 @@ struct Bench: ParsableCommand {
         if let python = kerasPython {
             let reference = KerasReference(python: python, epochs: max(3, epochs))
             do {
-                b.log("Keras reference: " + (try reference.check()))
+                try reference.checkExecutable()
             } catch {
                 printError("error: \(error)")
                 throw ExitCode(2)

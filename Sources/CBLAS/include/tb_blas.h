@@ -42,6 +42,11 @@ void tb_blas_set_threads(int n);
 void tb_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
               int ldb, float beta, float *C, int ldc);
 
+/* Next to the GEMMs, the one memory hint the engine uses: asks the CPU to start loading rows `rows[0..<count]` (each
+ * `rowBytes` long, at base + row * rowBytes) into its caches without waiting for them (`__builtin_prefetch`), so that
+ * the next batch's randomly ordered samples are in cache when they are gathered. Only a hint: no effect on results. */
+void tb_prefetch_rows(const void *base, long rowBytes, const long *rows, long count);
+
 #ifdef __cplusplus
 }
 #endif
