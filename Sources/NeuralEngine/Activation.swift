@@ -50,8 +50,8 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// `z += bias; a = z > 0 ? z : 0` in one pass, eight lanes at a time (the same operations as the scalar loop,
-    /// which finishes each row; results are identical).
+    /// `z += bias; a = z <= 0 ? 0 : z` in one pass, eight lanes at a time (the same operations as the scalar loop,
+    /// which finishes each row; results are identical). `<= 0` is false for NaN, so NaN passes through as in Keras.
     private func reluForward(z: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, a: UnsafeMutablePointer<Float>,
                              rows: Int, cols: Int) {
         for r in 0..<rows {
@@ -61,12 +61,12 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
                 var zv = UnsafeRawPointer(zr + j).loadUnaligned(as: SIMD8<Float>.self)
                 if let b = bias { zv += UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<Float>.self) }
                 UnsafeMutableRawPointer(zr + j).storeBytes(of: zv, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(ar + j).storeBytes(of: zv.replacing(with: 0, where: .!(zv .> 0)), as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(ar + j).storeBytes(of: zv.replacing(with: 0, where: zv .<= 0), as: SIMD8<Float>.self)
                 j += 8
             }
             while j < cols {
                 if let b = bias { zr[j] += b[j] }
-                ar[j] = zr[j] > 0 ? zr[j] : 0
+                ar[j] = zr[j] <= 0 ? 0 : zr[j]
                 j += 1
             }
         }

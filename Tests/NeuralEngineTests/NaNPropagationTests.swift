@@ -16,6 +16,22 @@ final class NaNPropagationTests: XCTestCase {
         return a
     }
 
+    /// The eight-lane relu path (rows of 8 or more columns) and its scalar tail treat NaN, negatives and -0 alike.
+    func testReluSIMDPathPropagatesNaN() {
+        var z: [Float] = (0..<19).map { (i: Int) -> Float in
+            let v = Float(i + 1)
+            return i % 3 == 0 ? -v : v
+        }
+        for i in [0, 9, 17] { z[i] = Float.nan }
+        z[4] = -0.0
+        let a = apply(.relu, z)
+        for i in 0..<19 {
+            if [0, 9, 17].contains(i) { XCTAssertTrue(a[i].isNaN, "lane \(i)") }
+            else if z[i] <= 0 { XCTAssertEqual(a[i], 0, "lane \(i)"); XCTAssertEqual(a[i].sign, FloatingPointSign.plus, "lane \(i)") }
+            else { XCTAssertEqual(a[i], z[i], "lane \(i)") }
+        }
+    }
+
     func testEveryActivationPropagatesNaN() {
         // relu keeps its values elsewhere: max(-2, 0) = 0, max(3, 0) = 3, and -0 maps to +0 as TensorFlow's relu.
         let relu = apply(.relu, [-2, .nan, 3, -0.0])
