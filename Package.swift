@@ -30,16 +30,14 @@ let package = Package(
         // Pure Swift cores.
         // NeuralEngine includes model saving (ModelCheckpoint, a Keras callback, must write checkpoints), so the
         // design's separate Persistence module is folded into it (NeuralEngine/Persistence).
-        .target(name: "NeuralEngine", dependencies: [
-            "CBLAS", "SafeIO",
-            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-        ]),
+        .target(name: "NeuralEngine", dependencies: ["CBLAS", "SafeIO"]),
         .target(name: "Datasets", dependencies: [
             "NeuralEngine", "CGzip", "COpenSSL", "SafeIO",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .target(name: "TerminalUI", dependencies: ["SafeIO"]),
-        .target(name: "Dashboard", dependencies: ["TerminalUI", "NeuralEngine", "SafeIO"]),
+        // The dashboard without the engine: channel, snapshot, UI state, key reducer, views.
+        .target(name: "Dashboard", dependencies: ["TerminalUI", "SafeIO"]),
 
         // The only module that touches ncurses.
         .target(name: "NCursesBackend", dependencies: ["CNCurses", "TerminalUI"]),
@@ -66,12 +64,14 @@ let package = Package(
 
         .testTarget(name: "SafeIOTests", dependencies: ["SafeIO"]),
         .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "NeuralEngine", "SafeIO", "CGzip"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI", "NeuralEngine"],
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI"],
                     exclude: ["__Snapshots__"]),
-        .testTarget(name: "TrainboardKitTests", dependencies: ["TrainboardKit", "NeuralEngine", "Datasets", "Dashboard"]),
-        .testTarget(name: "NCursesBackendTests", dependencies: ["NCursesBackend", "TerminalUI"]),
+        .testTarget(name: "TrainboardKitTests", dependencies: [
+            "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "SafeIO", "TerminalUI",
+        ]),
+        .testTarget(name: "NCursesBackendTests", dependencies: ["NCursesBackend", "TerminalUI", "CNCurses"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -195,7 +195,7 @@ extension TrainingRunTests {
             ChannelCallback(channel: channel, epochs: 1, stepsPerEpoch: run.stepsPerEpoch, batchSize: 128,
                             checkpointPath: { _, _, _ in bad })
         })
-        XCTAssertEqual(outcome.errors, ["checkpoint failed: \(bad): cannot write model file: Not a directory"])
+        XCTAssertEqual(outcome.errors, ["checkpoint failed: \(bad): cannot write model file: \(dir.path)/file is not a directory"])
         XCTAssertEqual(outcome.reason, "completed 1 epoch (1 checkpoint not written)")
         XCTAssertEqual(outcome.epochs, [0], "training went on")
     }
