@@ -42,7 +42,9 @@ let package = Package(
         // The only module that touches ncurses.
         .target(name: "NCursesBackend", dependencies: ["CNCurses", "TerminalUI"]),
 
-        // The application's logic without the terminal: run configuration, wiring of callbacks, reporters, bench.
+        // The application's logic without the terminal: run configuration, the trainer wiring (ChannelCallback,
+        // InProcessTrainer), the dashboard's app loop behind the Screen protocol (DashboardLoop, ScriptedScreen),
+        // reporters, bench. The executable adds the ncurses Screen and the command line.
         .target(name: "TrainboardKit", dependencies: [
             "NeuralEngine", "Datasets", "Dashboard", "TerminalUI", "SafeIO",
             .product(name: "Yams", package: "Yams"),
@@ -50,7 +52,6 @@ let package = Package(
         .executableTarget(name: "trainboard", dependencies: [
             "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "NCursesBackend", "TerminalUI", "SafeIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Yams", package: "Yams"),
         ]),
 
         // Mutation fuzzer for every loader of untrusted files (driven by Tests/e2e/fuzz.sh).

@@ -39,6 +39,9 @@ public struct DashboardState: Sendable, Equatable {
     public var quitRequested = false
     /// True when the user asked to leave without the summary screen.
     public var skipSummary = false
+    /// False for a read-only run source (a finished run's files): the steering keys (`KeyMap.steeringKeys`) do
+    /// nothing but say so, `q` leaves at once, and the key hints show "read-only". Set by the app from the source.
+    public var canSteer = true
 
     public init() {}
 }
@@ -69,6 +72,14 @@ public enum KeyMap {
         ("g", "learning-rate log scale"),
         ("?", "this help"),
         ("Esc", "close help / cancel input"),
+    ]
+
+    /// The keys that steer the run (pause, checkpoint, stop, learning rate), disabled for a read-only source.
+    public static let steeringKeys: Set<Character> = ["p", " ", "c", "s", "+", "=", "-", "_", "l"]
+
+    /// The hints for a run that has ended or cannot be steered.
+    public static let viewingHints: [(String, String)] = [
+        ("q", "quit"), ("t", "theme"), ("d", "digits"), ("Tab", "view"), ("?", "help"),
     ]
 
     /// The short hints always visible at the bottom.
@@ -110,6 +121,13 @@ public enum DashboardReducer {
         if state.showHelp, key == .escape || key == .char("?") || key == .char("q") {
             state.showHelp = false
             return []
+        }
+        if !state.canSteer, case .char(let c) = key {
+            if KeyMap.steeringKeys.contains(c) {
+                state.message = "read-only: this run cannot be steered (p c s + - l are off)"
+                return []
+            }
+            if c == "q" || c == "Q" { return [.exit] }
         }
         switch key {
         case .char("p"), .char(" "):

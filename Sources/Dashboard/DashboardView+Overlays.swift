@@ -29,6 +29,7 @@ extension DashboardView {
             (k.padding(toLength: keyW, withPad: " ", startingAt: 0) + "  " + d, theme[.text])
         }
         lines.append(("", theme[.text]))
+        if !state.canSteer { lines.append(("read-only run: p c s + - l are off", theme[.paused])) }
         if let name = state.themeName, !name.isEmpty { lines.append(("theme: \(name)", theme[.title])) }
         lines.append(("Esc or ? closes this help", theme[.muted]))
         // Drop the footer first when rows are short (the theme line last).

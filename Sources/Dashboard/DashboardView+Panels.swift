@@ -213,12 +213,13 @@ extension DashboardView {
         case .stop: return "stop"
         case .info: return "info"
         case .warning: return "warn"
+        case .error: return "error"
         }
     }
 
     func eventStyle(_ k: TrainingEvent.Kind) -> Style {
         switch k {
-        case .nan, .warning: return theme[.warning]
+        case .nan, .warning, .error: return theme[.warning]
         case .pause: return theme[.paused]
         case .earlyStop, .stop: return theme[.marker]
         default: return theme[.text]
@@ -264,9 +265,12 @@ extension DashboardView {
             let w = buffer.write(t, x: area.x, y: area.y, style: theme[.warning], maxWidth: area.width)
             rest = Rect(x: area.x + w + 2, y: area.y, width: area.width - w - 2, height: 1)
         }
-        let hints = snapshot.status.isTerminal ? [("q", "quit"), ("t", "theme"), ("d", "digits"), ("Tab", "view"),
-                                                  ("?", "help")]
-            : KeyMap.hints
+        if !state.canSteer {
+            // A read-only source: say so first, then only the keys that change the view.
+            let w = buffer.write("read-only", x: rest.x, y: rest.y, style: theme[.paused], maxWidth: rest.width)
+            rest = Rect(x: rest.x + w + 2, y: rest.y, width: max(0, rest.width - w - 2), height: 1)
+        }
+        let hints = snapshot.status.isTerminal || !state.canSteer ? KeyMap.viewingHints : KeyMap.hints
         // Keep "?: help" visible: drop the less important hints first, then tighten the separators.
         var shown = hints
         func width(_ h: [(String, String)], _ sep: Int) -> Int {
