@@ -22,7 +22,7 @@ struct HeadlessRunner {
         let run = trainingRun
         let p = run.plan
         print("Trainboard \(TrainboardInfo.version) — \(run.dataDescription)")
-        print("Model: \(p.modelDescription(inputs: run.train.featureCount, outputs: run.outputUnits)); loss \(p.loss.rawValue); optimizer \(p.optimizerName) lr \(p.learningRate)\(p.optimizerName == "sgd" ? " momentum \(p.momentum)\(p.nesterov ? " nesterov" : "")" : "") decay \(p.decay); batch \(p.batchSize); seed \(p.seed)")
+        print("Model: \(p.modelDescription(inputs: run.train.featureCount, outputs: run.outputUnits)); loss \(p.loss.rawValue); optimizer \(p.optimizerDescription); batch \(p.batchSize); seed \(p.seed)")
         print("BLAS: \(Sequential.blasDescription)")
         let reporter = EpochLineReporter(epochs: p.epochs, stepsPerEpoch: run.stepsPerEpoch)
         let outcome: RunOutcome

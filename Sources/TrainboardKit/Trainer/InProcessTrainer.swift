@@ -43,9 +43,7 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
         s.title = "Trainboard \(TrainboardInfo.version)"
         s.dataDescription = run.dataDescription
         s.modelDescription = plan.modelDescription(inputs: run.train.featureCount, outputs: run.outputUnits)
-        s.optimizerDescription = "\(plan.optimizerName) lr \(plan.learningRate)"
-            + (plan.optimizerName == "sgd" ? " momentum \(plan.momentum)\(plan.nesterov ? " nesterov" : "")" : "")
-            + " decay \(plan.decay) batch \(plan.batchSize)"
+        s.optimizerDescription = "\(plan.optimizerDescription) batch \(plan.batchSize)"
         s.epochs = plan.epochs
         s.stepsPerEpoch = run.stepsPerEpoch
         s.batchSize = plan.batchSize
