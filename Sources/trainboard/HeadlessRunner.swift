@@ -35,7 +35,7 @@ struct HeadlessRunner {
             printError("error: training failed: \(error)")
             throw ExitCode(1)
         }
-        print(RunSummary.lines(outcome).joined(separator: "\n"))
+        print(outcome.summaryLines.joined(separator: "\n"))
         if !outcome.errors.isEmpty {
             printError("error: training failed: \(outcome.errors.joined(separator: "; "))")
             throw ExitCode(1)

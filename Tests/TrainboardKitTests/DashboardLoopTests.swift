@@ -182,4 +182,28 @@ final class DashboardLoopTests: XCTestCase {
         XCTAssertEqual(DashboardReducer.reduce(&steer, key: .char("p"), status: .running, themeCount: 1),
                        [.command(.togglePause)], "a steerable source still gets the command")
     }
+
+    /// Another view (e.g. a comparison of runs) through the same loop: the renderer gets the initial state as given,
+    /// then the state as keys change it; resizes change the frame size.
+    func testCustomRendererAndInitialState() {
+        let channel = TrainingChannel(TrainingSnapshot())
+        var initial = DashboardState()
+        initial.chartView = .recent
+        var seen: [(ChartView, Int, Int)] = []
+        let screen = ScriptedScreen(columns: 50, rows: 10, channel: channel,
+                                    script: [.key(.tab), .resize(columns: 30, rows: 6), .key(.char("q"))])
+        let ending = DashboardLoop.run(screen: screen, channel: channel,
+                                       source: FinishedRunSource(info: RunSourceInfo(name: "compare", canSteer: false)),
+                                       themes: [.dark], state: initial) { _, state, _, _, buffer in
+            seen.append((state.chartView, buffer.area.width, buffer.area.height))
+            buffer.write("CUSTOM", x: 0, y: 0)
+        }
+        XCTAssertEqual(ending, .quit(skipSummary: false))
+        // The first frame follows the first input (Tab): from the given .recent it is .perBatch (from the default
+        // .whole it would be .recent); the second follows the resize.
+        XCTAssertEqual(seen.map(\.0), [.perBatch, .perBatch])
+        XCTAssertEqual(seen.map(\.1), [50, 30])
+        XCTAssertEqual(seen.map(\.2), [10, 6])
+        XCTAssertTrue(screen.lastFrameText.hasPrefix("CUSTOM"))
+    }
 }

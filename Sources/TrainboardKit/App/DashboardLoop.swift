@@ -17,6 +17,15 @@ import TerminalUI
 /// Thread-safety: runs on the calling thread (the main thread in the executable); the source feeds the channel from
 /// its own thread.
 public struct DashboardLoop {
+    /// Draws one frame: the snapshot with the UI state, theme and symbols, into a buffer of the screen's size.
+    public typealias Renderer = (TrainingSnapshot, DashboardState, Theme, Symbols, inout CellBuffer) -> Void
+
+    /// The live dashboard (`DashboardView`), the default renderer.
+    public static func dashboardView(_ snapshot: TrainingSnapshot, _ state: DashboardState, _ theme: Theme,
+                                     _ symbols: Symbols, _ buffer: inout CellBuffer) {
+        DashboardView(snapshot: snapshot, state: state, theme: theme, symbols: symbols).render(into: &buffer)
+    }
+
     /// Why the loop ended.
     public enum Ending: Sendable, Equatable {
         /// The user left (`q`); `skipSummary` when with `q q` (no summary wanted).
@@ -40,23 +49,33 @@ public struct DashboardLoop {
     public var pollTimeoutMs = 100
     /// Whether to sample this process's CPU and RSS into the snapshot (off for replays is fine; on by default).
     public var sampleProcessStats = true
-    /// The UI state (theme, view, help...), readable after `run` for tests.
-    public private(set) var state = DashboardState()
+    /// What a frame shows (`DashboardLoop.dashboardView` by default; e.g. a comparison view of several runs).
+    public var render: Renderer
+    /// The UI state (theme, view, help...): give the initial one (e.g. the charts chosen by a flag) to `init`; read it
+    /// after `run` in tests.
+    public private(set) var state: DashboardState
 
+    /// - Parameters:
+    ///   - state: the initial UI state; `themeName` and `canSteer` are set from `themes` and the source.
+    ///   - render: draws a frame (the live dashboard by default).
     public init(screen: Screen, channel: TrainingChannel, source: RunSource, themes: [Theme],
-                exitWhenDone: Bool = false) {
+                exitWhenDone: Bool = false, state: DashboardState = DashboardState(),
+                render: @escaping Renderer = DashboardLoop.dashboardView) {
         self.screen = screen
         self.channel = channel
         self.source = source
         self.themes = themes.isEmpty ? [Theme.dark] : themes
         self.exitWhenDone = exitWhenDone
+        self.state = state
+        self.render = render
     }
 
-    /// Runs a dashboard on `screen` for `source` until it ends; see `DashboardLoop`.
+    /// Runs a dashboard on `screen` for `source` until it ends; see `DashboardLoop` and `init`.
     public static func run(screen: Screen, channel: TrainingChannel, source: RunSource, themes: [Theme],
-                           exitWhenDone: Bool = false) -> Ending {
+                           exitWhenDone: Bool = false, state: DashboardState = DashboardState(),
+                           render: @escaping Renderer = DashboardLoop.dashboardView) -> Ending {
         var loop = DashboardLoop(screen: screen, channel: channel, source: source, themes: themes,
-                                 exitWhenDone: exitWhenDone)
+                                 exitWhenDone: exitWhenDone, state: state, render: render)
         return loop.run()
     }
 
@@ -132,9 +151,7 @@ public struct DashboardLoop {
                 lastFrame = screen.now
                 let size = screen.size
                 var buffer = CellBuffer(width: size.columns, height: size.rows)
-                DashboardView(snapshot: channel.snapshot(), state: state,
-                              theme: themes[state.themeIndex % themes.count], symbols: screen.symbols)
-                    .render(into: &buffer)
+                render(channel.snapshot(), state, themes[state.themeIndex % themes.count], screen.symbols, &buffer)
                 screen.present(buffer)
             }
         }

@@ -82,7 +82,7 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
                 result.withLock { $0.outcome = outcome }
                 channel.update { s in
                     s.status = outcome.errors.isEmpty ? .finished(outcome.reason) : .failed(outcome.reason)
-                    s.summary = RunSummary.lines(outcome) + s.summary
+                    s.summary = outcome.summaryLines + s.summary
                 }
             } catch {
                 result.withLock { $0.error = "\(error)" }
@@ -165,10 +165,11 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
     }
 }
 
-/// The end-of-run summary shared by headless mode and the dashboard.
-public enum RunSummary {
-    /// "Training REASON in S s (N samples/s).", then the best accuracy and best val_loss with their epochs (1-based).
-    public static func lines(_ o: RunOutcome) -> [String] {
+extension RunOutcome {
+    /// The end-of-run summary shared by headless mode and the dashboard: "Training REASON in S s (N samples/s).",
+    /// then the best accuracy and best val_loss with their epochs (1-based).
+    public var summaryLines: [String] {
+        let o = self
         var out = ["Training \(o.reason) in \(String(format: "%.1f", o.seconds)) s (\(Int(Double(o.samplesTrained) / max(o.seconds, 1e-9))) samples/s)."]
         let h = o.history
         for key in ["val_accuracy", "accuracy"] {
