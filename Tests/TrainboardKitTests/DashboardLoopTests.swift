@@ -64,6 +64,7 @@ final class DashboardLoopTests: XCTestCase {
             .waitUntil("resumed and trained 3 more updates", { $0.status == .running && $0.updates >= pausedAt + 3 }),
             .key(.char("s")),
             .waitUntil("stopped", { $0.status.isTerminal }),
+            .repaint,  // a frame of the finished run for certain (q leaves without drawing)
             .key(.char("q")),
         ])
         weakScreen = screen
