@@ -30,21 +30,21 @@ let package = Package(
         // Pure Swift cores.
         // NeuralEngine includes model saving (ModelCheckpoint, a Keras callback, must write checkpoints), so the
         // design's separate Persistence module is folded into it (NeuralEngine/Persistence).
-        .target(name: "NeuralEngine", dependencies: [
-            "CBLAS", "SafeIO",
-            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-        ]),
+        .target(name: "NeuralEngine", dependencies: ["CBLAS", "SafeIO"]),
         .target(name: "Datasets", dependencies: [
             "NeuralEngine", "CGzip", "COpenSSL", "SafeIO",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .target(name: "TerminalUI", dependencies: ["SafeIO"]),
-        .target(name: "Dashboard", dependencies: ["TerminalUI", "NeuralEngine", "SafeIO"]),
+        // The dashboard without the engine: channel, snapshot, UI state, key reducer, views.
+        .target(name: "Dashboard", dependencies: ["TerminalUI", "SafeIO"]),
 
         // The only module that touches ncurses.
         .target(name: "NCursesBackend", dependencies: ["CNCurses", "TerminalUI"]),
 
-        // The application's logic without the terminal: run configuration, wiring of callbacks, reporters, bench.
+        // The application's logic without the terminal: run configuration, the trainer wiring (ChannelCallback,
+        // InProcessTrainer), the dashboard's app loop behind the Screen protocol (DashboardLoop, ScriptedScreen),
+        // reporters, bench. The executable adds the ncurses Screen and the command line.
         .target(name: "TrainboardKit", dependencies: [
             "NeuralEngine", "Datasets", "Dashboard", "TerminalUI", "SafeIO",
             .product(name: "Yams", package: "Yams"),
@@ -52,7 +52,6 @@ let package = Package(
         .executableTarget(name: "trainboard", dependencies: [
             "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "NCursesBackend", "TerminalUI", "SafeIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Yams", package: "Yams"),
         ]),
 
         // Mutation fuzzer for every loader of untrusted files (driven by Tests/e2e/fuzz.sh).
@@ -66,12 +65,14 @@ let package = Package(
 
         .testTarget(name: "SafeIOTests", dependencies: ["SafeIO"]),
         .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "NeuralEngine", "SafeIO", "CGzip"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI", "NeuralEngine"],
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI"],
                     exclude: ["__Snapshots__"]),
-        .testTarget(name: "TrainboardKitTests", dependencies: ["TrainboardKit", "NeuralEngine", "Datasets", "Dashboard"]),
-        .testTarget(name: "NCursesBackendTests", dependencies: ["NCursesBackend", "TerminalUI"]),
+        .testTarget(name: "TrainboardKitTests", dependencies: [
+            "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "SafeIO", "TerminalUI",
+        ]),
+        .testTarget(name: "NCursesBackendTests", dependencies: ["NCursesBackend", "TerminalUI", "CNCurses"]),
     ],
     swiftLanguageModes: [.v6]
 )

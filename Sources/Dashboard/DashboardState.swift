@@ -44,6 +44,9 @@ public struct DashboardState: Sendable, Equatable {
     public var quitRequested = false
     /// True when the user asked to leave without the summary screen.
     public var skipSummary = false
+    /// False for a read-only run source (a finished run's files): the steering keys (`KeyMap.steeringKeys`) do
+    /// nothing but say so, `q` leaves at once, and the key hints show "read-only". Set by the app from the source.
+    public var canSteer = true
 
     public init() {}
 }
@@ -98,11 +101,12 @@ public enum DashboardReducer {
     /// Applies `key` to `state`. `status` is the trainer's status (quit semantics depend on it); `themeCount` is the
     /// number of available themes.
     ///
-    /// With `readOnly` (a replayed run), the steering keys (`p`, Space, `c`, `s`, `+`, `-`, `l`) only say that they
+    /// With `readOnly` (a replayed run; also when `state.canSteer` is false), the steering keys (`p`, Space, `c`, `s`, `+`, `-`, `l`) only say that they
     /// are off. `metrics` are the run's metrics (`TrainingSnapshot.metricNames`), which `m` cycles through.
     public static func reduce(_ state: inout DashboardState, key: KeyInput, status: TrainingStatus,
                               themeCount: Int, readOnly: Bool = false, metrics: [String] = []) -> [DashboardEffect] {
         state.message = nil
+        let readOnly = readOnly || !state.canSteer
         if readOnly, state.lrInput == nil,
            [.char("p"), .char(" "), .char("c"), .char("s"), .char("+"), .char("="), .char("-"), .char("_"),
             .char("l")].contains(key) {
@@ -135,6 +139,8 @@ public enum DashboardReducer {
             state.showHelp = false
             return []
         }
+        // A read-only source leaves at the first `q` (there is no training to stop).
+        if readOnly, key == .char("q") || key == .char("Q") { return [.exit] }
         switch key {
         case .char("p"), .char(" "):
             return status.isTerminal ? [] : [.command(.togglePause)]

@@ -115,7 +115,7 @@ extension DashboardView {
         for e in snapshot.events.suffix(64) where kinds?.contains(e.kind) ?? true {
             guard e.kind != .info else { continue }
             let x = Double(max(0, e.update)) / w.steps
-            let style = e.kind == .nan || e.kind == .warning ? theme[.warning] : theme[.muted]
+            let style = e.kind == .nan || e.kind == .warning || e.kind == .error ? theme[.warning] : theme[.muted]
             out.append(ChartMarker(x: x, style: style))
         }
         return out

@@ -25,7 +25,7 @@ extension DashboardView {
     /// The help overlay: every key binding.
     func renderHelp(in area: Rect, into buffer: inout CellBuffer) {
         let keyW = KeyMap.bindings.map(\.0.count).max() ?? 0
-        let off = snapshot.isReadOnly
+        let off = snapshot.isReadOnly || !state.canSteer
         var lines = KeyMap.bindings.map { k, d in
             off && KeyMap.steeringKeys.contains(k)
                 ? (k.padding(toLength: keyW, withPad: " ", startingAt: 0) + "  off: read-only (\(d))", theme[.muted])

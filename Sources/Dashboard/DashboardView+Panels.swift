@@ -253,12 +253,13 @@ extension DashboardView {
         case .stop: return "stop"
         case .info: return "info"
         case .warning: return "warn"
+        case .error: return "error"
         }
     }
 
     func eventStyle(_ k: TrainingEvent.Kind) -> Style {
         switch k {
-        case .nan, .warning: return theme[.warning]
+        case .nan, .warning, .error: return theme[.warning]
         case .pause: return theme[.paused]
         case .earlyStop, .stop: return theme[.marker]
         default: return theme[.text]
@@ -304,7 +305,8 @@ extension DashboardView {
             let w = buffer.write(t, x: area.x, y: area.y, style: theme[.warning], maxWidth: area.width)
             rest = Rect(x: area.x + w + 2, y: area.y, width: area.width - w - 2, height: 1)
         }
-        let hints = snapshot.isReadOnly ? KeyMap.readOnlyHints
+        let readOnly = snapshot.isReadOnly || !state.canSteer
+        let hints = readOnly ? KeyMap.readOnlyHints
             : snapshot.status.isTerminal ? [("q", "quit"), ("t", "theme"), ("d", "digits"), ("Tab", "view"), ("?", "help")]
             : KeyMap.hints
         // Keep "?: help" visible: drop the less important hints first, then tighten the separators.

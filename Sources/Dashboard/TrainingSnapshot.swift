@@ -23,11 +23,31 @@ public enum TrainingStatus: Sendable, Equatable {
     }
 }
 
-/// Something worth a mark on the charts and a line in the event list.
+/// Something worth a mark on the charts and a line in the event list. Sources publish these typed (the trainer
+/// maps each callback's `CallbackMessage.Kind`); nothing parses `message` back.
 public struct TrainingEvent: Sendable, Equatable {
+    /// What happened; the views choose marks and styles by kind.
     public enum Kind: String, Sendable {
-        case pause, resume, checkpoint, learningRate = "lr_change", plateau, nan, earlyStop = "early_stop", stop, info
+        /// Paused / resumed by the user.
+        case pause, resume
+        /// A model file was written (manual, final, or ModelCheckpoint's).
+        case checkpoint
+        /// The user changed the learning rate (`+`, `-`, `l`).
+        case learningRate = "lr_change"
+        /// ReduceLROnPlateau cut the learning rate.
+        case plateau
+        /// A non-finite loss (a batch's, or TerminateOnNaN stopping training).
+        case nan
+        /// EarlyStopping ended training.
+        case earlyStop = "early_stop"
+        /// The user asked training to stop.
+        case stop
+        /// A note (e.g. best weights restored).
+        case info
+        /// Something the user should know; training goes on (e.g. a checkpoint could not be written).
         case warning
+        /// Something failed and training stops (e.g. ModelCheckpoint could not write its file).
+        case error
     }
     public var kind: Kind
     /// Epoch (0-based) during which it happened.

@@ -375,6 +375,14 @@ public struct TrainingPlan: Sendable {
     }
 
     /// The model in one line for the dashboard header and the headless "Model:" line, e.g.
+    /// `sgd lr 0.1 momentum 0.8 nesterov decay 0.0016` (momentum and nesterov for SGD only): the optimizer part of the
+    /// header line, shared by the dashboard and the headless output.
+    public var optimizerDescription: String {
+        "\(optimizerName) lr \(learningRate)"
+            + (optimizerName == "sgd" ? " momentum \(momentum)\(nesterov ? " nesterov" : "")" : "")
+            + " decay \(decay)"
+    }
+
     /// `784-64-64-10 relu/softmax dropout 0.1 init glorot_uniform`: layer sizes from `inputs` to `outputs`, the hidden
     /// and output activations, the dropout rate when a `Dropout` layer is built (only with hidden layers; see
     /// `makeModel`) and the kernel initializer. Without hidden layers: `784-10 softmax init glorot_uniform`.

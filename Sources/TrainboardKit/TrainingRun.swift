@@ -12,8 +12,8 @@ public struct RunOutcome: Sendable {
     public var history: [String: [Double]]
     /// Epochs run (0-based indices).
     public var epochs: [Int]
-    /// Messages the callbacks reported (warnings, checkpoints written, plateau cuts).
-    public var messages: [String]
+    /// Messages the callbacks reported (warnings, checkpoints written, plateau cuts), typed.
+    public var messages: [CallbackMessage]
     /// Errors that stopped training (a log or checkpoint that could not be written), then checkpoints the dashboard
     /// could not write (training went on); empty when training ended normally. The CLI exits with status 1 when there
     /// are any.
@@ -256,11 +256,12 @@ public struct TrainingRun: Sendable {
     ///
     /// - Parameters:
     ///   - extraCallbacks: added after the built-in ones (the headless reporter or the dashboard's `ChannelCallback`).
-    ///   - onMessage: receives callback messages as they happen (training thread).
+    ///   - onMessage: receives callback messages as they happen (training thread), typed: see
+    ///     `CallbackMessage.Kind` and `TrainingEvent(_:currentEpoch:update:time:)` for the dashboard's events.
     ///   - makeChannelCallback: when given, builds the dashboard's callback from the model's EarlyStopping and
     ///     ModelCheckpoint (so it can show their state) and the schedule planner.
     /// - Throws: `ModelError` if the data does not fit the model (checked before the first batch).
-    public func execute(extraCallbacks: [Callback] = [], onMessage: ((String) -> Void)? = nil,
+    public func execute(extraCallbacks: [Callback] = [], onMessage: ((CallbackMessage) -> Void)? = nil,
                         makeChannelCallback: ((RunCallbacks) -> Callback)? = nil) throws -> RunOutcome {
         let model = plan.makeModel(outputs: outputUnits)
         let lr0 = plan.learningRate
@@ -272,10 +273,10 @@ public struct TrainingRun: Sendable {
         let history = try model.fit(train, batchSize: plan.batchSize, epochs: plan.epochs, validationData: validation,
                                     validationSplit: plan.validationSplit, shuffle: true, callbacks: list)
         let seconds = Date().timeIntervalSince(started)
-        var messages: [String] = []
+        var messages: [CallbackMessage] = []
         var errors: [String] = []
         for c in cbs.all {
-            if let r = c as? ReportingCallback { messages += r.messages.map(\.description); errors += r.errors }
+            if let r = c as? ReportingCallback { messages += r.messages; errors += r.errors }
         }
         // Checkpoints the dashboard wrote in the background that failed: training went on, but the run failed.
         let writeErrors = list.compactMap { $0 as? ChannelCallback }.flatMap(\.errors)
@@ -308,7 +309,7 @@ public final class RunCallbacks {
     public let decay: Double
     public let lr0: Double
 
-    init(plan: TrainingPlan, replay entries: [JournalEntry], onMessage: ((String) -> Void)?, lr0: Double) throws {
+    init(plan: TrainingPlan, replay entries: [JournalEntry], onMessage: ((CallbackMessage) -> Void)?, lr0: Double) throws {
         self.lr0 = lr0
         decay = plan.decay
         schedule = try plan.makeSchedule()
@@ -331,7 +332,7 @@ public final class RunCallbacks {
         jsonl = try plan.logJSONL.map { try JSONLinesLogger(path: $0) }
         nan = plan.terminateOnNaN ? TerminateOnNaN() : nil
         for case let r as ReportingCallback in all {
-            r.onMessage = { m in onMessage?(m.description) }
+            r.onMessage = { m in onMessage?(m) }
         }
     }
 

@@ -22,20 +22,20 @@ struct HeadlessRunner {
         let run = trainingRun
         let p = run.plan
         print("Trainboard \(TrainboardInfo.version) — \(run.dataDescription)")
-        print("Model: \(p.modelDescription(inputs: run.train.featureCount, outputs: run.outputUnits)); loss \(p.loss.rawValue); optimizer \(p.optimizerName) lr \(p.learningRate)\(p.optimizerName == "sgd" ? " momentum \(p.momentum)\(p.nesterov ? " nesterov" : "")" : "") decay \(p.decay); batch \(p.batchSize); seed \(p.seed)")
+        print("Model: \(p.modelDescription(inputs: run.train.featureCount, outputs: run.outputUnits)); loss \(p.loss.rawValue); optimizer \(p.optimizerDescription); batch \(p.batchSize); seed \(p.seed)")
         print("BLAS: \(Sequential.blasDescription)")
         let reporter = EpochLineReporter(epochs: p.epochs, stepsPerEpoch: run.stepsPerEpoch)
         let outcome: RunOutcome
         do {
             // Errors are reported once, at the end ("error: training failed: ..."); other messages follow their epoch.
             outcome = try run.execute(extraCallbacks: [SignalStop(), reporter], onMessage: { message in
-                if !message.hasPrefix("error: ") { reporter.message(message) }
+                if message.severity != .error { reporter.message(message.description) }
             })
         } catch {
             printError("error: training failed: \(error)")
             throw ExitCode(1)
         }
-        print(Summary.lines(outcome).joined(separator: "\n"))
+        print(outcome.summaryLines.joined(separator: "\n"))
         if !outcome.errors.isEmpty {
             printError("error: training failed: \(outcome.errors.joined(separator: "; "))")
             throw ExitCode(1)
@@ -44,23 +44,5 @@ struct HeadlessRunner {
             printError("stopped by signal \(sig)")
             throw ExitCode(SignalTrap.exitStatus(for: sig))
         }
-    }
-}
-
-/// The end-of-run summary shared by headless mode and the dashboard.
-enum Summary {
-    static func lines(_ o: RunOutcome) -> [String] {
-        var out = ["Training \(o.reason) in \(String(format: "%.1f", o.seconds)) s (\(Int(Double(o.samplesTrained) / max(o.seconds, 1e-9))) samples/s)."]
-        let h = o.history
-        for key in ["val_accuracy", "accuracy"] {
-            if let v = h[key], let best = v.indices.filter({ v[$0].isFinite }).max(by: { v[$0] < v[$1] }) {
-                out.append(String(format: "Best %@: %.4f at epoch %d; last %.4f.", key, v[best], best + 1, v.last ?? .nan))
-                break
-            }
-        }
-        if let v = h["val_loss"], let best = v.indices.filter({ v[$0].isFinite }).min(by: { v[$0] < v[$1] }) {
-            out.append(String(format: "Best val_loss: %.4f at epoch %d.", v[best], best + 1))
-        }
-        return out
     }
 }

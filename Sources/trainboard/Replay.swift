@@ -40,9 +40,8 @@ struct Replay: ParsableCommand {
             return
         }
         let snapshot = RunReplay.snapshot(runLog, journal: entries, journalPath: journal)
-        try ReadOnlyViewer(themeSpec: view.theme, charts: charts, metrics: snapshot.metricNames).run { state, theme, symbols, buffer in
-            DashboardView(snapshot: snapshot, state: state, theme: theme, symbols: symbols).render(into: &buffer)
-        }
+        try ReadOnlyViewer(themeSpec: view.theme, charts: charts, metrics: snapshot.metricNames)
+            .run(snapshot: snapshot, render: DashboardLoop.dashboardView)
     }
 }
 
@@ -74,9 +73,15 @@ struct Compare: ParsableCommand {
         }
         let runs = runLogs.map(RunReplay.comparedRun)
         let goals = RunReplay.goals(for: runLogs.flatMap(\.keys))
-        try ReadOnlyViewer(themeSpec: view.theme, charts: charts, metrics: metrics).run { state, theme, symbols, buffer in
-            CompareView(runs: runs, state: state, theme: theme, symbols: symbols, goals: goals).render(into: &buffer)
-        }
+        // The channel carries the runs' metric names (for `m`) and the read-only flag; CompareView draws the runs.
+        var snapshot = TrainingSnapshot()
+        snapshot.isReadOnly = true
+        snapshot.status = .finished("compare")
+        snapshot.metricKeys = metrics
+        try ReadOnlyViewer(themeSpec: view.theme, charts: charts, metrics: metrics)
+            .run(snapshot: snapshot) { _, state, theme, symbols, buffer in
+                CompareView(runs: runs, state: state, theme: theme, symbols: symbols, goals: goals).render(into: &buffer)
+            }
     }
 }
 
@@ -106,59 +111,29 @@ struct ReplayViewOptions: ParsableArguments {
     }
 }
 
-/// The minimal read-only dashboard loop for replays and comparisons: keys change only the view (theme, chart view,
-/// log scale, metric, help); `q` leaves. Nothing runs in the background, so a frame is drawn only on a key or a
-/// resize.
+/// A finished run's dashboard: `DashboardLoop` with a read-only `FinishedRunSource` (steering keys off, `q` leaves)
+/// on the ncurses screen, drawing `render` (the dashboard for a replay, `CompareView` for a comparison).
 struct ReadOnlyViewer {
     let themeSpec: String?
     let charts: [String]?
     let metrics: [String]
 
-    func run(render: (DashboardState, Theme, Symbols, inout CellBuffer) -> Void) throws {
+    func run(snapshot: TrainingSnapshot, render: @escaping DashboardLoop.Renderer) throws {
         let resolved: ResolvedTheme
         do { resolved = try ResolvedTheme.load(themeSpec) } catch { printError("error: \(error)"); throw ExitCode(2) }
         for w in resolved.warnings { printError(w) }
         SignalTrap.install()
-        let term = Terminal(options: TerminalOptions())
-        do { try term.start() } catch {
+        let screen: NCursesScreen
+        do { screen = try NCursesScreen() } catch {
             printError("error: cannot start the dashboard: \(error). Use --headless.")
             throw ExitCode(1)
         }
-        let symbols: Symbols = term.isUTF8 && term.colorMode != .none ? .unicode : .ascii
         var state = DashboardState()
         state.charts = charts
-        state.themeName = resolved.themes.first?.name
-        var needsRender = true
-        while true {
-            if needsRender {
-                needsRender = false
-                var buffer = term.makeBuffer()
-                render(state, resolved.themes[state.themeIndex % max(1, resolved.themes.count)], symbols, &buffer)
-                term.present(buffer)
-            }
-            switch term.poll(timeoutMs: 250) {
-            case .signal(let sig):
-                term.stop()
-                throw ExitCode(SignalTrap.exitStatus(for: sig))
-            case .key(let key):
-                if key == .ctrl("l") { term.invalidate(); needsRender = true; continue }
-                guard let input = DashboardApp.input(key) else { continue }
-                let effects = DashboardReducer.reduce(&state, key: input, status: .finished("replay"),
-                                                      themeCount: resolved.themes.count, readOnly: true,
-                                                      metrics: metrics)
-                if input == .char("t"), !resolved.themes.isEmpty {
-                    let name = resolved.themes[state.themeIndex % resolved.themes.count].name
-                    state.themeName = name
-                    state.message = "theme: \(name)"
-                }
-                needsRender = true
-                if effects.contains(.exit) { term.stop(); return }
-                if effects.contains(.redraw) { term.invalidate() }
-            case .resize:
-                needsRender = true
-            case .timeout:
-                break
-            }
-        }
+        var loop = DashboardLoop(screen: screen, channel: TrainingChannel(snapshot),
+                                 source: FinishedRunSource(info: RunSourceInfo(name: "replay", canSteer: false)),
+                                 themes: resolved.themes, state: state, render: render)
+        loop.sampleProcessStats = false
+        if case .signal(let sig) = loop.run() { throw ExitCode(SignalTrap.exitStatus(for: sig)) }
     }
 }

@@ -3,8 +3,6 @@ import Datasets
 import Dashboard
 import Foundation
 import NCursesBackend
-import NeuralEngine
-import TerminalUI
 import TrainboardKit
 
 struct Train: ParsableCommand {

@@ -122,6 +122,7 @@ final class CheckpointWriterTests: XCTestCase {
         writer.write(model.snapshot(), to: dir + "/good.tbmodel") { r in results.append(r.error == nil ? 0 : 1) }
         writer.waitUntilIdle()
         XCTAssertEqual(results.values, [1, 0])
+        // SafeFile names the path component that is not a directory.
         XCTAssertEqual(messages.values, ["\(bad): cannot write model file: \(dir)/file is not a directory"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: bad))
         XCTAssertThrowsError(try model.save(to: bad)) { e in
@@ -132,7 +133,7 @@ final class CheckpointWriterTests: XCTestCase {
         // A directory in the way of the file name.
         try FileManager.default.createDirectory(atPath: dir + "/adir.tbmodel", withIntermediateDirectories: false)
         XCTAssertThrowsError(try model.save(to: dir + "/adir.tbmodel")) { e in
-            XCTAssertEqual("\(e)", "\(dir)/adir.tbmodel: cannot write model file: is a directory")
+            XCTAssertEqual("\(e)", "\(dir)/adir.tbmodel: cannot write model file: a directory is never replaced")
         }
     }
 }

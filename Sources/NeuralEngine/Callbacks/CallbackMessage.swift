@@ -1,4 +1,5 @@
 /// A note a callback left for the user (the dashboard's event log, the headless output), instead of printing.
+/// `kind` says what happened in a form a UI can act on (a chart mark, the checkpoint line) without parsing `text`.
 ///
 /// Thread-safety: a value; safe to send to another thread.
 public struct CallbackMessage: Equatable, Sendable, CustomStringConvertible {
@@ -12,17 +13,44 @@ public struct CallbackMessage: Equatable, Sendable, CustomStringConvertible {
         case error
     }
 
+    /// What happened (the callback that reports it in parentheses).
+    public enum Kind: String, Sendable {
+        /// Anything else (a configuration note, a schedule that returned an invalid rate).
+        case note
+        /// A model file was written (ModelCheckpoint; with `save_best_only`, because the monitor improved); the path
+        /// is in `path`.
+        case checkpointSaved = "checkpoint_saved"
+        /// The learning rate was cut on a plateau (ReduceLROnPlateau); the new rate is in `learningRate`.
+        case learningRateReduced = "lr_reduced"
+        /// Training stops after this epoch because the monitor stopped improving (EarlyStopping).
+        case earlyStopping = "early_stopping"
+        /// The best epoch's weights were put back (EarlyStopping `restore_best_weights`).
+        case weightsRestored = "weights_restored"
+        /// A batch loss was NaN or infinite and training stops (TerminateOnNaN).
+        case invalidLoss = "invalid_loss"
+    }
+
     /// How serious the note is.
     public let severity: Severity
+    /// What happened.
+    public let kind: Kind
     /// The epoch (0-based) the note is about, when it is about one.
     public let epoch: Int?
     /// The text, one line, Keras wording where Keras has one.
     public let text: String
+    /// The file written, for `.checkpointSaved`.
+    public let path: String?
+    /// The new learning rate, for `.learningRateReduced`.
+    public let learningRate: Double?
 
-    public init(_ severity: Severity, epoch: Int? = nil, _ text: String) {
+    public init(_ severity: Severity, kind: Kind = .note, epoch: Int? = nil, _ text: String, path: String? = nil,
+                learningRate: Double? = nil) {
         self.severity = severity
+        self.kind = kind
         self.epoch = epoch
         self.text = text
+        self.path = path
+        self.learningRate = learningRate
     }
 
     public var description: String { "\(severity.rawValue): \(text)" }
@@ -47,16 +75,17 @@ open class ReportingCallback: Callback {
     public var errors: [String] { messages.filter { $0.severity == .error }.map(\.text) }
 
     /// Records a message and passes it to `onMessage`.
-    public func report(_ severity: CallbackMessage.Severity, epoch: Int? = nil, _ text: String) {
-        let m = CallbackMessage(severity, epoch: epoch, text)
+    public func report(_ severity: CallbackMessage.Severity, kind: CallbackMessage.Kind = .note, epoch: Int? = nil,
+                       _ text: String, path: String? = nil, learningRate: Double? = nil) {
+        let m = CallbackMessage(severity, kind: kind, epoch: epoch, text, path: path, learningRate: learningRate)
         messages.append(m)
         onMessage?(m)
     }
 
     /// Records an `.error` message and stops training after the current batch (`model.stopTraining = true`).
     /// Used where Keras would raise from inside `fit`, which a Swift callback hook cannot do.
-    public func fail(epoch: Int? = nil, _ text: String) {
-        report(.error, epoch: epoch, text)
+    public func fail(kind: CallbackMessage.Kind = .note, epoch: Int? = nil, _ text: String) {
+        report(.error, kind: kind, epoch: epoch, text)
         model?.stopTraining = true
     }
 }

@@ -90,7 +90,7 @@ public final class EarlyStopping: MonitorCallback {
         if wait >= patience && epoch > 0 {
             stoppedEpoch = epoch
             model?.stopTraining = true
-            report(.info, epoch: epoch, "Epoch \(epoch + 1): early stopping")
+            report(.info, kind: .earlyStopping, epoch: epoch, "Epoch \(epoch + 1): early stopping")
         }
     }
 
@@ -100,7 +100,7 @@ public final class EarlyStopping: MonitorCallback {
             try model.setWeights(weights)
             restoredBestWeights = true
             let e = bestEpoch.map { String($0 + 1) } ?? "?"
-            report(.info, epoch: bestEpoch, "Restoring model weights from the end of the best epoch: \(e).")
+            report(.info, kind: .weightsRestored, epoch: bestEpoch, "Restoring model weights from the end of the best epoch: \(e).")
         } catch {
             report(.error, epoch: bestEpoch, "Could not restore the best weights: \(error)")
         }

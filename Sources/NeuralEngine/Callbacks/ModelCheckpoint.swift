@@ -74,11 +74,13 @@ public final class ModelCheckpoint: MonitorCallback {
             let previous = best
             if save(epoch: epoch, logs: logs) {
                 best = current
-                report(.info, epoch: epoch, "Epoch \(epoch + 1): \(monitor) improved from \(previous) to \(current), "
-                       + "saving model to \(lastSavedPath ?? "")")
+                report(.info, kind: .checkpointSaved, epoch: epoch,
+                       "Epoch \(epoch + 1): \(monitor) improved from \(previous) to \(current), "
+                       + "saving model to \(lastSavedPath ?? "")", path: lastSavedPath)
             }
         } else if save(epoch: epoch, logs: logs) {
-            report(.info, epoch: epoch, "Epoch \(epoch + 1): saving model to \(lastSavedPath ?? "")")
+            report(.info, kind: .checkpointSaved, epoch: epoch, "Epoch \(epoch + 1): saving model to \(lastSavedPath ?? "")",
+                   path: lastSavedPath)
         }
     }
 

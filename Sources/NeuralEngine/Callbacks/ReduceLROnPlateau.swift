@@ -98,7 +98,8 @@ public final class ReduceLROnPlateau: MonitorCallback {
         let new = max(old * factor, minLR)
         optimizer.learningRate = new
         reductions.append(Reduction(epoch: epoch, oldRate: old, newRate: new))
-        report(.info, epoch: epoch, "Epoch \(epoch + 1): ReduceLROnPlateau reducing learning rate to \(new).")
+        report(.info, kind: .learningRateReduced, epoch: epoch,
+               "Epoch \(epoch + 1): ReduceLROnPlateau reducing learning rate to \(new).", learningRate: new)
         cooldownCounter = cooldown
         wait = 0
     }

@@ -31,6 +31,6 @@ public final class TerminateOnNaN: ReportingCallback {
         terminatedAtBatch = batch
         terminatedAtEpoch = epoch
         model?.stopTraining = true
-        report(.error, epoch: epoch, "Batch \(batch): Invalid loss, terminating training")
+        report(.error, kind: .invalidLoss, epoch: epoch, "Batch \(batch): Invalid loss, terminating training")
     }
 }

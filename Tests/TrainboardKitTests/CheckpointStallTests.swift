@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Dashboard
 import NeuralEngine
+import TrainboardKit
 
 /// How long a checkpoint request blocks the trainer thread on the 784-512-512-10 model (issue 6, item 11): the
 /// synchronous save the `c` key used to do on the trainer thread, against the callback's handling of a `c` now
