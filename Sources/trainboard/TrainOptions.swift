@@ -69,6 +69,8 @@ struct TrainOptions: ParsableArguments {
     var terminateOnNan: Bool?
     @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Largest memory a run may plan for its data, model and batch, checked before allocating (default: half of physical memory, or TRAINBOARD_MEMORY_LIMIT).", valueName: "size, e.g. 8G"))
     var memoryLimit: String?
+    @Option(help: ArgumentHelp("Start from a saved model (.keras, .h5, .weights.h5 with its .json, .json, .tbmodel): its architecture and weights (a .json alone: fresh weights), with a fresh optimizer from these flags; --hidden, --dropout, --activation, --output-activation and --init are then not used.", valueName: "model"))
+    var from: String?
     @Option(help: ArgumentHelp("YAML file with any of these options (keys = flag names without --); flags override it.", valueName: "file.yaml"))
     var config: String?
 
@@ -85,7 +87,7 @@ struct TrainOptions: ParsableArguments {
         c.seed = seed; c.headless = headless ? true : nil; c.theme = theme; c.journal = journal
         c.replayJournal = replayJournal; c.terminateOnNan = terminateOnNan; c.exitWhenDone = exitWhenDone ? true : nil
         c.labelColumn = labelColumn; c.dropMissing = dropMissing ? true : nil; c.rescale = rescale
-        c.normalize = normalize ? true : nil; c.memoryLimit = memoryLimit
+        c.normalize = normalize ? true : nil; c.memoryLimit = memoryLimit; c.from = from
         return c
     }
 }
