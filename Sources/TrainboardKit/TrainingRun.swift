@@ -190,6 +190,9 @@ public struct TrainingRun: Sendable {
         _ = try plan.makeReduceLROnPlateau()
         if let c = plan.checkpoint {
             do { _ = try FilepathTemplate(c) } catch { throw ConfigurationError(key: "checkpoint", "\(error)") }
+            if ModelFormat(path: c) == .json {
+                throw ConfigurationError(key: "checkpoint", "a .json file holds the architecture only, no weights; use .keras (the default), .h5, .weights.h5 or .tbmodel")
+            }
             // A templated path ({epoch:02d}) is checked from its first fixed directory up.
             let fixed = c.contains("{") ? String(c.prefix(while: { $0 != "{" })) + "x" : c
             try OutputPath.check(fixed, key: "checkpoint")

@@ -217,10 +217,12 @@ struct DashboardApp {
                                 journal: ControlJournalWriter, checkpointDir: String) -> Callback {
         let plan = run.plan
         let steps = run.stepsPerEpoch
+        // Manual and final checkpoints take --checkpoint's format when it names one, else Keras's .keras.
+        let ext = plan.checkpoint.flatMap { ModelFormat(path: $0) }?.fileExtension ?? ModelFormat.keras.fileExtension
         return ChannelCallback(
             channel: channel, epochs: plan.epochs, stepsPerEpoch: steps, batchSize: plan.batchSize, journal: journal,
             checkpointPath: { epoch, update, final in
-                "\(checkpointDir)/\(final ? "final" : "manual")-epoch\(epoch + 1)-update\(update).tbmodel"
+                "\(checkpointDir)/\(final ? "final" : "manual")-epoch\(epoch + 1)-update\(update)\(ext)"
             },
             planner: { from, optimizer in
                 cbs.plannedRates(from: from, epochs: plan.epochs, stepsPerEpoch: steps, optimizer: optimizer)

@@ -11,11 +11,18 @@ import Glibc
 /// Cost: one `fork` per file read (about a millisecond); the child's pages are shared copy-on-write.
 /// Thread-safety: call from any thread; the child uses only the forking thread (`work` must not wait for other
 /// threads).
-enum HDF5Isolation {
+public enum HDF5Isolation {
     /// Why the isolated work failed: `message` is the child's error text, `kind` its error type.
     enum Kind: UInt8 { case ok = 0, format = 1, hdf5 = 2, other = 3 }
 
-    static func run(timeout: Double = 60, _ work: () throws -> [UInt8]) throws -> [UInt8] {
+    /// The time allowed to parse a file of `bytes` bytes: `baseSeconds` plus one second per 16 MiB (a 1 GiB model
+    /// gets about 74 s; parsing it takes a few).
+    static func deadline(forBytes bytes: Int) -> Double { baseSeconds + Double(bytes) / Double(16 << 20) }
+
+    /// The base of `deadline(forBytes:)` (10 s). The fuzzer lowers it to stay within its per-input time limit.
+    nonisolated(unsafe) public static var baseSeconds = 10.0
+
+    static func run(timeout: Double, _ work: () throws -> [UInt8]) throws -> [UInt8] {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return try work() }
         let pid = fork()

@@ -348,10 +348,12 @@ enum KerasReader {
 
     // MARK: Files
 
-    /// Reads a `.keras` archive.
-    static func readArchive(_ bytes: [UInt8], limit: Int) throws -> SavedModel {
+    /// Reads the `.keras` archive at `path` (already checked by `SafeFile.read`: a regular file within the limit).
+    /// ZIPFoundation reads it from the file: its in-memory archives trap on some malformed archives, its file-backed
+    /// ones throw.
+    static func readArchive(path: String, limit: Int) throws -> SavedModel {
         let archive: Archive
-        do { archive = try Archive(data: Data(bytes), accessMode: .read) } catch {
+        do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
             throw ModelFormatError("not a readable zip archive (\(error))")
         }
         var entries: [String: Entry] = [:]
@@ -384,7 +386,7 @@ enum KerasReader {
         let weightsBytes = try member("model.weights.h5")
         do {
             let architecture = saved
-            saved = try isolated {
+            saved = try isolated(bytes: weightsBytes.count) {
                 var s = architecture
                 try readKerasWeights(try HDF5File.open(image: weightsBytes), into: &s)
                 return s
@@ -404,12 +406,12 @@ enum KerasReader {
     /// (`layer_names` at the top) or Keras 3 weights (`layers/...`). Weights-only files take the architecture from
     /// `architecture()` (the `.json` next to them).
     static func readHDF5(_ bytes: [UInt8], architecture sibling: () throws -> SavedModel) throws -> SavedModel {
-        try isolated { try readHDF5InProcess(bytes, architecture: sibling) }
+        try isolated(bytes: bytes.count) { try readHDF5InProcess(bytes, architecture: sibling) }
     }
 
     /// Runs `read` in a child process (`HDF5Isolation`) and returns its model (sent back as Trainboard's JSON).
-    static func isolated(_ read: () throws -> SavedModel) throws -> SavedModel {
-        let bytes = try HDF5Isolation.run { try read().encoded(as: .tbmodel) }
+    static func isolated(bytes size: Int, _ read: () throws -> SavedModel) throws -> SavedModel {
+        let bytes = try HDF5Isolation.run(timeout: HDF5Isolation.deadline(forBytes: size)) { try read().encoded(as: .tbmodel) }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try decoder.decode(SavedModel.self, from: Data(bytes))

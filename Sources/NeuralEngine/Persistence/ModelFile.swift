@@ -69,7 +69,9 @@ public struct ModelFile: Sendable {
             return arch.saved
         }
         switch format {
-        case .keras: return try KerasReader.readArchive(bytes, limit: ModelIOError.maximumFileBytes)
+        case .keras:
+            guard bytes.starts(with: [0x50, 0x4B]) else { throw ModelFormatError("not a zip archive (a .keras file is one)") }
+            return try KerasReader.readArchive(path: path, limit: ModelIOError.maximumFileBytes)
         case .h5, .weightsH5:
             guard bytes.starts(with: [0x89, 0x48, 0x44, 0x46]) else { throw ModelFormatError("not an HDF5 file (no HDF5 signature)") }
             return try KerasReader.readHDF5(bytes, architecture: sibling)
