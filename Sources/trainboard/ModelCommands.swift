@@ -38,7 +38,7 @@ struct Convert: ParsableCommand {
 struct ModelDataOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("The model file (.keras, .h5, .weights.h5 with its .json, .tbmodel).", valueName: "model"))
     var model: String
-    @Option(help: ArgumentHelp("Data as for train (fashion-mnist, mnist, a directory of IDX files, an .npz or a .csv[.gz]); its test split is used.", valueName: "name|path"))
+    @Option(help: ArgumentHelp("Data as for train (fashion-mnist, mnist, a directory of IDX files, an .npz or a .csv[.gz]); its test split is used (a CSV file, which has none: all its samples).", valueName: "name|path"))
     var data: String?
     @Option(name: .customLong("label-column"), parsing: .unconditional, help: ArgumentHelp("CSV: the label column, as for train.", valueName: "name|index"))
     var labelColumn: String?
@@ -80,10 +80,9 @@ struct ModelDataOptions: ParsableArguments {
         } catch {
             printError("error: \(error)"); throw ExitCode(2)
         }
-        guard let test = run.validation else {
-            printError("error: \(run.plan.dataSpec) has no test split to evaluate on")
-            throw ExitCode(2)
-        }
+        // A CSV file has no test split: all of its samples are used (after --max-samples).
+        let test = run.validation ?? run.train
+        if run.validation == nil { printError("note: \(run.plan.dataSpec) has no test split: using its \(test.count) samples") }
         if let n = file.inputUnits, n != test.featureCount {
             printError("error: \(model): the model takes \(n) features per sample, \(run.plan.dataSpec) has \(test.featureCount)")
             throw ExitCode(2)

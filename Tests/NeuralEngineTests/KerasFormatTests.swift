@@ -214,3 +214,44 @@ final class KerasFormatTests: XCTestCase {
         XCTAssertEqual(file.layers.map(\.units), [64, nil, 10])
     }
 }
+
+/// `HDF5Isolation`: libhdf5's parsing runs in a child process; a crash or a hang there is an error, not the end of
+/// the program.
+final class HDF5IsolationTests: XCTestCase {
+    func testResultComesBack() throws {
+        XCTAssertEqual(try HDF5Isolation.run(timeout: 10) { [1, 2, 3] }, [1, 2, 3])
+    }
+
+    func testCrashInTheChildIsAnError() {
+        XCTAssertThrowsError(try HDF5Isolation.run(timeout: 10) { raise(SIGSEGV); return [] }) { e in
+            XCTAssertEqual("\(e)", "libhdf5 crashed (signal 11) reading the HDF5 data: the file is damaged")
+        }
+    }
+
+    func testHangInTheChildIsKilledAtTheDeadline() {
+        let start = Date()
+        XCTAssertThrowsError(try HDF5Isolation.run(timeout: 0.5) { sleep(30); return [] }) { e in
+            XCTAssertEqual("\(e)", "libhdf5 did not finish reading the HDF5 data within 0.5 s (a damaged file)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+    }
+
+    func testErrorsKeepTheirMessage() {
+        XCTAssertThrowsError(try HDF5Isolation.run(timeout: 10) { throw HDF5Error("no group layers/x") }) { e in
+            XCTAssertEqual("\(e)", "no group layers/x")
+            XCTAssertTrue(e is HDF5Error)
+        }
+    }
+
+    /// A truncated HDF5 image is refused from its superblock before libhdf5 sees it (the superblock's
+    /// end-of-file address is beyond the bytes present).
+    func testTruncatedImageIsRefusedFromTheSuperblock() throws {
+        let file = try HDF5File.create()
+        try file.root().write("x", float32: [1, 2, 3], shape: [3])
+        let image = try file.image()
+        XCTAssertNoThrow(try HDF5File.open(image: image))
+        XCTAssertThrowsError(try HDF5File.open(image: Array(image.dropLast()))) { e in
+            XCTAssertEqual("\(e)", "the file is truncated: it has \(image.count - 1) bytes but its HDF5 superblock says \(image.count)")
+        }
+    }
+}

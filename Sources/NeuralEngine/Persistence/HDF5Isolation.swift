@@ -73,7 +73,7 @@ public enum HDF5Isolation {
         if timedOut { kill(pid, SIGKILL) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        if timedOut { throw HDF5Error("libhdf5 did not finish reading the HDF5 data within \(Int(timeout)) s (a damaged file)") }
+        if timedOut { throw HDF5Error("libhdf5 did not finish reading the HDF5 data within \(timeout < 10 ? String(format: "%.1f", timeout) : String(Int(timeout))) s (a damaged file)") }
         let signal = status & 0x7F
         if signal != 0 {
             throw HDF5Error("libhdf5 crashed (signal \(signal)) reading the HDF5 data: the file is damaged")
