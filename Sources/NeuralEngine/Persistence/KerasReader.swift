@@ -363,7 +363,9 @@ enum KerasReader {
             guard count <= 10_000 else { throw ModelFormatError("more than 10000 members in the archive") }
             entries[e.path] = e
         }
+        /// JSON members are small (an architecture is kilobytes); the weights at most the memory limit.
         func member(_ name: String) throws -> [UInt8] {
+            let limit = name.hasSuffix(".json") ? min(limit, 16 << 20) : min(limit, MemoryLimit.bytes)
             guard let e = entries[name] else {
                 throw ModelFormatError("no \(name) in the archive (members: \(entries.keys.sorted().prefix(8).joined(separator: ", ")))")
             }
