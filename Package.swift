@@ -22,6 +22,9 @@ let package = Package(
         .systemLibrary(name: "CGzip", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // SHA-256 of downloaded data files (OpenSSL's libcrypto, present on every Debian system).
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Keras's HDF5 files (.keras weights, .weights.h5, .h5): Debian's serial libhdf5 (libhdf5-dev installs the
+        // header as hdf5/serial/hdf5.h and the library as libhdf5_serial.so).
+        .systemLibrary(name: "CHDF5", providers: [.apt(["libhdf5-dev"])]),
 
         // The one way files are read (regular files only, bounded) and written (atomic, devices written through,
         // symlinks followed, errors thrown). A leaf: every module that touches files uses it.
@@ -30,7 +33,10 @@ let package = Package(
         // Pure Swift cores.
         // NeuralEngine includes model saving (ModelCheckpoint, a Keras callback, must write checkpoints), so the
         // design's separate Persistence module is folded into it (NeuralEngine/Persistence).
-        .target(name: "NeuralEngine", dependencies: ["CBLAS", "SafeIO"]),
+        .target(name: "NeuralEngine", dependencies: [
+            "CBLAS", "CHDF5", "SafeIO",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
         .target(name: "Datasets", dependencies: [
             "NeuralEngine", "CGzip", "COpenSSL", "SafeIO",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),

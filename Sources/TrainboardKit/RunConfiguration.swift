@@ -50,6 +50,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     public var normalize: Bool? = nil
     public var memoryLimit: String? = nil
     public var charts: String? = nil
+    public var from: String? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, epochs, batchSize = "batch-size", hidden, dropout, activation
@@ -59,7 +60,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         case validationSplit = "validation-split", maxSamples = "max-samples", seed, headless, theme, journal
         case replayJournal = "replay-journal", terminateOnNan = "terminate-on-nan", exitWhenDone = "exit-when-done"
         case labelColumn = "label-column", dropMissing = "drop-missing", rescale, normalize
-        case memoryLimit = "memory-limit", charts
+        case memoryLimit = "memory-limit", charts, from
     }
 
     /// The type of a configuration key's value, for reading a config file and for its error messages.
@@ -124,7 +125,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
          Field(.terminateOnNan, .boolean, \.terminateOnNan), Field(.exitWhenDone, .boolean, \.exitWhenDone),
          Field(.labelColumn, .text, \.labelColumn), Field(.dropMissing, .boolean, \.dropMissing),
          Field(.rescale, .number, \.rescale), Field(.normalize, .boolean, \.normalize),
-         Field(.memoryLimit, .text, \.memoryLimit), Field(.charts, .text, \.charts)]
+         Field(.memoryLimit, .text, \.memoryLimit), Field(.charts, .text, \.charts), Field(.from, .text, \.from)]
     }
 
     /// The field named `key` (a flag name without `--`), or nil.
@@ -230,6 +231,8 @@ public struct TrainingPlan: Sendable {
     /// The metrics drawn as line charts in the dashboard (`--charts loss,mae`), nil = loss and the run's metric;
     /// checked against the keys the run logs before training (`checkLogKeys`).
     public var charts: [String]?
+    /// A saved model to start from (`--from`): its architecture and weights, with a fresh optimizer from the plan.
+    public var from: String?
     /// The CSV label column (`--label-column NAME|INDEX`); nil: the column named `label`, else the last.
     public var labelColumn: CSVOptions.LabelColumn?
     /// Drop CSV rows with a missing or non-finite cell instead of stopping with an error.
@@ -329,6 +332,7 @@ public struct TrainingPlan: Sendable {
         } else {
             charts = nil
         }
+        from = c.from
         if let text = c.memoryLimit {
             guard let bytes = MemoryLimit.parse(text) else {
                 throw ConfigurationError(key: "memory-limit", "expected a size such as 8G, 512M or 1073741824 (bytes; K, M, G, T are powers of 1024), got '\(text)'")

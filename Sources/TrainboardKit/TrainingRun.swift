@@ -37,6 +37,8 @@ public struct TrainingRun: Sendable {
     public let dataDescription: String
     /// Learning-rate changes to replay (`--replay-journal`).
     public let replay: [JournalEntry]
+    /// The saved model `--from` names, read and checked against the data before training.
+    public var startModel: ModelFile? = nil
 
     /// Loads the data and checks every option that can be checked before training (schedule, callback specs, journal).
     /// Throws `ConfigurationError`, `DataError` or `JournalError`, each naming what was wrong.
@@ -84,11 +86,26 @@ public struct TrainingRun: Sendable {
         let description = describe(loaded, train: train, test: test, heldOut: train.count - trainCount,
                                    notes: features)
         try checkLogKeys(plan, hasValidation: plan.validationSplit > 0 || validation != nil)
-        let run = TrainingRun(plan: plan, train: train, validation: validation, dataDescription: description,
+        var run = TrainingRun(plan: plan, train: train, validation: validation, dataDescription: description,
                               replay: replay)
+        if let path = plan.from { run.startModel = try startModel(path, run: run) }
         // Refuse a model or batch that cannot fit before the trainer thread allocates it.
         try MemoryEstimate(plan: plan, inputUnits: train.featureCount, outputUnits: run.outputUnits).check()
         return run
+    }
+
+    /// Reads the `--from` model and checks that it fits the data (input features and output width).
+    /// Throws `ConfigurationError` for `from` naming the file and what does not fit.
+    static func startModel(_ path: String, run: TrainingRun) throws -> ModelFile {
+        let file: ModelFile
+        do { file = try ModelFile.read(path) } catch { throw ConfigurationError(key: "from", "\(error)") }
+        if let n = file.inputUnits, n != run.train.featureCount {
+            throw ConfigurationError(key: "from", "\(path): the model takes \(n) features per sample, \(run.plan.dataSpec) has \(run.train.featureCount)")
+        }
+        if let k = file.outputUnits, k != run.outputUnits {
+            throw ConfigurationError(key: "from", "\(path): the model has \(k) outputs, \(run.plan.dataSpec) needs \(run.outputUnits)")
+        }
+        return file
     }
 
     /// Samples left for training after the `--validation-split` tail (Keras: the first `Int(n * (1 - split))`), as
@@ -173,6 +190,9 @@ public struct TrainingRun: Sendable {
         _ = try plan.makeReduceLROnPlateau()
         if let c = plan.checkpoint {
             do { _ = try FilepathTemplate(c) } catch { throw ConfigurationError(key: "checkpoint", "\(error)") }
+            if ModelFormat(path: c) == .json {
+                throw ConfigurationError(key: "checkpoint", "a .json file holds the architecture only, no weights; use .keras (the default), .h5, .weights.h5 or .tbmodel")
+            }
             // A templated path ({epoch:02d}) is checked from its first fixed directory up.
             let fixed = c.contains("{") ? String(c.prefix(while: { $0 != "{" })) + "x" : c
             try OutputPath.check(fixed, key: "checkpoint")
@@ -263,7 +283,13 @@ public struct TrainingRun: Sendable {
     /// - Throws: `ModelError` if the data does not fit the model (checked before the first batch).
     public func execute(extraCallbacks: [Callback] = [], onMessage: ((CallbackMessage) -> Void)? = nil,
                         makeChannelCallback: ((RunCallbacks) -> Callback)? = nil) throws -> RunOutcome {
-        let model = plan.makeModel(outputs: outputUnits)
+        let model: Sequential
+        if let start = startModel {
+            model = try start.makeModel(seed: plan.seed)
+            model.compile(optimizer: plan.makeOptimizer(), loss: plan.loss)
+        } else {
+            model = plan.makeModel(outputs: outputUnits)
+        }
         let lr0 = plan.learningRate
         let cbs = try RunCallbacks(plan: plan, replay: replay, onMessage: onMessage, lr0: lr0)
         var list = cbs.all

@@ -5,7 +5,7 @@
 //
 // Usage: tb-fuzz TARGET [--seconds S] [--seed N] [--max-input-ms MS] [--max-rss-mib MIB] [--out DIR]
 //        tb-fuzz --list
-// Targets: idx, idx-gz, npy, npz, csv, config, theme, journal, model.
+// Targets: idx, idx-gz, npy, npz, csv, config, theme, journal, model, keras, h5, model-json.
 // Exit status: 0 clean, 1 a slow input or too much memory (the input is saved in --out), 2 bad usage; a crash is the
 // signal's own status (the input is saved before each run as DIR/TARGET-current).
 import Dashboard
@@ -102,6 +102,17 @@ func modelSeed() -> [UInt8] {
     return (try? SafeFile.read(p, limit: 1 << 24)) ?? []
 }
 
+/// A small trained-looking model (4-3-Dropout-2) in `format`'s bytes; for weights-only HDF5 files the architecture
+/// is written once as the scratch `f.json`, which the loaders look for next to `f.h5`.
+func kerasSeed(_ format: ModelFormat) -> [UInt8] {
+    let m = Sequential([Dense(3, activation: .relu), Dropout(0.5), Dense(2, activation: .softmax)], seed: 1)
+    try? m.build(inputUnits: 4)
+    m.compile(optimizer: SGD(learningRate: 0.1, momentum: 0.9, decay: 0.01), loss: .categoricalCrossentropy)
+    let snapshot = m.snapshot(metadata: ModelMetadata(epoch: 1, iterations: 10, logs: ["loss": 0.5], reason: "seed"))
+    if format == .weightsH5, let json = try? snapshot.encoded(as: .json) { _ = file("f.json", json) }
+    return (try? snapshot.encoded(as: format)) ?? []
+}
+
 let targets: [Target] = [
     Target(name: "idx", seeds: [idxImages, idxLabels], tokens: [be32(0x803), be32(0x801), be32(0), be32(0x7FFF_FFFF), be32(8000)]) { b in
         let p = file("f-idx3-ubyte", b)
@@ -141,6 +152,22 @@ let targets: [Target] = [
     Target(name: "model", seeds: [modelSeed()],
            tokens: tokens(["{", "}", "[", "]", "\"shape\"", "\"units\"", "-1", "99999999999", "\"nan\"", "1e308", ","])) { b in
         _ = try Sequential.load(from: file("f.tbmodel", b))
+    },
+    // Keras's formats: the zip archive, the HDF5 files (legacy full model, and Keras 3 weights with f.json next to
+    // them) and the architecture JSON. libhdf5 parses in a child process (HDF5Isolation), so a crash inside the
+    // library is a refusal here, not a crash of the fuzzer.
+    Target(name: "keras", seeds: [kerasSeed(.keras)],
+           tokens: [[0x50, 0x4B, 0x03, 0x04], [0x50, 0x4B, 0x01, 0x02], [0xFF, 0xFF, 0xFF, 0xFF]] + tokens(["layers", "vars", "Dense", "\"units\": "])) { b in
+        _ = try ModelFile.read(file("f.keras", b)).makeModel()
+    },
+    Target(name: "h5", seeds: [kerasSeed(.h5), kerasSeed(.weightsH5)],
+           tokens: [[0x89, 0x48, 0x44, 0x46], Array("TREE".utf8), Array("HEAP".utf8), Array("GCOL".utf8), Array("SNOD".utf8),
+                    [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], [0, 0, 0, 0, 0, 0, 0, 0]]) { b in
+        _ = try ModelFile.read(file("f.h5", b)).makeModel()
+    },
+    Target(name: "model-json", seeds: [kerasSeed(.json)],
+           tokens: tokens(["{", "}", "[", "]", "null", "\"units\": ", "\"class_name\": ", "\"Dense\"", "\"batch_shape\": [null, ", "99999999999", "-1", ","])) { b in
+        _ = try ModelFile.read(file("f.json", b)).makeModel()
     },
 ]
 
@@ -213,6 +240,9 @@ guard let target = targets.first(where: { $0.name == name }) else {
 }
 // Loaders refuse anything beyond this (the memory limit they check before allocating), so RSS stays bounded.
 MemoryLimit.override(128 << 20)
+// libhdf5 runs in a child process with a deadline (HDF5Isolation); a damaged file that makes it loop is refused
+// after this long, inside the per-input limit.
+HDF5Isolation.baseSeconds = min(1, maxInputMs / 2000)
 try? FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
 let current = outDir + "/\(name)-current"
 

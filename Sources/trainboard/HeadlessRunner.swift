@@ -22,7 +22,9 @@ struct HeadlessRunner {
         let run = trainingRun
         let p = run.plan
         print("Trainboard \(TrainboardInfo.version) — \(run.dataDescription)")
-        print("Model: \(p.modelDescription(inputs: run.train.featureCount, outputs: run.outputUnits)); loss \(p.loss.rawValue); optimizer \(p.optimizerDescription); batch \(p.batchSize); seed \(p.seed)")
+        let model = run.startModel.map { "\($0.summary.split(separator: ";").first ?? "") from \(p.from ?? "")" }
+            ?? p.modelDescription(inputs: run.train.featureCount, outputs: run.outputUnits)
+        print("Model: \(model); loss \(p.loss.rawValue); optimizer \(p.optimizerDescription); batch \(p.batchSize); seed \(p.seed)")
         print("BLAS: \(Sequential.blasDescription)")
         let reporter = EpochLineReporter(epochs: p.epochs, stepsPerEpoch: run.stepsPerEpoch)
         let outcome: RunOutcome

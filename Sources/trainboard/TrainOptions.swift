@@ -47,7 +47,7 @@ struct TrainOptions: ParsableArguments {
     var earlyStopping: String?
     @Option(name: .customLong("reduce-lr-on-plateau"), help: ArgumentHelp("ReduceLROnPlateau: on, or monitor=val_loss,factor=0.1,patience=10,min-delta=1e-4,cooldown=0,min-lr=0.", valueName: "spec"))
     var reduceLROnPlateau: String?
-    @Option(help: ArgumentHelp("ModelCheckpoint file; may use {epoch:02d} and {val_loss:.4f}.", valueName: "path")) var checkpoint: String?
+    @Option(help: ArgumentHelp("ModelCheckpoint file; may use {epoch:02d} and {val_loss:.4f}. The extension picks the format: .keras (Keras 3's archive, also for other extensions), .h5 (Keras 2's legacy full model), .weights.h5 (Keras 3 weights), .tbmodel.", valueName: "path")) var checkpoint: String?
     @Flag(name: .customLong("save-best-only"), help: "Checkpoint only when the monitored value improves.") var saveBestOnly = false
     @Option(help: "Log key that --save-best-only (and, unless their spec says otherwise, EarlyStopping and ReduceLROnPlateau) watch (default val_loss). It must be a key the run logs (loss, accuracy or mae, their val_ forms with validation data, learning_rate): otherwise an error before training lists them. mode=auto (the default) minimizes losses and error metrics and maximizes accuracy-like ones, as Keras 3.")
     var monitor: String?
@@ -71,6 +71,8 @@ struct TrainOptions: ParsableArguments {
     var memoryLimit: String?
     @Option(help: ArgumentHelp("Dashboard: the metrics drawn as line charts, e.g. loss,mae (default: loss and the run's metric, accuracy or mae); the m key changes it.", valueName: "m,m,..."))
     var charts: String?
+    @Option(help: ArgumentHelp("Start from a saved model (.keras, .h5, .weights.h5 with its .json, .json, .tbmodel): its architecture and weights (a .json alone: fresh weights), with a fresh optimizer from these flags; --hidden, --dropout, --activation, --output-activation and --init are then not used.", valueName: "model"))
+    var from: String?
     @Option(help: ArgumentHelp("YAML file with any of these options (keys = flag names without --); flags override it.", valueName: "file.yaml"))
     var config: String?
 
@@ -87,7 +89,7 @@ struct TrainOptions: ParsableArguments {
         c.seed = seed; c.headless = headless ? true : nil; c.theme = theme; c.journal = journal
         c.replayJournal = replayJournal; c.terminateOnNan = terminateOnNan; c.exitWhenDone = exitWhenDone ? true : nil
         c.labelColumn = labelColumn; c.dropMissing = dropMissing ? true : nil; c.rescale = rescale
-        c.normalize = normalize ? true : nil; c.memoryLimit = memoryLimit; c.charts = charts
+        c.normalize = normalize ? true : nil; c.memoryLimit = memoryLimit; c.charts = charts; c.from = from
         return c
     }
 }

@@ -16,7 +16,8 @@ struct Trainboard: ParsableCommand {
         128+N when stopped by signal N.
         """,
         version: TrainboardInfo.version,
-        subcommands: [Train.self, Replay.self, Compare.self, Bench.self, Themes.self, Info.self],
+        subcommands: [Train.self, Replay.self, Compare.self, Evaluate.self, Predict.self, Convert.self, Bench.self,
+                      Themes.self, Info.self],
         defaultSubcommand: Train.self)
 
     /// ArgumentParser's `main()` with two changes that keep the documented interface:

@@ -133,7 +133,7 @@ final class CheckpointWriterTests: XCTestCase {
         // A directory in the way of the file name.
         try FileManager.default.createDirectory(atPath: dir + "/adir.tbmodel", withIntermediateDirectories: false)
         XCTAssertThrowsError(try model.save(to: dir + "/adir.tbmodel")) { e in
-            XCTAssertEqual("\(e)", "\(dir)/adir.tbmodel: cannot write model file: a directory is never replaced")
+            XCTAssertEqual("\(e)", "\(dir)/adir.tbmodel: cannot write model file: is a directory")
         }
     }
 }

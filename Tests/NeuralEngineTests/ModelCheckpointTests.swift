@@ -48,7 +48,7 @@ final class ModelCheckpointTests: XCTestCase {
     /// A template ending in `/` names a directory; the model is written inside it (issue 7: `dir/{epoch:02d}/`).
     func testTemplateEndingInSlashWritesInsideTheDirectory() throws {
         let t = try FilepathTemplate("dir/{epoch:02d}/")
-        XCTAssertEqual(try t.format(epoch: 0, logs: [:]), "dir/01/model.tbmodel")
+        XCTAssertEqual(try t.format(epoch: 0, logs: [:]), "dir/01/model.keras")
     }
 
     /// Saving a model to `/dev/null` writes through it and leaves the device, and through a symbolic link writes the
@@ -82,11 +82,11 @@ final class ModelCheckpointTests: XCTestCase {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let model = try makeModel()
-        let ckpt = try ModelCheckpoint(filepath: dir + "/m-{epoch:02d}-{val_loss:.2f}.json")
+        let ckpt = try ModelCheckpoint(filepath: dir + "/m-{epoch:02d}-{val_loss:.2f}.keras")
         try drive([ckpt], model: model, epochLogs: valLossLogs([0.5, 0.456, 0.7]))
-        XCTAssertEqual(ckpt.saved.map(\.path), [dir + "/m-01-0.50.json", dir + "/m-02-0.46.json", dir + "/m-03-0.70.json"])
+        XCTAssertEqual(ckpt.saved.map(\.path), [dir + "/m-01-0.50.keras", dir + "/m-02-0.46.keras", dir + "/m-03-0.70.keras"])
         XCTAssertEqual(ckpt.lastSavedEpoch, 2)
-        XCTAssertEqual(uniformWeight(try Sequential.load(from: dir + "/m-03-0.70.json").model), 2)
+        XCTAssertEqual(uniformWeight(try Sequential.load(from: dir + "/m-03-0.70.keras").model), 2)
         XCTAssertTrue(ckpt.errors.isEmpty)
     }
 
@@ -94,11 +94,11 @@ final class ModelCheckpointTests: XCTestCase {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let model = try makeModel()
-        let ckpt = try ModelCheckpoint(filepath: dir + "/best.json", monitor: "val_accuracy", saveBestOnly: true)
+        let ckpt = try ModelCheckpoint(filepath: dir + "/best.keras", monitor: "val_accuracy", saveBestOnly: true)
         let logs: [Logs] = [0.5, 0.7, 0.6, 0.8].map { ["val_accuracy": $0, "loss": .nan] }
         try drive([ckpt], model: model, epochLogs: logs)
         XCTAssertEqual(ckpt.saved.map(\.epoch), [0, 1, 3])
-        let (loaded, meta) = try Sequential.load(from: dir + "/best.json")
+        let (loaded, meta) = try Sequential.load(from: dir + "/best.keras")
         XCTAssertEqual(uniformWeight(loaded), 3)
         XCTAssertEqual(meta.logs, ["val_accuracy": 0.8])
     }

@@ -87,7 +87,7 @@ final class DashboardLoopTests: XCTestCase {
         XCTAssertEqual(applied[pausedAt + 2], 0.125, accuracy: 1e-12)
 
         // The manual checkpoint holds the weights of the pause's batch boundary.
-        let expectedPath = dir.path + "/manual-epoch\(pausedAt / 32 + 1)-update\(pausedAt).tbmodel"
+        let expectedPath = dir.path + "/manual-epoch\(pausedAt / 32 + 1)-update\(pausedAt).keras"
         XCTAssertEqual(checkpoint, expectedPath)
         let saved = try Sequential.load(from: expectedPath)
         XCTAssertEqual(saved.metadata.iterations, pausedAt)
@@ -111,7 +111,7 @@ final class DashboardLoopTests: XCTestCase {
         let report = trainer.report(skipSummary: false)
         XCTAssertNil(report.error)
         XCTAssertTrue(report.summary.first?.hasPrefix("Training \(outcome.reason) in ") ?? false, "\(report.summary)")
-        let finalPath = dir.path + "/final-epoch\(stoppedAt / 32 + 1)-update\(stoppedAt).tbmodel"
+        let finalPath = dir.path + "/final-epoch\(stoppedAt / 32 + 1)-update\(stoppedAt).keras"
         XCTAssertEqual(report.summary.last, "Final checkpoint: \(finalPath)")
         XCTAssertEqual(try Sequential.load(from: finalPath).metadata.iterations, stoppedAt)
         XCTAssertEqual(trainer.report(skipSummary: true).summary, [])

@@ -383,6 +383,41 @@ for t in default light mono nord; do grep -qE "^$t( |$)" <<<"$out" || missing+=(
 if [[ $status -eq 0 && ${#missing[@]} -eq 0 ]]; then pass "themes from /tmp lists light, nord (source tree fallback)"
 else fail "themes from /tmp lists light, nord (source tree fallback)" "status $status, missing ${missing[*]:-}" "$out"; fi
 
+
+# --- saved models: convert / evaluate / predict / train --from (issue 9) ---------------------------------------------
+m=$work/models
+mkdir -p "$m"
+run "$bin" train --headless --epochs 1 --max-samples 300 --hidden 16 --checkpoint "$m/a.keras" </dev/null
+if [[ $status -eq 0 && -f $m/a.keras ]]; then pass "--checkpoint a.keras writes a .keras archive"
+else fail "--checkpoint a.keras writes a .keras archive" "status $status" "${out:0:400}"; fi
+run "$bin" convert "$m/a.keras" "$m/a.tbmodel"
+run "$bin" evaluate "$m/a.tbmodel" --max-samples 300
+e1=$out
+run "$bin" evaluate "$m/a.keras" --max-samples 300
+if [[ $status -eq 0 && $out == "$e1" ]] && grep -qE '^loss: [0-9]+\.[0-9]{4} - accuracy: [01]\.[0-9]{4}$' <<<"$out"; then
+    pass "evaluate: '$out', the same from .keras and .tbmodel"
+else fail "evaluate prints Keras-style loss and accuracy" "status $status" "$out" "$e1"; fi
+run "$bin" predict "$m/a.keras" --max-samples 7 --out "$m/p.csv"
+if [[ $status -eq 0 && $(wc -l <"$m/p.csv") -eq 8 ]] && head -n 1 "$m/p.csv" | grep -qx 'p0,p1,p2,p3,p4,p5,p6,p7,p8,p9,y_pred,y_true' \
+    && awk -F, 'NR > 1 { s = 0; m = 0; k = 0; for (i = 1; i <= 10; i++) { s += $i; if ($i > m) { m = $i; k = i - 1 } } if (s < 0.999 || s > 1.001 || k != $11) bad = 1 } END { exit bad }' "$m/p.csv"; then
+    pass "predict: header, 7 rows, probabilities sum to 1 and y_pred is their argmax"
+else fail "predict writes p0..p9,y_pred,y_true" "status $status" "${out:0:300}" "$(head -n 3 "$m/p.csv" 2>&1)"; fi
+run "$bin" train --headless --epochs 1 --max-samples 300 --from "$m/a.keras" --lr 0.01 </dev/null
+if [[ $status -eq 0 ]] && grep -qF "Model: 784-16-Dropout(0.1)-10 (relu, softmax) from $m/a.keras" <<<"$out"; then pass "train --from a.keras starts from the saved model"
+else fail "train --from a.keras starts from the saved model" "status $status" "${out:0:600}"; fi
+head -c 300 "$m/a.keras" >"$m/cut.keras"
+expect_error "a truncated .keras: exit 2 naming the file" "$m/cut.keras: not a valid model file" -- evaluate "$m/cut.keras"
+printf 'not hdf5' >"$m/bad.h5"
+expect_error "a .h5 that is not HDF5: exit 2 naming the file" "$m/bad.h5: not a valid model file: not an HDF5 file" -- predict "$m/bad.h5" --out "$m/x.csv"
+run "$bin" convert "$m/a.keras" "$m/arch.json"
+expect_error "evaluate on an architecture alone: exit 2" "holds the architecture only" -- evaluate "$m/arch.json"
+printf 'a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n' >"$m/two.csv"
+expect_error "train --from a model for other data: exit 2 naming both widths" \
+    "--from: $m/a.keras: the model takes 784 features per sample, $m/two.csv has 2" \
+    -- train --headless --epochs 1 --from "$m/a.keras" --data "$m/two.csv"
+expect_error "--checkpoint x.json is refused: no weights" "--checkpoint: a .json file holds the architecture only" \
+    -- train --headless --epochs 1 --max-samples 100 --checkpoint "$m/x.json"
+
 run "$bin" info
 if [[ $status -eq 0 ]] && grep -qE '^BLAS: .+' <<<"$out"; then pass "info prints the BLAS line"
 else fail "info prints the BLAS line" "status $status" "$out"; fi

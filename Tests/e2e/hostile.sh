@@ -134,8 +134,8 @@ expect_error "--checkpoint template with an unknown key is refused before traini
 
 # --- a checkpoint template ending in / writes inside the directory ----------------------------------------------------
 run timeout 60 "$bin" "${small[@]}" --checkpoint "$work/ck/{epoch:02d}/" </dev/null
-if [[ $status -eq 0 && -f $work/ck/01/model.tbmodel ]]; then pass "--checkpoint 'dir/{epoch:02d}/' writes dir/01/model.tbmodel"
-else fail "--checkpoint 'dir/{epoch:02d}/' writes dir/01/model.tbmodel" "status $status" "$(find "$work/ck" 2>&1)" "${out:0:400}"; fi
+if [[ $status -eq 0 && -f $work/ck/01/model.keras ]]; then pass "--checkpoint 'dir/{epoch:02d}/' writes dir/01/model.keras"
+else fail "--checkpoint 'dir/{epoch:02d}/' writes dir/01/model.keras" "status $status" "$(find "$work/ck" 2>&1)" "${out:0:400}"; fi
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -13,8 +13,8 @@ import Foundation
 /// Limits: a width is at most `maximumWidth` (64) and a precision at most `maximumPrecision` (30), so a spec such as
 /// `{epoch:999999999999d}` is refused when the template is parsed instead of allocating a terabyte of padding.
 ///
-/// A template ending in `/` names a directory: `defaultFileName` (`model.tbmodel`) is written inside it, so
-/// `dir/{epoch:02d}/` saves `dir/01/model.tbmodel`.
+/// A template ending in `/` names a directory: `defaultFileName` (`model.keras`) is written inside it, so
+/// `dir/{epoch:02d}/` saves `dir/01/model.keras`.
 ///
 /// Examples: `ckpt/weights-{epoch:02d}-{val_loss:.2f}.json` at epoch index 2 with `val_loss` 0.4567 ->
 /// `ckpt/weights-03-0.46.json`.
@@ -39,7 +39,7 @@ public struct FilepathTemplate: Sendable, Equatable {
     /// The largest precision accepted.
     public static let maximumPrecision = 30
     /// The file name used inside a template that ends in `/`.
-    public static let defaultFileName = "model.tbmodel"
+    public static let defaultFileName = "model.keras"
 
     /// The template as given.
     public let template: String

@@ -35,7 +35,7 @@ public enum ModelIOError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unreadable(let p, let r): return "\(p): cannot read model file: \(r)"
-        case .malformed(let p, let r): return "\(p): not a valid Trainboard model file: \(r)"
+        case .malformed(let p, let r): return "\(p): not a valid model file: \(r)"
         case .unwritable(let p, let r): return "\(p): cannot write model file: \(r)"
         }
     }
@@ -62,6 +62,11 @@ struct SavedModel: Codable, Sendable {
     var optimizer: String?
     var optimizerConfig: [String: Double]?
     var weights: [SavedTensor]
+    /// Optimizer updates done (Keras `iterations`), when the optimizer's state was saved.
+    var optimizerIterations: Int?
+    /// The optimizer's slots per weight tensor, in Keras's order (SGD: momentum; Adam: momentum, velocity;
+    /// RMSprop: velocity; Adagrad: accumulator); an empty list for a tensor whose slots were never created.
+    var optimizerSlots: [[SavedTensor]]?
 }
 
 struct SavedTensor: Codable, Sendable {
@@ -99,17 +104,22 @@ public struct ModelSnapshot: Sendable {
         return try encoder.encode(saved)
     }
 
-    /// Encodes the snapshot and writes it to `path` with `SafeFile.write`: atomically for a regular file (temporary
+    /// The file's bytes in `format` (see `ModelFormat`).
+    /// - Throws: `ModelIOError.unwritable`-worthy errors: `HDF5Error`, `EncodingError`, or a layout problem.
+    public func encoded(as format: ModelFormat) throws -> [UInt8] { try saved.encoded(as: format) }
+
+    /// Encodes the snapshot in the format of `path`'s extension (`ModelFormat.forWriting`: `.keras`, `.weights.h5`,
+    /// `.h5`, `.json`, `.tbmodel`; any other extension gets `.keras`) and writes it to `path` with `SafeFile.write`: atomically for a regular file (temporary
     /// file in the same directory, fsync, rename, fsync of the directory: a reader never sees a partial file, and an
     /// existing file is replaced only by a complete one); a device (`/dev/null`) is written through and a symbolic link
     /// followed, never replaced. Creates missing parent directories.
     /// - Throws: `ModelIOError.unwritable` naming the path and the reason.
     public func write(to path: String) throws {
-        let data: Data
-        do { data = try encoded() } catch {
+        let data: [UInt8]
+        do { data = try saved.encoded(as: ModelFormat.forWriting(path)) } catch {
             throw ModelIOError.unwritable(path: path, reason: ModelIOError.reason(error))
         }
-        do { try SafeFile.write([UInt8](data), to: path, createDirectories: true) } catch let e as FileError {
+        do { try SafeFile.write(data, to: path, createDirectories: true) } catch let e as FileError {
             throw ModelIOError.unwritable(path: path, reason: e.reason)
         }
     }
@@ -119,10 +129,22 @@ extension Sequential {
     /// Copies what a model file needs (architecture, compile settings, weights) together with `metadata`.
     /// Cheap (one copy of the weights); call it on the training thread, between batches.
     public func snapshot(metadata: ModelMetadata = ModelMetadata()) -> ModelSnapshot {
-        ModelSnapshot(saved: SavedModel(metadata: metadata, seed: seed, layers: layerConfigs, inputUnits: inputUnits,
-                                        loss: loss, optimizer: optimizer?.name, optimizerConfig: optimizer?.config,
-                                        weights: parameters.map { SavedTensor(name: $0.name, shape: [$0.rows, $0.cols],
-                                                                               values: $0.value.array(count: $0.count)) }))
+        let ps = parameters
+        var saved = SavedModel(metadata: metadata, seed: seed, layers: layerConfigs, inputUnits: inputUnits,
+                               loss: loss, optimizer: optimizer?.name, optimizerConfig: optimizer?.config,
+                               weights: ps.map { SavedTensor(name: $0.name, shape: [$0.rows, $0.cols],
+                                                             values: $0.value.array(count: $0.count)) })
+        if let opt = optimizer {
+            saved.optimizerIterations = opt.iterations
+            let names = Keras.optimizerNames(opt.name, config: opt.config)?.slots ?? []
+            saved.optimizerSlots = ps.enumerated().map { i, p in
+                guard opt.slots.indices.contains(i) else { return [] }
+                return zip(opt.slots[i], names).map { b, n in
+                    SavedTensor(name: p.name + "/" + n, shape: [p.rows, p.cols], values: b.array(count: p.count))
+                }
+            }
+        }
+        return ModelSnapshot(saved: saved)
     }
 
     /// Writes the model (architecture, compile settings, weights, `metadata`) to `path` as `ModelSnapshot.write(to:)`
@@ -133,34 +155,14 @@ extension Sequential {
         try snapshot(metadata: metadata).write(to: path)
     }
 
-    /// Reads a model written by `save(to:)`: rebuilds the layers and their weights (not compiled: call `compile`).
-    /// Throws `ModelIOError` naming the file and what was wrong.
+    /// Reads a model file in any `ModelFormat` (by extension; an unknown extension by the file's first bytes) and
+    /// rebuilds the layers and their weights (not compiled: call `compile`, e.g. with `ModelFile.makeOptimizer`).
+    /// A weights-only file (`.weights.h5`, a legacy weights `.h5`) takes its architecture from the `.json` next to it
+    /// (`model.h5` → `model.json`); a `.json` alone gives freshly initialised weights (seeded with the file's seed).
+    /// Throws `ModelIOError` naming the file and what was wrong (a shape that does not fit names the layer, the
+    /// expected and the found shape).
     public static func load(from path: String) throws -> (model: Sequential, metadata: ModelMetadata) {
-        let data: Data
-        do { data = Data(try SafeFile.read(path, limit: ModelIOError.maximumFileBytes)) } catch let e as FileError {
-            throw ModelIOError.unreadable(path: path, reason: e.reason)
-        }
-        let saved: SavedModel
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do { saved = try decoder.decode(SavedModel.self, from: data) } catch {
-            throw ModelIOError.malformed(path: path, reason: "\(error)")
-        }
-        let model = Sequential(try saved.layers.map { try $0.makeLayer() }, seed: saved.seed)
-        guard let first = saved.weights.first, first.shape.count == 2 else {
-            throw ModelIOError.malformed(path: path, reason: "no weights")
-        }
-        try model.build(inputUnits: saved.inputUnits ?? first.shape[0])
-        do {
-            try model.setWeights(saved.weights.map { t in
-                guard t.shape.count == 2, t.shape[0] * t.shape[1] == t.values.count else {
-                    throw ModelIOError.malformed(path: path, reason: "tensor \(t.name) has \(t.values.count) values for shape \(t.shape)")
-                }
-                return Matrix(rows: t.shape[0], cols: t.shape[1], storage: t.values)
-            })
-        } catch let e as ModelError {
-            throw ModelIOError.malformed(path: path, reason: e.description)
-        }
-        return (model, saved.metadata)
+        let file = try ModelFile.read(path)
+        return (try file.makeModel(), file.metadata)
     }
 }

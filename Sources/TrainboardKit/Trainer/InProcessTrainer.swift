@@ -8,7 +8,8 @@ import NeuralEngine
 ///
 /// Files: the run's directory is that of `--csv-log`, `--log-jsonl` or `--checkpoint` (the first given), else
 /// `trainboard-runs/STAMP`; the journal is `--journal` or `DIR/trainboard-journal-STAMP.jsonl`; manual checkpoints are
-/// `DIR/manual-epochE-updateU.tbmodel` (`final-...` after a stop), DIR being `--checkpoint`'s directory if given.
+/// `DIR/manual-epochE-updateU.keras` (`final-...` after a stop), DIR being `--checkpoint`'s directory if given, in
+/// `--checkpoint`'s format when its extension names one (else Keras's `.keras`).
 ///
 /// Thread-safety: `start`, `stop`, `wait` from one (the UI) thread; `isDone`, `failure`, `outcome`, `error` from any.
 public final class InProcessTrainer: RunSource, @unchecked Sendable {
@@ -138,10 +139,12 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
                                 journal: ControlJournalWriter, checkpointDir: String) -> Callback {
         let plan = run.plan
         let steps = run.stepsPerEpoch
+        // Manual and final checkpoints take --checkpoint's format when it names one, else Keras's .keras.
+        let ext = plan.checkpoint.flatMap { ModelFormat(path: $0) }?.fileExtension ?? ModelFormat.keras.fileExtension
         return ChannelCallback(
             channel: channel, epochs: plan.epochs, stepsPerEpoch: steps, batchSize: plan.batchSize, journal: journal,
             checkpointPath: { epoch, update, final in
-                "\(checkpointDir)/\(final ? "final" : "manual")-epoch\(epoch + 1)-update\(update).tbmodel"
+                "\(checkpointDir)/\(final ? "final" : "manual")-epoch\(epoch + 1)-update\(update)\(ext)"
             },
             planner: { from, optimizer in
                 cbs.plannedRates(from: from, epochs: plan.epochs, stepsPerEpoch: steps, optimizer: optimizer)
