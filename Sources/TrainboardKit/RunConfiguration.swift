@@ -80,9 +80,10 @@ public struct RunConfiguration: Equatable, Sendable {
     }
 
     /// One option: its key, the kind of value it takes, its default, its help text and where the value lives.
-    public struct Field {
+    public struct Field: Sendable {
         /// The YAML key and flag name without `--` (kebab-case), e.g. `batch-size`.
         public let key: String
+        /// The kind of value: how the config file reads it and what its messages expect.
         public let kind: ValueKind
         /// The stored property's name: the key in camelCase (`batchSize`); the flag's property in `TrainOptions`
         /// has the same name.
@@ -98,18 +99,19 @@ public struct RunConfiguration: Equatable, Sendable {
         /// The YAML value may also be a list of whole numbers, read as their comma-separated text (`hidden: [64, 64]`).
         public let acceptsList: Bool
         /// The `RunConfiguration` key path of the value (`\RunConfiguration.batchSize`).
-        public let keyPath: AnyKeyPath
+        public let keyPath: AnyKeyPath & Sendable
         /// Whether `config` has a value for this key.
-        public let isSet: (RunConfiguration) -> Bool
+        public let isSet: @Sendable (RunConfiguration) -> Bool
         /// Takes the value from `source` when `target` has none (see `over`).
-        let fill: (inout RunConfiguration, RunConfiguration) -> Void
+        let fill: @Sendable (inout RunConfiguration, RunConfiguration) -> Void
         /// Stores `value` (of the field's type, or nil) into `config`; false when `value` has another type.
-        let store: (inout RunConfiguration, Any?) -> Bool
+        let store: @Sendable (inout RunConfiguration, Any?) -> Bool
         /// Stores the default (when there is one) into `config`.
-        let storeDefault: (inout RunConfiguration) -> Void
+        let storeDefault: @Sendable (inout RunConfiguration) -> Void
 
         /// `help` may contain `{default}`, replaced by `defaultValue` in words (booleans as on/off).
-        init<T>(_ key: String, _ kind: ValueKind, _ kp: WritableKeyPath<RunConfiguration, T?>, default defaultValue: T? = nil,
+        init<T: Sendable>(_ key: String, _ kind: ValueKind, _ kp: any WritableKeyPath<RunConfiguration, T?> & Sendable,
+                default defaultValue: T? = nil,
                 help: String, valueName: String? = nil, discussion: String = "", acceptsList: Bool = false) {
             self.key = key
             self.kind = kind
@@ -142,7 +144,7 @@ public struct RunConfiguration: Equatable, Sendable {
 
     /// Every option, in the order of `keyNames` (the config-file messages). The one declaration of each option's key,
     /// kind, default and help text (see "Adding an option" above).
-    public static var fields: [Field] {
+    public static let fields: [Field] =
         [Field("data", .text, \.data, default: "fashion-mnist",
                help: "Data: fashion-mnist (Debian's dataset-fashion-mnist), mnist (Keras's mnist.npz, downloaded when missing), or a path to a directory of IDX files, an .npz or a .csv[.gz].", valueName: "name|path"),
          Field("epochs", .wholeNumber, \.epochs, default: 60, help: "Epochs to train, >= 1 (default {default})."),
@@ -217,7 +219,6 @@ public struct RunConfiguration: Equatable, Sendable {
          Field("charts", .text, \.charts,
                help: "Dashboard: the metrics drawn as line charts, e.g. loss,mae (default: loss and the run's metric, accuracy or mae); the m key changes it.",
                valueName: "m,m,...")]
-    }
 
     /// The field named `key` (a flag name without `--`), or nil.
     public static func field(_ key: String) -> Field? { fields.first { $0.key == key } }
