@@ -78,6 +78,8 @@ let package = Package(
         .testTarget(name: "TrainboardKitTests", dependencies: [
             "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "SafeIO", "TerminalUI",
         ]),
+        // The command line: the train flags against the option table (OptionDeclarationTests).
+        .testTarget(name: "TrainboardCLITests", dependencies: ["trainboard", "TrainboardKit", "SafeIO"]),
         .testTarget(name: "NCursesBackendTests", dependencies: ["NCursesBackend", "TerminalUI", "CNCurses"]),
     ],
     swiftLanguageModes: [.v6]

@@ -54,7 +54,7 @@ public enum ConfigFile {
             guard let field = RunConfiguration.field(key) else {
                 throw ConfigurationError(key: "config", "\(path): unknown key '\(TextCheck.excerpt(key))'; known keys: \(RunConfiguration.keyNames.joined(separator: ", "))")
             }
-            let value = try convert(valueNode, key: key, kind: field.kind, path: path)
+            let value = try convert(valueNode, key: key, kind: field.kind, acceptsList: field.acceptsList, path: path)
             _ = field.set(value, in: &config)
         }
         return config
@@ -65,14 +65,15 @@ public enum ConfigFile {
     }
 
     /// The node's value as the Swift type of `kind` (nil for a YAML null), or a `ConfigurationError` saying what was
-    /// expected and what was found.
-    static func convert(_ node: Node, key: String, kind: RunConfiguration.ValueKind, path: String) throws -> Any? {
+    /// expected and what was found. With `acceptsList`, a list of whole numbers is read as their comma-separated text.
+    static func convert(_ node: Node, key: String, kind: RunConfiguration.ValueKind, acceptsList: Bool = false,
+                        path: String) throws -> Any? {
         if isNull(node) { return nil }
         func mismatch() -> ConfigurationError {
             ConfigurationError(key: key, "expected \(kind.expectation), got \(describe(node))", file: path)
         }
         // `hidden: [64, 64]` and `hidden: 64` are accepted as well as "64,64".
-        if key == "hidden", let items = node.sequence {
+        if acceptsList, let items = node.sequence {
             return try items.map { item -> String in
                 guard let s = item.scalar, Int.construct(from: s) != nil else { throw mismatch() }
                 return s.string

@@ -3,93 +3,103 @@ import TrainboardKit
 
 /// The `train` flags: Keras argument names in kebab-case. Every flag is optional here so that a YAML `--config` can
 /// supply it; `RunConfiguration.defaults` fills the rest.
+///
+/// One line per option: the property has the name of the `RunConfiguration` property (the key in camelCase, which
+/// ArgumentParser turns back into the kebab-case flag) and takes its help from the option's `RunConfiguration.Field`
+/// (`.option(\.name)`). `configuration` maps the flags by property name; nothing else lists them (see "Adding an
+/// option" at `RunConfiguration`).
 struct TrainOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Data: fashion-mnist (Debian's dataset-fashion-mnist), mnist (Keras's mnist.npz, downloaded when missing), or a path to a directory of IDX files, an .npz or a .csv[.gz].", valueName: "name|path"))
-    var data: String?
-    @Option(name: .customLong("label-column"), parsing: .unconditional, help: ArgumentHelp("CSV: the label column, by header name or 0-based index (-1 = last); default: the column named label, else the last. Headerless label-first files (MNIST in CSV) need 0.", valueName: "name|index"))
-    var labelColumn: String?
-    @Flag(name: .customLong("drop-missing"), help: "CSV: drop rows with an empty, NA/null or non-finite (nan, inf) cell instead of stopping with an error.")
-    var dropMissing = false
-    @Option(parsing: .unconditional, help: ArgumentHelp("Keras Rescaling: features become value * FACTOR, replacing the default 1/255 of images (IDX, .npz bytes, 0-255 pixel CSVs); --rescale 1 keeps raw pixel values.", valueName: "factor"))
-    var rescale: Double?
-    @Flag(help: "Standardise each feature, (x - mean) / std, with statistics of the training split only (after --validation-split), applied to validation and test data too; a constant feature is only centred.")
-    var normalize = false
-    @Option(parsing: .unconditional, help: "Epochs to train, >= 1 (default 60).") var epochs: Int?
-    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Samples per update, >= 1 (default 128).") var batchSize: Int?
-    @Option(help: ArgumentHelp("Hidden layer sizes, comma-separated, or none (default 64,64).", valueName: "n,n,...")) var hidden: String?
-    @Option(parsing: .unconditional, help: "Dropout rate between hidden layers, in [0, 1) (default 0.1).") var dropout: Double?
-    @Option(help: "Hidden activation: relu, sigmoid, tanh, linear, softmax (default relu).") var activation: String?
-    @Option(name: .customLong("output-activation"), help: "Output activation (default: softmax for categorical_crossentropy, sigmoid for binary_crossentropy, linear for mean_squared_error).")
-    var outputActivation: String?
-    @Option(name: .customLong("init"), help: "Kernel initializer: glorot_uniform (default, as Keras's Dense), glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, uniform (Keras 2's U(-0.05, 0.05)), normal, zero.")
-    var initializer: String?
-    @Option(help: "Loss: categorical_crossentropy, binary_crossentropy, mean_squared_error (default categorical_crossentropy).") var loss: String?
-    @Option(help: "Optimizer: sgd, adam, rmsprop, adagrad (default sgd).") var optimizer: String?
-    @Option(parsing: .unconditional, help: "Learning rate, >= 0; 0 freezes the weights (default 0.1 for sgd, 0.001 for adam, rmsprop and adagrad).") var lr: Double?
-    @Option(parsing: .unconditional, help: "SGD momentum, in [0, 1) (default 0.8).") var momentum: Double?
-    @Option(parsing: .unconditional, help: "Legacy per-update decay, >= 0: lr / (1 + decay * updates) (default 0.0016 for sgd, the tutorial's setup; 0 for adam, rmsprop and adagrad).")
-    var decay: Double?
-    @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
-    @Option(help: ArgumentHelp("Learning-rate schedule: time:k=0.01, step:drop=0.5,every=10, exp:k=0.1 or sgdr:t0=10,tmult=2,min=0[,max=X].",
-                               discussion: """
-                               Schedules count epochs (e = 0, 1, ...), not updates: the base rate is set at \
-                               the start of each epoch, and --decay still applies per update on top.
-                                 time   lr0 / (1 + k*e)
-                                 step   lr0 * drop^floor(e / every)
-                                        (every=10, lr 0.1: epochs 0-9 0.1, 10-19 0.05, 20-29 0.025)
-                                 exp    lr0 * exp(-k*e)
-                                 sgdr   min + (max - min) * (1 + cos(pi * (e - S) / T)) / 2
-                                        cycle i lasts T = t0 * tmult^i epochs and starts at epoch S
-                                        (warm restarts; tmult 1, min 0 and max lr0 by default)
-                               """, valueName: "spec"))
-    var schedule: String?
-    @Option(name: .customLong("early-stopping"), help: ArgumentHelp("EarlyStopping: on, or monitor=val_loss,patience=5,min-delta=0,mode=auto,baseline=X,start-from-epoch=0,restore-best-weights.", valueName: "spec"))
-    var earlyStopping: String?
-    @Option(name: .customLong("reduce-lr-on-plateau"), help: ArgumentHelp("ReduceLROnPlateau: on, or monitor=val_loss,factor=0.1,patience=10,min-delta=1e-4,cooldown=0,min-lr=0.", valueName: "spec"))
-    var reduceLROnPlateau: String?
-    @Option(help: ArgumentHelp("ModelCheckpoint file; may use {epoch:02d} and {val_loss:.4f}. The extension picks the format: .keras (Keras 3's archive, also for other extensions), .h5 (Keras 2's legacy full model), .weights.h5 (Keras 3 weights), .tbmodel.", valueName: "path")) var checkpoint: String?
-    @Flag(name: .customLong("save-best-only"), help: "Checkpoint only when the monitored value improves.") var saveBestOnly = false
-    @Option(help: "Log key that --save-best-only (and, unless their spec says otherwise, EarlyStopping and ReduceLROnPlateau) watch (default val_loss). It must be a key the run logs (loss, accuracy or mae, their val_ forms with validation data, learning_rate): otherwise an error before training lists them. mode=auto (the default) minimizes losses and error metrics and maximizes accuracy-like ones, as Keras 3.")
-    var monitor: String?
-    @Option(name: .customLong("csv-log"), help: ArgumentHelp("CSVLogger file (Keras columns).", valueName: "path")) var csvLog: String?
-    @Option(name: .customLong("log-jsonl"), help: ArgumentHelp("JSON-lines log: one object per epoch.", valueName: "path")) var logJSONL: String?
-    @Option(name: .customLong("validation-split"), parsing: .unconditional, help: "Hold out this fraction of the training data (the tail, as Keras) instead of validating on the test split.")
-    var validationSplit: Double?
-    @Option(name: .customLong("max-samples"), parsing: .unconditional, help: "Use only the first N training (and test) samples, N >= 1 (default: all).") var maxSamples: Int?
-    @Option(parsing: .unconditional, help: "Random seed, a whole number >= 0 (initialisation, shuffling, dropout; default 1).") var seed: UInt64?
-    @Flag(help: "No dashboard: one line per epoch (also whenever stdout is not a terminal).") var headless = false
-    @Option(help: ArgumentHelp("Dashboard theme name (see `trainboard themes`) or a .theme file.", valueName: "name|path")) var theme: String?
-    @Option(help: ArgumentHelp("Control journal (manual actions, JSON lines); default: next to the logs.", valueName: "path")) var journal: String?
-    @Option(name: .customLong("replay-journal"), help: ArgumentHelp("Replay the learning-rate changes of a control journal at the same updates.", valueName: "path"))
-    var replayJournal: String?
-    @Flag(name: .customLong("exit-when-done"), help: "Close the dashboard as soon as training ends (scripts, benchmarks).")
-    var exitWhenDone = false
-    @Flag(name: .customLong("terminate-on-nan"), inversion: .prefixedNo,
-          help: "Stop training at the first NaN or infinite batch loss (TerminateOnNaN; default on).")
-    var terminateOnNan: Bool?
-    @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Largest memory a run may plan for its data, model and batch, checked before allocating (default: half of physical memory, or TRAINBOARD_MEMORY_LIMIT).", valueName: "size, e.g. 8G"))
-    var memoryLimit: String?
-    @Option(help: ArgumentHelp("Dashboard: the metrics drawn as line charts, e.g. loss,mae (default: loss and the run's metric, accuracy or mae); the m key changes it.", valueName: "m,m,..."))
-    var charts: String?
-    @Option(help: ArgumentHelp("Start from a saved model (.keras, .h5, .weights.h5 with its .json, .json, .tbmodel): its architecture and weights (a .json alone: fresh weights), with a fresh optimizer from these flags; --hidden, --dropout, --activation, --output-activation and --init are then not used.", valueName: "model"))
-    var from: String?
+    @Option(help: .option(\.data)) var data: String?
+    @Option(parsing: .unconditional, help: .option(\.labelColumn)) var labelColumn: String?
+    @Flag(help: .option(\.dropMissing)) var dropMissing = false
+    @Option(parsing: .unconditional, help: .option(\.rescale)) var rescale: Double?
+    @Flag(help: .option(\.normalize)) var normalize = false
+    @Option(parsing: .unconditional, help: .option(\.epochs)) var epochs: Int?
+    @Option(parsing: .unconditional, help: .option(\.batchSize)) var batchSize: Int?
+    @Option(help: .option(\.hidden)) var hidden: String?
+    @Option(parsing: .unconditional, help: .option(\.dropout)) var dropout: Double?
+    @Option(help: .option(\.activation)) var activation: String?
+    @Option(help: .option(\.outputActivation)) var outputActivation: String?
+    @Option(help: .option(\.`init`)) var `init`: String?
+    @Option(help: .option(\.loss)) var loss: String?
+    @Option(help: .option(\.optimizer)) var optimizer: String?
+    @Option(parsing: .unconditional, help: .option(\.lr)) var lr: Double?
+    @Option(parsing: .unconditional, help: .option(\.momentum)) var momentum: Double?
+    @Option(parsing: .unconditional, help: .option(\.decay)) var decay: Double?
+    @Flag(help: .option(\.nesterov)) var nesterov = false
+    @Option(help: .option(\.schedule)) var schedule: String?
+    @Option(help: .option(\.earlyStopping)) var earlyStopping: String?
+    @Option(help: .option(\.reduceLrOnPlateau)) var reduceLrOnPlateau: String?
+    @Option(help: .option(\.checkpoint)) var checkpoint: String?
+    @Flag(help: .option(\.saveBestOnly)) var saveBestOnly = false
+    @Option(help: .option(\.monitor)) var monitor: String?
+    @Option(help: .option(\.csvLog)) var csvLog: String?
+    @Option(help: .option(\.logJsonl)) var logJsonl: String?
+    @Option(parsing: .unconditional, help: .option(\.validationSplit)) var validationSplit: Double?
+    @Option(parsing: .unconditional, help: .option(\.maxSamples)) var maxSamples: Int?
+    @Option(parsing: .unconditional, help: .option(\.seed)) var seed: UInt64?
+    @Flag(help: .option(\.headless)) var headless = false
+    @Option(help: .option(\.theme)) var theme: String?
+    @Option(help: .option(\.journal)) var journal: String?
+    @Option(help: .option(\.replayJournal)) var replayJournal: String?
+    @Flag(help: .option(\.exitWhenDone)) var exitWhenDone = false
+    @Flag(inversion: .prefixedNo, help: .option(\.terminateOnNan)) var terminateOnNan: Bool?
+    @Option(help: .option(\.memoryLimit)) var memoryLimit: String?
+    @Option(help: .option(\.charts)) var charts: String?
+    @Option(help: .option(\.from)) var from: String?
     @Option(help: ArgumentHelp("YAML file with any of these options (keys = flag names without --); flags override it.", valueName: "file.yaml"))
     var config: String?
 
-    /// The flags given on the command line, as a configuration (nil = not given).
+    /// Every option flag as (property name, value): nil when not given (a `@Flag` Bool that is off counts as not given,
+    /// so that a config file can turn it on), read by reflection so that no flag is listed twice. `config` is left out.
+    var flagValues: [(property: String, value: Any?)] {
+        Mirror(reflecting: self).children.compactMap { child in
+            guard let label = child.label, let flag = child.value as? FlagValue else { return nil }
+            let name = label.hasPrefix("_") ? String(label.dropFirst()) : label
+            return name == "config" ? nil : (name, flag.flagValue)
+        }
+    }
+
+    /// The flags given on the command line, as a configuration (nil = not given). Every flag maps to the field of the
+    /// same property name (`OptionDeclarationTests` check it; a debug build stops here otherwise).
     var configuration: RunConfiguration {
-        var c = RunConfiguration()
-        c.data = data; c.epochs = epochs; c.batchSize = batchSize; c.hidden = hidden; c.dropout = dropout
-        c.activation = activation; c.outputActivation = outputActivation; c.`init` = initializer; c.loss = loss
-        c.optimizer = optimizer; c.lr = lr; c.momentum = momentum; c.decay = decay
-        c.nesterov = nesterov ? true : nil
-        c.schedule = schedule; c.earlyStopping = earlyStopping; c.reduceLrOnPlateau = reduceLROnPlateau
-        c.checkpoint = checkpoint; c.saveBestOnly = saveBestOnly ? true : nil; c.monitor = monitor
-        c.csvLog = csvLog; c.logJsonl = logJSONL; c.validationSplit = validationSplit; c.maxSamples = maxSamples
-        c.seed = seed; c.headless = headless ? true : nil; c.theme = theme; c.journal = journal
-        c.replayJournal = replayJournal; c.terminateOnNan = terminateOnNan; c.exitWhenDone = exitWhenDone ? true : nil
-        c.labelColumn = labelColumn; c.dropMissing = dropMissing ? true : nil; c.rescale = rescale
-        c.normalize = normalize ? true : nil; c.memoryLimit = memoryLimit; c.charts = charts; c.from = from
+        let (c, unmatched) = RunConfiguration.fromFlags(flagValues)
+        assert(unmatched.isEmpty, "flags without a RunConfiguration field: \(unmatched)")
         return c
     }
+}
+
+extension ArgumentHelp {
+    /// The help of the option whose value lives at `keyPath` in `RunConfiguration`: its `Field`'s text, value name and
+    /// discussion.
+    static func option<T>(_ keyPath: KeyPath<RunConfiguration, T?>) -> ArgumentHelp {
+        guard let f = RunConfiguration.field(at: keyPath) else { return ArgumentHelp("") }
+        return ArgumentHelp(f.help, discussion: f.discussion, valueName: f.valueName)
+    }
+}
+
+/// A parsed `@Option` or `@Flag` seen through reflection: its value with optionals flattened (nil: not given).
+protocol FlagValue {
+    var flagValue: Any? { get }
+}
+
+extension Option: FlagValue {
+    var flagValue: Any? { flattened(wrappedValue) }
+}
+
+extension Flag: FlagValue {
+    /// A plain on/off flag (`Bool`) that is off is "not given"; an inversion (`Bool?`, `--no-x`) keeps false.
+    var flagValue: Any? {
+        let v = flattened(wrappedValue)
+        if Value.self == Bool.self, let b = v as? Bool, !b { return nil }
+        return v
+    }
+}
+
+/// `value` without its layers of `Optional` (nil when any layer is nil).
+private func flattened(_ value: Any) -> Any? {
+    let m = Mirror(reflecting: value)
+    guard m.displayStyle == .optional else { return value }
+    guard let inner = m.children.first?.value else { return nil }
+    return flattened(inner)
 }

@@ -226,3 +226,30 @@ final class BenchTableTests: XCTestCase {
         XCTAssertEqual(try floats(dir.path + "/y"), [0, 0, 1, 1, 0, 0, 0, 1, 0])
     }
 }
+
+/// The defaults come from the option table (`RunConfiguration.fields`); these are the tutorial's, written out by hand.
+final class TableDefaultsTests: XCTestCase {
+    func testDefaultsAreTheTutorials() {
+        var c = RunConfiguration()
+        c.data = "fashion-mnist"; c.epochs = 60; c.batchSize = 128; c.hidden = "64,64"; c.dropout = 0.1
+        c.activation = "relu"; c.`init` = "glorot_uniform"; c.loss = "categorical_crossentropy"
+        c.optimizer = "sgd"; c.momentum = 0.8; c.nesterov = false
+        c.validationSplit = 0; c.seed = 1; c.headless = false; c.saveBestOnly = false; c.monitor = "val_loss"
+        c.terminateOnNan = true; c.exitWhenDone = false; c.dropMissing = false; c.normalize = false
+        XCTAssertEqual(RunConfiguration.defaults, c)
+        XCTAssertNil(RunConfiguration.defaults.lr, "per optimizer, chosen by TrainingPlan")
+        XCTAssertNil(RunConfiguration.defaults.decay, "per optimizer, chosen by TrainingPlan")
+    }
+
+    func testHelpShowsTheDefault() {
+        XCTAssertEqual(RunConfiguration.field("epochs")?.help, "Epochs to train, >= 1 (default 60).")
+        XCTAssertEqual(RunConfiguration.field("dropout")?.defaultText, "0.1")
+        XCTAssertEqual(RunConfiguration.field("terminate-on-nan")?.defaultText, "on")
+        XCTAssertNil(RunConfiguration.field("lr")?.defaultText)
+        XCTAssertTrue(RunConfiguration.field("init")?.help.hasPrefix("Kernel initializer: glorot_uniform (default,") ?? false)
+    }
+
+    func testOnlyHiddenAcceptsAList() {
+        XCTAssertEqual(RunConfiguration.fields.filter(\.acceptsList).map(\.key), ["hidden"])
+    }
+}
