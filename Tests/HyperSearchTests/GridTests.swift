@@ -1,0 +1,3 @@
+import XCTest
+@testable import HyperSearch
+final class PlaceholderTests: XCTestCase {}
