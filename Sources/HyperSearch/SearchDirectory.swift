@@ -122,8 +122,10 @@ public struct SearchDirectory: Sendable {
 
     public func writePlan(_ plan: SearchPlan) throws { try writeJSON(plan, to: planPath) }
 
-    /// Reads `plan.json`. Throws `SearchDirectoryError` (or `FileError`) naming the file when it is missing or bad.
-    public func readPlan() throws -> SearchPlan {
+    /// Reads `plan.json`. JSON does not keep `1.0` apart from `1`: with `kinds`, a whole number given for an option
+    /// of kind `.number` is read back as a real number, so that a resumed search shows its parameters as the first
+    /// run did. Throws `SearchDirectoryError` (or `FileError`) naming the file when it is missing or bad.
+    public func readPlan(kinds: ((String) -> ParamKind?)? = nil) throws -> SearchPlan {
         guard FileManager.default.fileExists(atPath: planPath) else {
             throw SearchDirectoryError("\(path): not a search directory (no plan.json)")
         }
@@ -132,7 +134,16 @@ public struct SearchDirectory: Sendable {
         guard plan.nSplits >= 2, plan.testFold.allSatisfy({ (0..<plan.nSplits).contains($0) }) else {
             throw SearchDirectoryError("\(planPath): test_fold must hold fold numbers 0..<n_splits")
         }
-        return plan
+        guard !plan.candidates.isEmpty else { throw SearchDirectoryError("\(planPath): no candidates") }
+        guard let kinds else { return plan }
+        var typed = plan
+        typed.candidates = plan.candidates.map { c in
+            c.reduce(into: [:]) { out, kv in
+                if case .int(let i) = kv.value, kinds(kv.key) == .number { out[kv.key] = .double(Double(i)) }
+                else { out[kv.key] = kv.value }
+            }
+        }
+        return typed
     }
 
     public func writeResult(_ r: FitResult) throws { try writeJSON(r, to: resultPath(fit: r.index)) }

@@ -87,7 +87,7 @@ public enum SearchTrial {
     ///   the plan; `FileError` when the result cannot be written.
     public static func run(directory: SearchDirectory, index: Int,
                            log: @escaping @Sendable (String) -> Void = { _ in }) throws {
-        let plan = try directory.readPlan()
+        let plan = try directory.readPlan(kinds: SearchOptions.kind(of:))
         guard index >= 0 && index <= plan.fitCount else {
             throw SearchDirectoryError("fit index \(index) is out of range: the search has fits 0..<\(plan.fitCount) and the refit \(plan.fitCount)")
         }

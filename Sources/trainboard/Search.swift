@@ -58,7 +58,7 @@ struct Search: ParsableCommand {
                     printError("warning: --resume runs the plan in \(dir)/plan.json; --grid, --n-iter and --out are ignored")
                 }
                 directory = SearchDirectory(dir)
-                plan = try directory.readPlan()
+                plan = try directory.readPlan(kinds: SearchOptions.kind(of:))
             } else {
                 (directory, plan) = try makeSearch()
             }
@@ -161,9 +161,11 @@ struct Search: ParsableCommand {
                               testFold: testFold, scoring: scorer, returnTrainScore: returnTrainScore,
                               options: try SearchOptions.options(base), created: stamp.iso)
         try directory.writePlan(plan)
+        // The plan as every later reader (fit processes, --resume) sees it.
+        let written = try directory.readPlan(kinds: SearchOptions.kind(of:))
         print("Search: \(run.dataDescription)")
         print("\(cvKind.rawValue)(n_splits=\(cv)\(shuffleFolds ? ", shuffle=True" : "")), scoring \(scorer.rawValue), directory \(path)")
-        return (directory, plan)
+        return (directory, written)
     }
 
     static func timestamp() -> (compact: String, iso: String) {
@@ -210,11 +212,11 @@ struct SearchRunner {
             _ = status  // 0 or not: the result file is what counts (a failed fit is recorded with its error)
             if let e = r.error {
                 printError("warning: \(head): fit failed; its score is set to NaN (error_score=nan): \(e)")
-                print("\(head): \(plan.scoring.rawValue) NaN (failed) \(JSONText.object(r.params))")
+                print("\(head): \(plan.scoring.rawValue) NaN (failed) \(JSONText.object(plan.candidates[c]))")
             } else {
                 let train = r.trainScore.map { " train \(Self.format($0))" } ?? ""
                 print("\(head): \(plan.scoring.rawValue) \(Self.format(r.testScore ?? .nan))\(train) "
-                      + "(\(r.epochs) epochs, fit \(String(format: "%.1f", r.fitTime)) s) \(JSONText.object(r.params))")
+                      + "(\(r.epochs) epochs, fit \(String(format: "%.1f", r.fitTime)) s) \(JSONText.object(plan.candidates[c]))")
             }
         }
         if lost > 0 {
@@ -233,7 +235,7 @@ struct SearchRunner {
         }
         if let e = r.error { printError("error: the refit failed: \(e)"); throw ExitCode(1) }
         let test = r.testScore.map { "; test \(plan.scoring.rawValue) \(Self.format($0)) on \(r.nTestSamples) samples" } ?? "; no test split"
-        print("best: candidate \(r.bestIndex) \(JSONText.object(r.params)), mean_test_score \(Self.format(cv.meanTestScore[r.bestIndex]))\(test)")
+        print("best: candidate \(r.bestIndex) \(JSONText.object(plan.candidates[r.bestIndex])), mean_test_score \(Self.format(cv.meanTestScore[r.bestIndex]))\(test)")
         print("saved \(directory.modelPath); results in \(directory.path)/cv_results.csv")
     }
 
