@@ -48,16 +48,22 @@ let package = Package(
         // The only module that touches ncurses.
         .target(name: "NCursesBackend", dependencies: ["CNCurses", "TerminalUI"]),
 
+        // Hyperparameter search: parameter spaces and samplers, KFold/StratifiedKFold, cv_results, the search
+        // directory and the local executor (fits as `trainboard fit-trial` processes). Knows no engine or terminal.
+        .target(name: "HyperSearch", dependencies: [
+            "SafeIO", .product(name: "Yams", package: "Yams"),
+        ]),
+
         // The application's logic without the terminal: run configuration, the trainer wiring (ChannelCallback,
         // InProcessTrainer), the dashboard's app loop behind the Screen protocol (DashboardLoop, ScriptedScreen),
         // reporters, bench. The executable adds the ncurses Screen and the command line.
         .target(name: "TrainboardKit", dependencies: [
-            "NeuralEngine", "Datasets", "Dashboard", "TerminalUI", "SafeIO",
+            "NeuralEngine", "Datasets", "Dashboard", "TerminalUI", "SafeIO", "HyperSearch",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "trainboard", dependencies: [
             "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "NCursesBackend", "TerminalUI", "SafeIO",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "HyperSearch", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Mutation fuzzer for every loader of untrusted files (driven by Tests/e2e/fuzz.sh).
@@ -70,6 +76,7 @@ let package = Package(
         .executableTarget(name: "tb-ncurses-smoke", dependencies: ["NCursesBackend", "TerminalUI"]),
 
         .testTarget(name: "SafeIOTests", dependencies: ["SafeIO"]),
+        .testTarget(name: "HyperSearchTests", dependencies: ["HyperSearch"]),
         .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "NeuralEngine", "SafeIO", "CGzip"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),

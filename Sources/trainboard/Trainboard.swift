@@ -16,7 +16,7 @@ struct Trainboard: ParsableCommand {
         128+N when stopped by signal N.
         """,
         version: TrainboardInfo.version,
-        subcommands: [Train.self, Replay.self, Compare.self, Evaluate.self, Predict.self, Convert.self, Bench.self,
+        subcommands: [Train.self, Search.self, FitTrial.self, Replay.self, Compare.self, Evaluate.self, Predict.self, Convert.self, Bench.self,
                       Themes.self, Info.self],
         defaultSubcommand: Train.self)
 

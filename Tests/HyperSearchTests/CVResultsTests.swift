@@ -1,0 +1,77 @@
+import XCTest
+@testable import HyperSearch
+
+final class CVResultsTests: XCTestCase {
+    func testRankMinTies() {
+        // scipy.stats.rankdata(-np.array([0.5, 0.7, 0.5, 0.9, 0.7]), method="min") = [4, 2, 4, 1, 2]
+        XCTAssertEqual(CVResults.rankMin([0.5, 0.7, 0.5, 0.9, 0.7]), [4, 2, 4, 1, 2])
+        // NaN means are tied after every number (scikit-learn fills them with nanmin - 1); all NaN: all rank 1.
+        XCTAssertEqual(CVResults.rankMin([.nan, 0.2, .nan, 0.3]), [3, 2, 3, 1])
+        XCTAssertEqual(CVResults.rankMin([.nan, .nan]), [1, 1])
+    }
+
+    func testPopulationStd() {
+        // np.std([1.0, 2.0, 4.0]) = 1.247219128924647 (ddof 0)
+        let (m, s) = CVResults.meanStd([1, 2, 4])
+        XCTAssertEqual(m, 7.0 / 3, accuracy: 1e-15)
+        XCTAssertEqual(s, 1.247219128924647, accuracy: 1e-15)
+        XCTAssertTrue(CVResults.meanStd([1, .nan]).std.isNaN)
+    }
+
+    func result(_ c: Int, _ k: Int, _ score: Double?, train: Double? = nil, fit: Double = 1) -> FitResult {
+        FitResult(index: c * 2 + k, candidate: c, split: k, params: [:], testScore: score, trainScore: train,
+                  fitTime: fit, scoreTime: 0.5, nTrainSamples: 5, nTestSamples: 5, epochs: 1, reason: "",
+                  error: score == nil ? "failed" : nil)
+    }
+
+    func testColumnsValuesAndFiles() {
+        let params: [[String: ParamValue]] = [["init": .string("zero"), "lr": .double(0.1)],
+                                              ["init": .string("a,\"b\""), "lr": .double(1)],
+                                              ["init": .string("he_normal")]]
+        let results: [[FitResult?]] = [[result(0, 0, 0.5, train: 0.6, fit: 1), result(0, 1, 0.7, train: 0.8, fit: 3)],
+                                       [result(1, 0, 0.9), result(1, 1, nil)],
+                                       [result(2, 0, 0.6), result(2, 1, 0.6)]]
+        let cv = CVResults(candidates: params, nSplits: 2, results: results, returnTrainScore: true)
+        XCTAssertEqual(cv.columns, ["mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time", "param_init",
+                                    "param_lr", "params", "split0_test_score", "split1_test_score", "mean_test_score",
+                                    "std_test_score", "rank_test_score", "split0_train_score", "split1_train_score",
+                                    "mean_train_score", "std_train_score"])
+        XCTAssertEqual(cv.meanTestScore[0], 0.6, accuracy: 1e-12)
+        XCTAssertTrue(cv.meanTestScore[1].isNaN)
+        XCTAssertEqual(cv.rankTestScore, [1, 3, 1])
+        XCTAssertEqual(cv.bestIndex, 0)
+        let csv = cv.csv().split(separator: "\n").map(String.init)
+        XCTAssertEqual(csv.count, 4)
+        // Candidate 0: fit times 1 and 3 (mean 2, std 1); test 0.5, 0.7 (std 0.1 as np.std); train 0.6, 0.8.
+        XCTAssertTrue(csv[1].hasPrefix("2.0,1.0,0.5,0.0,zero,0.1,\"{\"\"init\"\": \"\"zero\"\", \"\"lr\"\": 0.1}\",0.5,0.7,0.6,"), csv[1])
+        XCTAssertTrue(csv[2].contains("\"a,\"\"b\"\"\",1.0,"), csv[2])
+        XCTAssertTrue(csv[2].contains(",0.9,NaN,NaN,NaN,3,"), csv[2])
+        XCTAssertTrue(csv[3].contains(",he_normal,,"), "a missing parameter is an empty cell: \(csv[3])")
+        let json = cv.json()
+        XCTAssertTrue(json.contains("\"rank_test_score\": [1, 3, 1]"), json)
+        XCTAssertTrue(json.contains("\"split1_test_score\": [0.7, null, 0.6]"), json)
+        XCTAssertTrue(json.contains("\"param_lr\": [0.1, 1.0, null]"), json)
+        XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(json.utf8)))
+    }
+
+    func testScorers() {
+        // Two rows of 3 class probabilities; labels 2 and 0. accuracy: row 0 predicts 2 (right), row 1 predicts 1.
+        let out: [Float] = [0.1, 0.2, 0.7, 0.3, 0.6, 0.1]
+        out.withUnsafeBufferPointer { o in
+            var acc = ScoreAccumulator(.accuracy)
+            acc.add(outputs: o, rows: 2, width: 3, labels: [2, 0])
+            XCTAssertEqual(acc.value, 0.5)
+            // sklearn.metrics.log_loss([2, 0], [[.1,.2,.7],[.3,.6,.1]], labels=[0,1,2]) = -(ln .7 + ln .3)/2
+            var ll = ScoreAccumulator(.negLogLoss)
+            ll.add(outputs: o, rows: 2, width: 3, labels: [2, 0])
+            XCTAssertEqual(ll.value, (log(Double(Float(0.7))) + log(Double(Float(0.3)))) / 2, accuracy: 1e-6)
+        }
+        let pred: [Float] = [1, 2, 3, 5], target: [Float] = [1, 0, 3, 1]
+        pred.withUnsafeBufferPointer { p in target.withUnsafeBufferPointer { t in
+            // -mean_squared_error over 2 samples x 2 outputs: -(0 + 4 + 0 + 16) / 4 = -5
+            var mse = ScoreAccumulator(.negMeanSquaredError)
+            mse.add(outputs: p, rows: 2, width: 2, targets: t)
+            XCTAssertEqual(mse.value, -5)
+        } }
+    }
+}
