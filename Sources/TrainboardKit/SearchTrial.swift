@@ -39,9 +39,26 @@ public enum SearchOptions {
         }
     }
 
-    /// The options set in `config` (keys as the flags), for the plan. Throws only when encoding fails.
+    /// The options set in `config` (keys as the flags), for the plan, read through the option table
+    /// (`RunConfiguration.fields`). Throws `ConfigurationError` for a value of a type the plan cannot hold.
     public static func options(_ config: RunConfiguration) throws -> [String: ParamValue] {
-        try JSONDecoder().decode([String: ParamValue].self, from: JSONEncoder().encode(config))
+        var out: [String: ParamValue] = [:]
+        for f in RunConfiguration.fields where f.isSet(config) {
+            // The stored property is an Optional boxed in Any; a cast to the wrapped type unwraps it.
+            let path: AnyKeyPath = f.keyPath
+            let boxed = config[keyPath: path] as Any
+            switch boxed {
+            case let v as Bool: out[f.key] = .bool(v)
+            case let v as Int: out[f.key] = .int(v)
+            case let v as UInt64:
+                guard let i = Int(exactly: v) else { throw ConfigurationError(key: f.key, "\(v) is too large for a search plan") }
+                out[f.key] = .int(i)
+            case let v as Double: out[f.key] = .double(v)
+            case let v as String: out[f.key] = .string(v)
+            default: throw ConfigurationError(key: f.key, "cannot be stored in a search plan")
+            }
+        }
+        return out
     }
 
     /// `options` with `params` on top, as a configuration; a value is converted to its option's kind (a JSON `1`
