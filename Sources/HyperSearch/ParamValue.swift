@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// One hyperparameter value: a whole number, a number, a boolean or text (the kinds of Trainboard's options).
 ///
@@ -115,21 +116,7 @@ public enum CVNumber {
 /// Minimal JSON text helpers (the files are written by hand so that columns keep scikit-learn's order).
 public enum JSONText {
     /// `s` as a JSON string literal.
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    public static func quote(_ s: String) -> String { TextCheck.jsonQuoted(s) }
 
     /// A number as JSON: NaN and infinities become `null` (JSON has no NaN).
     public static func number(_ v: Double) -> String { v.isFinite ? CVNumber.format(v) : "null" }

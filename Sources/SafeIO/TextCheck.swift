@@ -43,4 +43,34 @@ public enum TextCheck {
         }
         return out
     }
+
+    /// `s` as a JSON string literal (RFC 8259): quotes, backslashes and control characters escaped, everything else
+    /// (including non-ASCII) kept as UTF-8.
+    public static func jsonQuoted(_ s: String) -> String {
+        var out = ""
+        appendJSONQuoted(s, to: &out)
+        return out
+    }
+
+    /// Appends `s` as a JSON string literal to `out` (see `jsonQuoted`).
+    public static func appendJSONQuoted(_ s: String, to out: inout String) {
+        out += "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        out += "\""
+    }
 }

@@ -143,3 +143,20 @@ final class SafeFileTests: XCTestCase {
         XCTAssertEqual(names(), [".ckpt.tbmodel.tbtmp-\(getpid())-7", ".hidden-user-file"])
     }
 }
+
+final class TextCheckTests: XCTestCase {
+    /// RFC 8259 escapes, checked by hand: quote, backslash, \n \r \t, other control characters as \u00XX, non-ASCII kept.
+    func testJSONQuoting() {
+        XCTAssertEqual(TextCheck.jsonQuoted("a\"b\\c\nd\re\tf\u{1}g é 手"), "\"a\\\"b\\\\c\\nd\\re\\tf\\u0001g é 手\"")
+        XCTAssertEqual(TextCheck.jsonQuoted(""), "\"\"")
+        XCTAssertEqual(TextCheck.jsonQuoted("\u{1f}"), "\"\\u001f\"")
+    }
+
+    func testExcerptAndUTF8Offsets() {
+        XCTAssertEqual(TextCheck.excerpt(String(repeating: "x", count: 50), limit: 5), "xxxxx... (50 characters)")
+        XCTAssertEqual(TextCheck.excerpt("a\u{0}b"), "a\\u{0}b")
+        XCTAssertNil(TextCheck.firstInvalidUTF8Offset(Array("ok é".utf8)))
+        XCTAssertEqual(TextCheck.firstInvalidUTF8Offset([0x61, 0xC3, 0x28]), 1)
+        XCTAssertEqual(TextCheck.firstInvalidUTF8Offset([0x61, 0xE2, 0x82]), 1, "truncated sequence at the end")
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// A JSON value whose objects keep their keys in insertion order, for writing Keras's configuration files in the
 /// order Keras writes them (readers do not care; people reading the files do). Reading goes through
@@ -47,21 +48,7 @@ indirect enum JSONValue: Sendable {
         }
     }
 
-    private static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        out += "\""
-    }
+    private static func quote(_ s: String, into out: inout String) { TextCheck.appendJSONQuoted(s, to: &out) }
 }
 
 /// Typed access to parsed JSON (`JSONSerialization` objects) with errors that say where a value was wrong:
