@@ -22,6 +22,8 @@ public struct FitResult: Codable, Equatable, Sendable {
     /// Epochs run and how training ended ("completed 2 epochs").
     public var epochs: Int
     public var reason: String
+    /// Optimizer updates the fit made (ceil(train rows / batch size) per epoch); nil in results of older versions.
+    public var updates: Int?
     /// Why the fit failed; nil when it did not.
     public var error: String?
 
@@ -37,7 +39,7 @@ public struct FitResult: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case index, candidate, split, params, testScore = "test_score", trainScore = "train_score"
         case fitTime = "fit_time", scoreTime = "score_time", nTrainSamples = "n_train_samples"
-        case nTestSamples = "n_test_samples", epochs, reason, error
+        case nTestSamples = "n_test_samples", epochs, reason, error, updates
     }
 }
 

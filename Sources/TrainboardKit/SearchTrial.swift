@@ -125,6 +125,7 @@ public enum SearchTrial {
             let (model, outcome) = try train(foldRun)
             result.fitTime = outcome.seconds
             result.epochs = outcome.epochs.count
+            result.updates = model.optimizer?.iterations
             result.reason = outcome.reason
             try check(outcome)
             let started = Date()

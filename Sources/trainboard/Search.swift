@@ -48,6 +48,8 @@ struct Search: ParsableCommand {
     var resume: String?
     @Option(parsing: .unconditional, help: "Fits run at once, each as its own process with cores/jobs BLAS threads (default: the number of cores).")
     var jobs: Int?
+    @Flag(name: .customLong("dry-run"), help: "Check the options, the space and the data, print the candidates and the number of fits, and stop: nothing is written or trained.")
+    var dryRun = false
 
     func run() throws {
         let directory: SearchDirectory
@@ -144,6 +146,17 @@ struct Search: ParsableCommand {
             scorer = Scoring.defaultFor(isClassifier: isClassifier)
         }
         let stamp = Self.timestamp()
+        if dryRun {
+            let plan = SearchPlan(kind: nIter == nil ? "grid" : "randomized", space: spec, candidates: candidates,
+                                  nSplits: cv, crossValidator: cvKind, shuffleFolds: shuffleFolds, seed: seed,
+                                  testFold: testFold, scoring: scorer, returnTrainScore: returnTrainScore,
+                                  options: try SearchOptions.options(base), created: stamp.iso)
+            print("Search: \(run.dataDescription)")
+            print("\(cvKind.rawValue)(n_splits=\(cv)\(shuffleFolds ? ", shuffle=True" : "")), scoring \(scorer.rawValue)")
+            for (i, c) in candidates.enumerated() { print("candidate \(i): \(JSONText.object(c))") }
+            print("\(plan.summary) (dry run: nothing written or trained)")
+            throw ExitCode(0)
+        }
         let path = out ?? "trainboard-runs/search-\(stamp.compact)"
         let directory = SearchDirectory(path)
         var isDir: ObjCBool = false

@@ -6,28 +6,18 @@
 #     and Trainboard's extra archive member ignored;
 #   - Keras writes .keras, .weights.h5 (+ .json), .h5 and the tutorial's model.json + model.h5; Trainboard reads each
 #     and predicts what Keras predicted (same bound), and `evaluate`/`convert` work on them.
-# Keras comes from PyPI into a virtual environment cached at .build/keras-venv (keras, h5py, numpy, and jax, which
-# Keras 3.15's numpy backend imports; ~1-2 min the first time). If that environment cannot be built the script fails loudly: it never skips.
+# Keras comes from PyPI into the oracles' virtual environment (Tests/e2e/pyvenv.sh, cached at .build/oracle-venv;
+# ~1-2 min the first time). If that environment cannot be built the script fails loudly: it never skips.
 #
-# Env: TRAINBOARD_BIN (default .build/debug/trainboard), KERAS_VENV (default .build/keras-venv), PYTHON (python3)
+# Env: TRAINBOARD_BIN (default .build/debug/trainboard), ORACLE_VENV (default .build/oracle-venv), PYTHON (python3)
 source "$(dirname "${BASH_SOURCE[0]}")/cli-lib.sh"
-venv=${KERAS_VENV:-$root/.build/keras-venv}
-python=${PYTHON:-python3}
 n=1000
 
 # Keras defaults to the TensorFlow backend; its numpy backend loads and predicts without TensorFlow, but Keras 3.15's
 # numpy backend imports jax at start-up (keras/src/backend/numpy/math.py), so jax is installed too (CPU wheels).
 export KERAS_BACKEND=numpy
-if ! "$venv/bin/python" -c "import keras, h5py, numpy" 2>/dev/null; then
-    echo "keras.sh: building the Keras virtual environment in $venv (keras, h5py, numpy, jax from PyPI)"
-    # An existing environment is added to, never removed (KERAS_VENV may point at one the user keeps).
-    if ! "$python" -m venv "$venv" || ! "$venv/bin/pip" install --quiet --disable-pip-version-check keras h5py numpy jax \
-        || ! "$venv/bin/python" -c "import keras, h5py, numpy"; then
-        echo "FAIL keras.sh: cannot build the Keras virtual environment in $venv (needs python3-venv and PyPI access);" \
-             "the Keras round trips were NOT checked" >&2
-        exit 1
-    fi
-fi
+# shellcheck source=Tests/e2e/pyvenv.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pyvenv.sh"
 py() { KERAS_BACKEND=numpy PYTHONPATH="$root/Tests/keras" "$venv/bin/python" "$@"; }
 echo "keras.sh: $(py -c 'import keras; print("Keras", keras.__version__)' 2>/dev/null), $n test images"
 
