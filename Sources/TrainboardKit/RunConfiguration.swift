@@ -51,6 +51,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     public var memoryLimit: String? = nil
     public var charts: String? = nil
     public var from: String? = nil
+    public var resume: String? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, epochs, batchSize = "batch-size", hidden, dropout, activation
@@ -60,7 +61,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         case validationSplit = "validation-split", maxSamples = "max-samples", seed, headless, theme, journal
         case replayJournal = "replay-journal", terminateOnNan = "terminate-on-nan", exitWhenDone = "exit-when-done"
         case labelColumn = "label-column", dropMissing = "drop-missing", rescale, normalize
-        case memoryLimit = "memory-limit", charts, from
+        case memoryLimit = "memory-limit", charts, from, resume
     }
 
     /// The type of a configuration key's value, for reading a config file and for its error messages.
@@ -125,7 +126,8 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
          Field(.terminateOnNan, .boolean, \.terminateOnNan), Field(.exitWhenDone, .boolean, \.exitWhenDone),
          Field(.labelColumn, .text, \.labelColumn), Field(.dropMissing, .boolean, \.dropMissing),
          Field(.rescale, .number, \.rescale), Field(.normalize, .boolean, \.normalize),
-         Field(.memoryLimit, .text, \.memoryLimit), Field(.charts, .text, \.charts), Field(.from, .text, \.from)]
+         Field(.memoryLimit, .text, \.memoryLimit), Field(.charts, .text, \.charts), Field(.from, .text, \.from),
+         Field(.resume, .text, \.resume)]
     }
 
     /// The field named `key` (a flag name without `--`), or nil.
@@ -233,6 +235,9 @@ public struct TrainingPlan: Sendable {
     public var charts: [String]?
     /// A saved model to start from (`--from`): its architecture and weights, with a fresh optimizer from the plan.
     public var from: String?
+    /// A checkpoint to continue exactly (`--resume`): weights, optimizer state, position, random streams and
+    /// callbacks' states (see `ResumePlan`).
+    public var resume: String?
     /// The CSV label column (`--label-column NAME|INDEX`); nil: the column named `label`, else the last.
     public var labelColumn: CSVOptions.LabelColumn?
     /// Drop CSV rows with a missing or non-finite cell instead of stopping with an error.
@@ -333,6 +338,7 @@ public struct TrainingPlan: Sendable {
             charts = nil
         }
         from = c.from
+        resume = c.resume
         if let text = c.memoryLimit {
             guard let bytes = MemoryLimit.parse(text) else {
                 throw ConfigurationError(key: "memory-limit", "expected a size such as 8G, 512M or 1073741824 (bytes; K, M, G, T are powers of 1024), got '\(text)'")

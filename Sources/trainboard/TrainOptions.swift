@@ -73,6 +73,8 @@ struct TrainOptions: ParsableArguments {
     var charts: String?
     @Option(help: ArgumentHelp("Start from a saved model (.keras, .h5, .weights.h5 with its .json, .json, .tbmodel): its architecture and weights (a .json alone: fresh weights), with a fresh optimizer from these flags; --hidden, --dropout, --activation, --output-activation and --init are then not used.", valueName: "model"))
     var from: String?
+    @Option(help: ArgumentHelp("Continue a run exactly where a .keras checkpoint (from --checkpoint, the dashboard's c key or its final checkpoint) stopped: weights, optimizer state, update count, epoch and batch, data order, random streams and callbacks' states. Options not given are the checkpoint's; --epochs may be raised, the log, checkpoint, schedule and callback options may change; the model, data, optimizer, batch size and seed must stay.", valueName: "checkpoint"))
+    var resume: String?
     @Option(help: ArgumentHelp("YAML file with any of these options (keys = flag names without --); flags override it.", valueName: "file.yaml"))
     var config: String?
 
@@ -90,6 +92,7 @@ struct TrainOptions: ParsableArguments {
         c.replayJournal = replayJournal; c.terminateOnNan = terminateOnNan; c.exitWhenDone = exitWhenDone ? true : nil
         c.labelColumn = labelColumn; c.dropMissing = dropMissing ? true : nil; c.rescale = rescale
         c.normalize = normalize ? true : nil; c.memoryLimit = memoryLimit; c.charts = charts; c.from = from
+        c.resume = resume
         return c
     }
 }
