@@ -1,4 +1,5 @@
 import Foundation
+import Dashboard
 import Datasets
 import NeuralEngine
 
@@ -61,9 +62,26 @@ public enum ResumePlan {
 
     /// The training state of the checkpoint `path`, read for its options. Throws `ConfigurationError` for `resume`
     /// naming the file and what is wrong (unreadable, malformed, or no training state).
+    /// The file read last, with its identity (device, inode, size, modification time) when read: `fill` and
+    /// `TrainingRun.prepare` read the same checkpoint, and a large one takes a while to read and check.
+    private static let lastRead = Locked<(path: String, identity: [Int], file: ModelFile)?>(nil)
+
+    /// Device, inode, size and modification time (ns) of `path`, or nil.
+    private static func identity(_ path: String) -> [Int]? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return [Int(st.st_dev), Int(st.st_ino), Int(st.st_size), st.st_mtim.tv_sec * 1_000_000_000 + st.st_mtim.tv_nsec]
+    }
+
     public static func readState(_ path: String) throws -> (file: ModelFile, state: TrainingState) {
+        let id = identity(path)
+        var cached: ModelFile?
+        if let id { lastRead.withLock { if let l = $0, l.path == path, l.identity == id { cached = l.file } } }
         let file: ModelFile
-        do { file = try ModelFile.read(path) } catch { throw ConfigurationError(key: "resume", "\(error)") }
+        if let cached { file = cached } else {
+            do { file = try ModelFile.read(path) } catch { throw ConfigurationError(key: "resume", "\(error)") }
+            if let id, identity(path) == id { lastRead.withLock { $0 = (path, id, file) } }
+        }
         guard let state = file.trainingState else {
             throw ConfigurationError(key: "resume", "\(path): holds no training state; only .keras (and .tbmodel) checkpoints written during training (--checkpoint, the dashboard's c key or its final checkpoint) can resume a run")
         }
