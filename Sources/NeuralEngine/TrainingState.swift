@@ -58,6 +58,24 @@ public struct TrainingState: Codable, Sendable, Equatable {
     /// Options of the application that ran the training (opaque to the engine).
     public var plan: [String: String]
 
+    /// The largest epoch, batch, update or sample count a state may hold (2^48: far beyond any run, and no
+    /// arithmetic on it overflows).
+    public static let maximumCount = 1 << 48
+
+    /// Checks the counts and the format. Throws `ModelError.invalidArgument` naming the field that is out of range.
+    public func validate() throws {
+        guard format == "trainboard-state", formatVersion == 1 else {
+            throw ModelError.invalidArgument("not a Trainboard training state of format version 1 (format \(format), version \(formatVersion))")
+        }
+        for (name, v) in [("epoch", epoch), ("batchesDone", batchesDone), ("iterations", iterations), ("seen", seen)]
+        where v < 0 || v > Self.maximumCount {
+            throw ModelError.invalidArgument("training state: \(name) \(v) is outside 0...\(Self.maximumCount)")
+        }
+        for r in history where r.epoch < 0 || r.epoch > Self.maximumCount {
+            throw ModelError.invalidArgument("training state: history epoch \(r.epoch) is outside 0...\(Self.maximumCount)")
+        }
+    }
+
     /// The epoch a resumed `fit` starts in: `epoch + 1` after an epoch end, else `epoch` (mid-epoch).
     public var resumeEpoch: Int { epochEnded ? epoch + 1 : epoch }
 

@@ -130,4 +130,49 @@ final class ResumeEngineTests: XCTestCase {
         XCTAssertEqual(rows[4][3], CSVLogger.format(history.history["mae"]![1]))
         XCTAssertEqual(rows[4][4], CSVLogger.format(history.history["val_loss"]![1]))
     }
+
+    /// A damaged training state is refused with what is wrong: counts out of range when the file is read (naming the
+    /// file), a data order that is not a permutation or a state of other data when `fit` starts (before any update).
+    func testDamagedStatesAreRefused() throws {
+        let data = try regressionData(20), val = try regressionData(5)
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/s.tbmodel"
+        try makeAdamModel().fit(data, batchSize: 10, epochs: 2, validationData: val,
+                                callbacks: [try ModelCheckpoint(filepath: path)])
+        func damaged(_ change: (inout [String: Any]) -> Void) throws -> String {
+            var root = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+            var state = try XCTUnwrap(root["trainingState"] as? [String: Any])
+            change(&state)
+            root["trainingState"] = state
+            let out = dir + "/bad-\(UUID().uuidString).tbmodel"
+            try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: out))
+            return out
+        }
+        let negative = try damaged { $0["epoch"] = -3 }
+        XCTAssertThrowsError(try ModelFile.read(negative)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(negative) && text.contains("epoch -3"), text)
+        }
+        let huge = try damaged { $0["iterations"] = Int.max }
+        XCTAssertThrowsError(try ModelFile.read(huge)) { XCTAssertTrue("\($0)".contains("iterations"), "\($0)") }
+        // Order [0, 0, ...]: not a permutation.
+        let zeros = PackedInts([Int](repeating: 0, count: 20))
+        let twice = try damaged { $0["order"] = String(decoding: try! JSONEncoder().encode(zeros), as: UTF8.self).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        let (m1, s1) = try ModelFile.read(twice).makeResumableModel(optimizer: Adam(learningRate: 0.01, decay: 0.001), loss: .meanSquaredError)
+        let before = m1.getWeights()
+        XCTAssertThrowsError(try m1.fit(data, batchSize: 10, epochs: 3, validationData: val, resume: s1)) {
+            XCTAssertTrue("\($0)".contains("not a permutation"), "\($0)")
+        }
+        XCTAssertEqual(m1.getWeights(), before)
+        // The state of a 20-sample run on 21 samples.
+        let (m2, s2) = try ModelFile.read(path).makeResumableModel(optimizer: Adam(learningRate: 0.01, decay: 0.001), loss: .meanSquaredError)
+        XCTAssertThrowsError(try m2.fit(try regressionData(21), batchSize: 10, epochs: 3, resume: s2)) {
+            XCTAssertTrue("\($0)".contains("20 training samples, this run has 21"), "\($0)")
+        }
+        // Another optimizer than the file's.
+        XCTAssertThrowsError(try ModelFile.read(path).makeResumableModel(optimizer: SGD(), loss: .meanSquaredError)) {
+            XCTAssertTrue("\($0)".contains("trained with Adam, this run uses SGD"), "\($0)")
+        }
+    }
 }

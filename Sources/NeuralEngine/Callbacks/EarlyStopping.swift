@@ -103,6 +103,12 @@ public final class EarlyStopping: MonitorCallback, ResumableCallback {
 
     public func restoreState(_ state: CallbackState) throws {
         let weights = try state.tensors?.map { try $0.matrix() }
+        if let weights, let model {
+            let shapes = model.getWeights().map { [$0.rows, $0.cols] }
+            guard weights.map({ [$0.rows, $0.cols] }) == shapes else {
+                throw ModelError.invalidArgument("EarlyStopping's best weights in the training state have shapes \(weights.map { [$0.rows, $0.cols] }), the model's are \(shapes)")
+            }
+        }
         best = state.values["best"] ?? worstValue
         wait = Int(exactly: state.values["wait"] ?? 0) ?? 0
         bestEpoch = state.values["bestEpoch"].flatMap { Int(exactly: $0) }

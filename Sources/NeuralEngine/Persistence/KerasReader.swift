@@ -405,8 +405,14 @@ enum KerasReader {
         if entries[Keras.stateMember] != nil {
             let decoder = JSONDecoder()
             decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            do { saved.trainingState = try decoder.decode(TrainingState.self, from: Data(try member(Keras.stateMember))) } catch let e as ModelFormatError {
+            do {
+                let state = try decoder.decode(TrainingState.self, from: Data(try member(Keras.stateMember)))
+                try state.validate()
+                saved.trainingState = state
+            } catch let e as ModelFormatError {
                 throw e
+            } catch let e as ModelError {
+                throw ModelFormatError("\(Keras.stateMember): \(e)")
             } catch {
                 throw ModelFormatError("\(Keras.stateMember): not a Trainboard training state (\(error))")
             }

@@ -103,6 +103,7 @@ public struct ModelFile: Sendable {
             }
         }
         guard let first = saved.weights.first, first.shape.count == 2 else { throw ModelFormatError("no weights") }
+        try saved.trainingState?.validate()
         return saved
     }
 
