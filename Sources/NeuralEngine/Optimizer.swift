@@ -79,6 +79,22 @@ public class Optimizer {
     /// Hyper-parameters for saving and display, Keras names.
     public var config: [String: Double] { ["learning_rate": learningRate, "decay": decay] }
 
+    /// Replaces the per-parameter state buffers (to resume): `values[i]` holds parameter `i`'s buffers in Keras's
+    /// order (SGD: momentum; Adam: momentum, velocity; RMSprop: velocity; Adagrad: accumulator), each with as many
+    /// values as the parameter; an empty list for a parameter whose state was never created.
+    /// - Throws: `ModelError.invalidArgument` naming the parameter when a count does not match (nothing is changed).
+    func setSlots(_ values: [[[Float]]], for parameters: [Parameter], buffersPerParameter: Int) throws {
+        guard values.count == parameters.count else {
+            throw ModelError.invalidArgument("optimizer state for \(values.count) weight tensors, the model has \(parameters.count)")
+        }
+        for (p, v) in zip(parameters, values) where !v.isEmpty {
+            guard v.count == buffersPerParameter, v.allSatisfy({ $0.count == p.count }) else {
+                throw ModelError.invalidArgument("optimizer state of \(p.name): \(v.count) buffers of \(v.map(\.count)) values, expected \(buffersPerParameter) of \(p.count)")
+            }
+        }
+        slots = values.map { $0.map { FloatBuffer($0) } }
+    }
+
     /// Per-parameter state buffers, created on first use.
     var slots: [[FloatBuffer]] = []
     func slot(_ i: Int, count: Int, buffers: Int, initial: Float = 0) -> [FloatBuffer] {

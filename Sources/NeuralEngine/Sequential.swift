@@ -32,6 +32,28 @@ public final class Sequential {
     /// The error a callback raised (`Callback.raise(_:)`) in the running `fit`, until `fit` throws it.
     public internal(set) var raisedError: Error?
 
+    /// The state a running `fit` resumed from (`fit(..., resume:)`), nil otherwise; callbacks read it in
+    /// `onTrainBegin` (e.g. `CSVLogger` keeps the log's earlier rows instead of truncating it).
+    public private(set) var resumedFrom: TrainingState?
+    /// Application options copied into every `trainingState()` (`TrainingState.plan`), e.g. Trainboard's run options.
+    public var statePlan: [String: String] = [:]
+    /// Where the running `fit` is; nil outside `fit`.
+    private var progress: FitProgress?
+
+    /// The running `fit`'s position, updated at every batch boundary (a class: updating it copies nothing).
+    private final class FitProgress {
+        var epoch = 0, batchesDone = 0, epochEnded = false, shuffled = false
+        var order: [Int]
+        var lossSum = 0.0, seen = 0, metricSums: [Double] = [], lastLR = 0.0
+        var epochLogs: Logs?
+        let history: History
+        let callbacks: [Callback]
+        let prior: [EpochRecord]
+        init(order: [Int], history: History, callbacks: [Callback], prior: [EpochRecord]) {
+            self.order = order; self.history = history; self.callbacks = callbacks; self.prior = prior
+        }
+    }
+
     var initRNG: SeededGenerator
     var shuffleRNG: SeededGenerator
     var dropoutRNG: SeededGenerator
@@ -57,6 +79,64 @@ public final class Sequential {
     func raise(_ error: Error) {
         if raisedError == nil { raisedError = error }
         stopTraining = true
+    }
+
+    /// The full training state at this moment, for a resumable checkpoint (see `TrainingState`): call it from a
+    /// callback hook during `fit` (a batch boundary, an epoch's begin or end); nil outside `fit`.
+    public func trainingState() -> TrainingState? {
+        guard let p = progress, let optimizer else { return nil }
+        var history = p.prior + p.history.records
+        if p.epochEnded, let logs = p.epochLogs, history.last?.epoch != p.epoch {
+            history.append(EpochRecord(epoch: p.epoch, logs: logs))
+        }
+        var states: [String: CallbackState] = [:]
+        for c in p.callbacks { if let r = c as? ResumableCallback { states[c.stateKey] = r.captureState() } }
+        return TrainingState(epoch: p.epoch, batchesDone: p.batchesDone, epochEnded: p.epochEnded, shuffled: p.shuffled,
+                             order: PackedInts(p.order), lossSum: p.lossSum, seen: p.seen, metricSums: p.metricSums,
+                             lastLearningRate: p.lastLR, iterations: optimizer.iterations,
+                             learningRate: optimizer.learningRate,
+                             rng: ["init": initRNG.state, "shuffle": shuffleRNG.state, "dropout": dropoutRNG.state],
+                             history: history, callbacks: states, plan: statePlan)
+    }
+
+    /// The callbacks of `list`, nested lists flattened, in call order.
+    private static func flatten(_ list: [Callback]) -> [Callback] {
+        list.flatMap { c -> [Callback] in
+            if let l = c as? CallbackList { return flatten(l.callbacks) }
+            return [c]
+        }
+    }
+
+    /// Checks that `state` fits this `fit` (training rows, metrics, batches per epoch) and restores the optimizer's
+    /// update count and base rate and the three random streams. Throws `ModelError.invalidArgument` naming what does
+    /// not fit.
+    private func restoreForResume(_ state: TrainingState, rows: Int, steps: Int, optimizer: Optimizer) throws {
+        func bad(_ what: String) -> ModelError { .invalidArgument("the training state does not fit this run: \(what)") }
+        guard state.formatVersion == 1 else { throw bad("format version \(state.formatVersion), expected 1") }
+        guard state.order.values.count == rows else {
+            throw bad("it was taken with \(state.order.values.count) training samples, this run has \(rows)")
+        }
+        var seenRow = [Bool](repeating: false, count: rows)
+        for i in state.order.values {
+            guard i >= 0, i < rows, !seenRow[i] else { throw bad("its data order is not a permutation of the \(rows) samples") }
+            seenRow[i] = true
+        }
+        guard state.metricSums.count == metrics.count else {
+            throw bad("it has \(state.metricSums.count) metric sums, the model has \(metrics.count) metrics")
+        }
+        guard state.epoch >= 0, state.batchesDone >= 0, state.batchesDone <= steps else {
+            throw bad("it is at batch \(state.batchesDone) of epoch \(state.epoch), an epoch here has \(steps) batches")
+        }
+        guard state.iterations >= 0, state.seen >= 0 else { throw bad("negative update or sample count") }
+        guard let i = state.rng["init"].flatMap(SeededGenerator.init(state:)),
+              let s = state.rng["shuffle"].flatMap(SeededGenerator.init(state:)),
+              let d = state.rng["dropout"].flatMap(SeededGenerator.init(state:)) else {
+            throw bad("the random streams init, shuffle and dropout need 4 words each, not all zero")
+        }
+        guard state.learningRate.isFinite, state.learningRate >= 0 else { throw bad("learning rate \(state.learningRate)") }
+        initRNG = i; shuffleRNG = s; dropoutRNG = d
+        optimizer.iterations = state.iterations
+        optimizer.learningRate = state.learningRate
     }
 
     /// Throws (and clears) the error a callback raised, if any.
@@ -238,6 +318,13 @@ public final class Sequential {
     ///   - shuffle: reshuffle the training samples every epoch (model's shuffle stream).
     ///   - callbacks: called in order; a `History` is appended last and returned.
     ///   - initialEpoch: the first epoch's index (to resume).
+    ///   - resume: a `TrainingState` (from a checkpoint) to continue exactly from: the optimizer's update count and
+    ///     base rate, the three random streams, the data order and position, and the callbacks' states (restored by
+    ///     stateKey right after `onTrainBegin`) are taken from it, and `initialEpoch` is ignored: the run starts in
+    ///     `resume.resumeEpoch`, mid-epoch at batch `batchesDone` (after `onEpochBegin`, which runs again, the base
+    ///     rate is set back to the state's) or at the next epoch. The weights and optimizer slots must already be
+    ///     restored (`ModelFile.makeResumableModel`). The returned `History` holds this call's epochs only (as Keras);
+    ///     the earlier ones are `resume.history`.
     /// - Returns: the `History` of this call.
     /// - Throws: `ModelError` for an uncompiled model, data that does not fit the model, or bad arguments (before
     ///   training); the error a callback raised (`Callback.raise(_:)`, e.g. `MonitorError`), right after the hook
@@ -245,7 +332,7 @@ public final class Sequential {
     @discardableResult
     public func fit(_ data: Dataset, batchSize: Int = 32, epochs: Int = 1, validationData: Dataset? = nil,
                     validationSplit: Double = 0, shuffle: Bool = true, callbacks: [Callback] = [],
-                    initialEpoch: Int = 0) throws -> History {
+                    initialEpoch: Int = 0, resume: TrainingState? = nil) throws -> History {
         guard batchSize > 0 else { throw ModelError.invalidArgument("batch size must be positive, got \(batchSize)") }
         guard validationSplit >= 0 && validationSplit < 1 else {
             throw ModelError.invalidArgument("validation split must be in [0, 1), got \(validationSplit)")
@@ -268,6 +355,14 @@ public final class Sequential {
         let history = History()
         let list = CallbackList(callbacks + [history])
         list.setModel(self)
+        let flat = Self.flatten(list.callbacks)
+        var classCounts: [String: Int] = [:]
+        for c in flat {
+            let name = String(describing: type(of: c))
+            let k = classCounts[name, default: 0] + 1
+            classCounts[name] = k
+            c.stateKey = k == 1 ? name : "\(name)#\(k)"
+        }
         stopTraining = false
         raisedError = nil
         let bs = min(batchSize, train.count)
@@ -276,19 +371,51 @@ public final class Sequential {
         var order = Array(0..<train.count)
         var lastLogs: Logs = [:]
         let metricNames = metrics.map(\.rawValue)
+        var epoch = initialEpoch
+        var midEpoch = resume.flatMap { $0.isMidEpoch ? $0 : nil }
+        if let r = resume {
+            try restoreForResume(r, rows: train.count, steps: steps, optimizer: optimizer)
+            order = r.order.values
+            epoch = r.resumeEpoch
+        }
+        let p = FitProgress(order: order, history: history, callbacks: flat, prior: resume?.history ?? [])
+        progress = p
+        resumedFrom = resume
+        defer { progress = nil; resumedFrom = nil }
 
         list.onTrainBegin(logs: [:])
         try throwRaisedError()
-        var epoch = initialEpoch
+        if let r = resume {
+            for c in flat {
+                guard let rc = c as? ResumableCallback, let s = r.callbacks[c.stateKey] else { continue }
+                try rc.restoreState(s)
+            }
+        }
         while epoch < epochs {
             currentEpoch = epoch
+            p.epoch = epoch; p.batchesDone = 0; p.epochEnded = false; p.shuffled = false; p.epochLogs = nil
+            p.lossSum = 0; p.seen = 0; p.metricSums = [Double](repeating: 0, count: metrics.count)
+            p.lastLR = optimizer.currentLearningRate
             list.onEpochBegin(epoch, logs: [:])
             try throwRaisedError()
-            if shuffle { shuffleRNG.shuffle(&order) }
             var lossSum = 0.0, seen = 0
             var metricSums = [Double](repeating: 0, count: metrics.count)
             var lastLR = optimizer.currentLearningRate
-            for step in 0..<steps {
+            var firstStep = 0
+            if let r = midEpoch {
+                // Continue the epoch the state was taken in: its base rate (the hooks above may have set another),
+                // its order (already shuffled unless taken before the shuffle), its running sums, its next batch.
+                midEpoch = nil
+                optimizer.learningRate = r.learningRate
+                if shuffle && !r.shuffled { shuffleRNG.shuffle(&order) }
+                lossSum = r.lossSum; seen = r.seen; metricSums = r.metricSums; lastLR = r.lastLearningRate
+                firstStep = r.batchesDone
+            } else if shuffle {
+                shuffleRNG.shuffle(&order)
+            }
+            p.order = order; p.shuffled = true
+            p.lossSum = lossSum; p.seen = seen; p.metricSums = metricSums; p.lastLR = lastLR; p.batchesDone = firstStep
+            for step in firstStep..<steps {
                 list.onTrainBatchBegin(step, logs: [:])
                 try throwRaisedError()
                 let start = step * bs
@@ -307,6 +434,7 @@ public final class Sequential {
                 lossSum += ls
                 seen += rows
                 for k in 0..<ms.count { metricSums[k] += ms[k] }
+                p.batchesDone = step + 1; p.lossSum = lossSum; p.seen = seen; p.metricSums = metricSums; p.lastLR = lr
                 var logs: Logs = [LogKey.loss: lossSum / Double(seen), "batch_loss": ls / Double(rows),
                                   LogKey.learningRate: lr, "size": Double(rows)]
                 for k in 0..<metricNames.count { logs[metricNames[k]] = metricSums[k] / Double(seen) }
@@ -320,6 +448,8 @@ public final class Sequential {
                 let vl = evaluate(v, batchSize: bs, callbacks: list, width: width)
                 for (k, x) in vl { logs["val_" + k] = x }
             }
+            p.epochEnded = true
+            p.epochLogs = logs
             list.onEpochEnd(epoch, logs: &logs)
             try throwRaisedError()
             lastLogs = logs

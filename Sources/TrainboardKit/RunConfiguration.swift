@@ -63,6 +63,7 @@ public struct RunConfiguration: Equatable, Sendable {
     public var memoryLimit: String? = nil
     public var charts: String? = nil
     public var from: String? = nil
+    public var resume: String? = nil
 
     /// The type of a configuration key's value, for reading a config file and for its error messages.
     public enum ValueKind: Sendable, Equatable {
@@ -224,7 +225,10 @@ public struct RunConfiguration: Equatable, Sendable {
                valueName: "m,m,..."),
          Field("from", .text, \.from,
                help: "Start from a saved model (.keras, .h5, .weights.h5 with its .json, .json, .tbmodel): its architecture and weights (a .json alone: fresh weights), with a fresh optimizer from these flags; --hidden, --dropout, --activation, --output-activation and --init are then not used.",
-               valueName: "model")]
+               valueName: "model"),
+         Field("resume", .text, \.resume,
+               help: "Continue a run exactly where a .keras checkpoint (from --checkpoint, the dashboard's c key or its final checkpoint) stopped: weights, optimizer state, update count, epoch and batch, data order, random streams and callbacks' states. Options not given are the checkpoint's; --epochs may be raised, the log, checkpoint, schedule and callback options may change; the model, data, optimizer, batch size and seed must stay.",
+               valueName: "checkpoint")]
 
     /// The field named `key` (a flag name without `--`), or nil.
     public static func field(_ key: String) -> Field? { fields.first { $0.key == key } }
@@ -350,6 +354,9 @@ public struct TrainingPlan: Sendable {
     public var charts: [String]?
     /// A saved model to start from (`--from`): its architecture and weights, with a fresh optimizer from the plan.
     public var from: String?
+    /// A checkpoint to continue exactly (`--resume`): weights, optimizer state, position, random streams and
+    /// callbacks' states (see `ResumePlan`).
+    public var resume: String?
     /// The CSV label column (`--label-column NAME|INDEX`); nil: the column named `label`, else the last.
     public var labelColumn: CSVOptions.LabelColumn?
     /// Drop CSV rows with a missing or non-finite cell instead of stopping with an error.
@@ -459,6 +466,7 @@ public struct TrainingPlan: Sendable {
             charts = nil
         }
         from = c.from
+        resume = c.resume
         if let text = c.memoryLimit {
             guard let bytes = MemoryLimit.parse(text) else {
                 throw ConfigurationError(key: "memory-limit", "expected a size such as 8G, 512M or 1073741824 (bytes; K, M, G, T are powers of 1024), got '\(text)'")

@@ -39,6 +39,15 @@ public struct TrainingRun: Sendable {
     public let replay: [JournalEntry]
     /// The saved model `--from` names, read and checked against the data before training.
     public var startModel: ModelFile? = nil
+    /// The checkpoint `--resume` names, read and checked against the plan and the data before training.
+    public var resumePoint: ResumePoint? = nil
+
+    /// A checkpoint to continue from: its file (weights, optimizer slots) and training state.
+    public struct ResumePoint: Sendable {
+        public var path: String
+        public var file: ModelFile
+        public var state: TrainingState
+    }
 
     /// Loads the data and checks every option that can be checked before training (schedule, callback specs, journal).
     /// Throws `ConfigurationError`, `DataError` or `JournalError`, each naming what was wrong.
@@ -89,6 +98,7 @@ public struct TrainingRun: Sendable {
         var run = TrainingRun(plan: plan, train: train, validation: validation, dataDescription: description,
                               replay: replay)
         if let path = plan.from { run.startModel = try startModel(path, run: run) }
+        if let path = plan.resume { run.resumePoint = try resumePoint(path, run: run, fittedCount: trainCount) }
         // Refuse a model or batch that cannot fit before the trainer thread allocates it.
         try MemoryEstimate(plan: plan, inputUnits: train.featureCount, outputUnits: run.outputUnits).check()
         return run
@@ -106,6 +116,26 @@ public struct TrainingRun: Sendable {
             throw ConfigurationError(key: "from", "\(path): the model has \(k) outputs, \(run.plan.dataSpec) needs \(run.outputUnits)")
         }
         return file
+    }
+
+    /// Reads the `--resume` checkpoint and checks it against the plan (`ResumePlan.check`) and the data (features,
+    /// outputs, training samples). Throws `ConfigurationError` naming the option that does not fit.
+    static func resumePoint(_ path: String, run: TrainingRun, fittedCount: Int) throws -> ResumePoint {
+        if run.plan.from != nil {
+            throw ConfigurationError(key: "resume", "--from starts a new run from a model with a fresh optimizer; --resume continues a stopped run: give one of them")
+        }
+        let (file, state) = try ResumePlan.readState(path)
+        try ResumePlan.check(run.plan, state: state, path: path)
+        if let n = file.inputUnits, n != run.train.featureCount {
+            throw ConfigurationError(key: "resume", "\(path): the model takes \(n) features per sample, \(run.plan.dataSpec) has \(run.train.featureCount)")
+        }
+        if let k = file.outputUnits, k != run.outputUnits {
+            throw ConfigurationError(key: "resume", "\(path): the model has \(k) outputs, \(run.plan.dataSpec) needs \(run.outputUnits)")
+        }
+        guard state.order.values.count == fittedCount else {
+            throw ConfigurationError(key: "data", "\(path) was trained on \(state.order.values.count) training samples, \(run.plan.dataSpec) gives \(fittedCount): a resumed run needs the same data")
+        }
+        return ResumePoint(path: path, file: file, state: state)
     }
 
     /// Samples left for training after the `--validation-split` tail (Keras: the first `Int(n * (1 - split))`), as
@@ -284,12 +314,20 @@ public struct TrainingRun: Sendable {
     public func execute(extraCallbacks: [Callback] = [], onMessage: ((CallbackMessage) -> Void)? = nil,
                         makeChannelCallback: ((RunCallbacks) -> Callback)? = nil) throws -> RunOutcome {
         let model: Sequential
-        if let start = startModel {
+        var resume: TrainingState?
+        if let r = resumePoint {
+            let built = try r.file.makeResumableModel(optimizer: plan.makeOptimizer(), loss: plan.loss)
+            model = built.model
+            var state = built.state
+            for key in ResumePlan.callbacksToReset(plan, state: state) { state.callbacks[key] = nil }
+            resume = state
+        } else if let start = startModel {
             model = try start.makeModel(seed: plan.seed)
             model.compile(optimizer: plan.makeOptimizer(), loss: plan.loss)
         } else {
             model = plan.makeModel(outputs: outputUnits)
         }
+        model.statePlan = ResumePlan.options(of: plan)
         let lr0 = plan.learningRate
         let cbs = try RunCallbacks(plan: plan, replay: replay, onMessage: onMessage, lr0: lr0)
         var list = cbs.all
@@ -297,7 +335,10 @@ public struct TrainingRun: Sendable {
         list.append(contentsOf: extraCallbacks)
         let started = Date()
         let history = try model.fit(train, batchSize: plan.batchSize, epochs: plan.epochs, validationData: validation,
-                                    validationSplit: plan.validationSplit, shuffle: true, callbacks: list)
+                                    validationSplit: plan.validationSplit, shuffle: true, callbacks: list,
+                                    resume: resume)
+        // A resumed run's history starts with the checkpoint's epochs.
+        let records = (resume?.history ?? []) + history.records
         let seconds = Date().timeIntervalSince(started)
         var messages: [CallbackMessage] = []
         var errors: [String] = []
@@ -306,14 +347,14 @@ public struct TrainingRun: Sendable {
         }
         // Checkpoints the dashboard wrote in the background that failed: training went on, but the run failed.
         let writeErrors = list.compactMap { $0 as? ChannelCallback }.flatMap(\.errors)
-        var reason = cbs.stopReason(epochsRun: history.epochs.count, planned: plan.epochs, stopRequested: model.stopTraining,
+        var reason = cbs.stopReason(epochsRun: records.count, planned: plan.epochs, stopRequested: model.stopTraining,
                                     errors: errors)
         if !writeErrors.isEmpty {
             reason += " (\(writeErrors.count) checkpoint\(writeErrors.count == 1 ? "" : "s") not written)"
             errors += writeErrors
         }
         let steps = history.epochs.count * stepsPerEpoch
-        return RunOutcome(reason: reason, history: history.history, epochs: history.epochs, messages: messages,
+        return RunOutcome(reason: reason, history: History.dictionary(records), epochs: records.map(\.epoch), messages: messages,
                           errors: errors, seconds: seconds, samplesTrained: min(steps * plan.batchSize, history.epochs.count * train.count))
     }
 }
@@ -355,7 +396,8 @@ public final class RunCallbacks {
                                                      withIntermediateDirectories: true)
             csv = CSVLogger(path: p)
         } else { csv = nil }
-        jsonl = try plan.logJSONL.map { try JSONLinesLogger(path: $0) }
+        // A resumed run appends to its log.
+        jsonl = try plan.logJSONL.map { try JSONLinesLogger(path: $0, append: plan.resume != nil) }
         nan = plan.terminateOnNaN ? TerminateOnNaN() : nil
         for case let r as ReportingCallback in all {
             r.onMessage = { m in onMessage?(m) }

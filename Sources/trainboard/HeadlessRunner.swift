@@ -26,6 +26,10 @@ struct HeadlessRunner {
             ?? p.modelDescription(inputs: run.train.featureCount, outputs: run.outputUnits)
         print("Model: \(model); loss \(p.loss.rawValue); optimizer \(p.optimizerDescription); batch \(p.batchSize); seed \(p.seed)")
         print("BLAS: \(Sequential.blasDescription)")
+        if let r = run.resumePoint {
+            let s = r.state
+            print("Resuming \(r.path): epoch \(s.resumeEpoch + 1)\(s.isMidEpoch ? ", batch \(s.batchesDone + 1)" : ""), update \(s.iterations + 1), \(s.history.count) earlier epoch\(s.history.count == 1 ? "" : "s")")
+        }
         let reporter = EpochLineReporter(epochs: p.epochs, stepsPerEpoch: run.stepsPerEpoch)
         let outcome: RunOutcome
         do {
@@ -43,6 +47,8 @@ struct HeadlessRunner {
             throw ExitCode(1)
         }
         if let sig = SignalTrap.pendingSignal() {
+            // The finished epochs are in the last checkpoint: say how to continue from it.
+            if let path = outcome.lastResumableCheckpoint { print("Resume with: \(ResumePlan.command(path))") }
             printError("stopped by signal \(sig)")
             throw ExitCode(SignalTrap.exitStatus(for: sig))
         }

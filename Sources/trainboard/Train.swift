@@ -30,7 +30,8 @@ struct Train: ParsableCommand {
         do {
             do {
                 if let path = options.config { fileConfig = try ConfigFile.load(path) }
-                plan = try TrainingPlan(flags.over(fileConfig))
+                // --resume: options not given are the checkpoint's (ResumePlan).
+                plan = try TrainingPlan(try ResumePlan.fill(flags.over(fileConfig)))
                 if plan.headless { headless = true }
                 theme = try ResolvedTheme.load(plan.theme)
                 for w in theme.warnings { printError(w) }

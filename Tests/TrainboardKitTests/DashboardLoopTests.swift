@@ -112,8 +112,16 @@ final class DashboardLoopTests: XCTestCase {
         XCTAssertNil(report.error)
         XCTAssertTrue(report.summary.first?.hasPrefix("Training \(outcome.reason) in ") ?? false, "\(report.summary)")
         let finalPath = dir.path + "/final-epoch\(stoppedAt / 32 + 1)-update\(stoppedAt).keras"
-        XCTAssertEqual(report.summary.last, "Final checkpoint: \(finalPath)")
+        XCTAssertEqual(report.summary.suffix(2), ["Final checkpoint: \(finalPath)",
+                                                  "Resume with: trainboard train --resume \(finalPath)"])
         XCTAssertEqual(try Sequential.load(from: finalPath).metadata.iterations, stoppedAt)
+        // The final checkpoint is resumable at the batch boundary where the stop was handled (32 batches per epoch).
+        let state = try XCTUnwrap(try ModelFile.read(finalPath).trainingState)
+        XCTAssertEqual(state.iterations, stoppedAt)
+        XCTAssertEqual(state.epoch * 32 + state.batchesDone, stoppedAt)
+        XCTAssertFalse(state.epochEnded)
+        // The manual checkpoint too, at the update it was taken.
+        XCTAssertEqual(try ModelFile.read(expectedPath).trainingState?.iterations, pausedAt)
         XCTAssertEqual(trainer.report(skipSummary: true).summary, [])
         XCTAssertTrue(screen.lastFrameText.contains("FINISHED: \(outcome.reason)"), screen.lastFrameText)
     }

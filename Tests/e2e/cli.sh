@@ -418,6 +418,28 @@ expect_error "train --from a model for other data: exit 2 naming both widths" \
 expect_error "--checkpoint x.json is refused: no weights" "--checkpoint: a .json file holds the architecture only" \
     -- train --headless --epochs 1 --max-samples 100 --checkpoint "$m/x.json"
 
+# --- train --resume (issue 9): 3 epochs + --resume to 5 == 5 epochs in one go, through the binary ------------------
+r=$work/resume
+mkdir -p "$r"
+common=(train --headless --max-samples 400 --hidden 16,8 --dropout 0.2 --batch-size 40 --seed 9 --decay 0.01
+        --early-stopping patience=3 --reduce-lr-on-plateau patience=1,factor=0.5)
+run "$bin" "${common[@]}" --epochs 5 --checkpoint "$r/one.keras" --csv-log "$r/one.csv" </dev/null
+run "$bin" "${common[@]}" --epochs 3 --checkpoint "$r/two.keras" --csv-log "$r/two.csv" </dev/null
+run "$bin" train --headless --resume "$r/two.keras" --epochs 5 </dev/null
+if [[ $status -eq 0 ]] && grep -qF "Resuming $r/two.keras: epoch 4, update 31, 3 earlier epochs" <<<"$out" \
+    && cmp -s "$r/one.csv" "$r/two.csv" && [[ $(grep -c '^epoch' "$r/two.csv") -eq 1 ]]; then
+    pass "3 epochs + --resume to 5: the same CSV log (one header, rows 0-4, equal values) as 5 epochs in one go"
+else fail "3 epochs + --resume to 5 equals 5 epochs in one go" "status $status" "${out:0:600}" "$(diff "$r/one.csv" "$r/two.csv" 2>&1 | head -n 6)"; fi
+expect_error "--resume with another architecture: exit 2 naming --hidden" "--hidden: $r/two.keras was trained with hidden 16,8, this run has 32" \
+    -- train --headless --resume "$r/two.keras" --epochs 9 --hidden 32
+expect_error "--resume with nothing left to run: exit 2 naming --epochs" "--epochs: $r/two.keras resumes at epoch 6" \
+    -- train --headless --resume "$r/two.keras" --epochs 5
+run "$bin" convert "$r/two.keras" "$r/two.h5"
+expect_error "--resume from a .h5 (no training state): exit 2" "--resume: $r/two.h5: holds no training state" \
+    -- train --headless --resume "$r/two.h5" --epochs 9
+expect_error "--resume with --from: exit 2" "--resume: --from starts a new run" \
+    -- train --headless --resume "$r/two.keras" --from "$r/two.keras" --epochs 9
+
 run "$bin" info
 if [[ $status -eq 0 ]] && grep -qE '^BLAS: .+' <<<"$out"; then pass "info prints the BLAS line"
 else fail "info prints the BLAS line" "status $status" "$out"; fi

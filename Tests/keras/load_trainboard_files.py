@@ -23,12 +23,15 @@ ok = True
 
 m = keras.saving.load_model(os.path.join(d, "tb.keras"))
 ok &= check("Keras load_model(tb.keras) predicts Trainboard's outputs", m.predict(x, verbose=0), want)
-# The archive carries Trainboard's own member, which Keras ignored while loading.
+# The archive carries Trainboard's own members (metadata, and the training state of a checkpoint written during
+# training, for `trainboard train --resume`), which Keras ignored while loading.
 with zipfile.ZipFile(os.path.join(d, "tb.keras")) as z:
     names = z.namelist()
     extra = json.loads(z.read("trainboard.json"))
-good = "trainboard.json" in names and len(names) == 4
-print(("ok   " if good else "FAIL ") + f"tb.keras has Keras's three members plus trainboard.json, which Keras ignores: {names}")
+    state = json.loads(z.read("trainboard-state.json")) if "trainboard-state.json" in names else {}
+good = "trainboard.json" in names and "trainboard-state.json" in names and len(names) == 5 \
+    and state.get("format") == "trainboard-state" and state.get("iterations") == extra["metadata"]["iterations"]
+print(("ok   " if good else "FAIL ") + f"tb.keras has Keras's three members plus trainboard.json and trainboard-state.json, which Keras ignores: {names}")
 ok &= good
 # The optimizer's state is where Keras keeps it: its iteration count equals the updates Trainboard made.
 its = int(keras.ops.convert_to_numpy(m.optimizer.iterations))

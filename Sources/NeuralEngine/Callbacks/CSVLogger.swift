@@ -24,6 +24,13 @@ import SafeIO
 /// epochs survive a crash or a signal, and a row that fails part-way (a full disk) is cut off again: a row is in the
 /// file whole or not at all. `/dev/null`, a FIFO or a symbolic link are written through, never replaced. Line terminator `\n` by default (Python's `csv.excel` writes `\r\n`; pass it to match).
 ///
+/// Resume (`fit(..., resume:)`, whatever `append` says): the log continues the stopped run's. Its header and the rows
+/// of the epochs before the resumed one are kept (rows of later epochs, written after the checkpoint was taken, are
+/// dropped: the resumed run writes them again), with one atomic rewrite (`SafeFile.write`) when anything is dropped.
+/// New rows use the header's columns; when the resumed run logs keys the header lacks (e.g. a schedule added), the
+/// file is rewritten once with those columns appended to the header (sorted) and `NA` in the earlier rows, so
+/// columns never shift. A missing or empty log starts with a header, as usual.
+///
 /// Errors: a file that cannot be opened or written is recorded as an `.error` and stops training (Keras raises).
 ///
 /// Thread-safety: not thread-safe; training thread only.
@@ -41,6 +48,11 @@ public final class CSVLogger: ReportingCallback {
 
     private var file: AppendingFile?
     private var writeHeader = true
+    /// On resume: the kept lines (header first) and their columns, until the first epoch end checks for new keys.
+    private var resumedLines: [String]?
+
+    /// The largest log read back on resume (64 MiB; a row per epoch is far less).
+    static let maximumResumedBytes = 64 << 20
 
     /// - Parameters:
     ///   - path: the CSV file.
@@ -60,6 +72,11 @@ public final class CSVLogger: ReportingCallback {
         file = nil
         keys = nil
         writeHeader = true
+        resumedLines = nil
+        if let r = model?.resumedFrom {
+            resume(before: r.resumeEpoch)
+            return
+        }
         if append {
             let r = open(path, O_RDONLY)
             if r >= 0 {
@@ -75,7 +92,92 @@ public final class CSVLogger: ReportingCallback {
         }
     }
 
+    /// Keeps the header and the rows of epochs before `epoch`, then opens the file for appending.
+    private func resume(before epoch: Int) {
+        if FileKind(path: path) == .regular {
+            let bytes: [UInt8]
+            do { bytes = try SafeFile.read(path, limit: Self.maximumResumedBytes) } catch {
+                fail("CSVLogger: cannot resume the log: \(error)")
+                return
+            }
+            var lines = String(decoding: bytes, as: UTF8.self).components(separatedBy: "\n")
+            if lines.last == "" { lines.removeLast() }
+            lines = lines.map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
+            if let header = lines.first, !header.isEmpty {
+                var kept = [header]
+                for line in lines.dropFirst() {
+                    let first = line.prefix { String($0) != separator }
+                    if let e = Int(first), e >= epoch { break }
+                    kept.append(line)
+                }
+                if kept.count < lines.count {
+                    let text = kept.map { $0 + lineTerminator }.joined()
+                    do { try SafeFile.write(Array(text.utf8), to: path) } catch {
+                        fail("CSVLogger: cannot resume the log: \(error)")
+                        return
+                    }
+                }
+                keys = Array(split(header).dropFirst())
+                writeHeader = false
+                resumedLines = kept
+            }
+        }
+        do { file = try AppendingFile(path: path, truncate: false) } catch {
+            fail("CSVLogger: \(error)")
+        }
+    }
+
+    /// The fields of one line (`quote`'s inverse: `"` quoting with doubled quotes).
+    private func split(_ line: String) -> [String] {
+        var fields: [String] = [], field = "", quoted = false
+        var chars = Array(line)[...]
+        let sep = Array(separator)
+        while let c = chars.first {
+            if quoted {
+                chars.removeFirst()
+                if c == "\"" {
+                    if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false }
+                } else { field.append(c) }
+            } else if c == "\"" {
+                quoted = true
+                chars.removeFirst()
+            } else if !sep.isEmpty, chars.starts(with: sep) {
+                fields.append(field)
+                field = ""
+                chars.removeFirst(sep.count)
+            } else {
+                field.append(c)
+                chars.removeFirst()
+            }
+        }
+        fields.append(field)
+        return fields
+    }
+
+    /// On the first epoch of a resumed run: adds the keys the header lacks (rewriting the file once, `NA` in the
+    /// earlier rows).
+    private func widenResumedLog(for logs: Logs) {
+        guard let lines = resumedLines, let columns = keys else { return }
+        resumedLines = nil
+        let added = logs.keys.filter { !columns.contains($0) }.sorted()
+        guard !added.isEmpty else { return }
+        let header = lines[0] + separator + added.map(quote).joined(separator: separator)
+        let pad = String(repeating: separator + "NA", count: added.count)
+        let text = ([header] + lines.dropFirst().map { $0 + pad }).map { $0 + lineTerminator }.joined()
+        do {
+            try file?.close()
+            file = nil
+            try SafeFile.write(Array(text.utf8), to: path)
+            file = try AppendingFile(path: path, truncate: false)
+            keys = columns + added
+        } catch {
+            fail("CSVLogger: cannot add the columns \(added.joined(separator: ", ")) to the resumed log: \(error)")
+            file = nil
+        }
+    }
+
     public override func onEpochEnd(_ epoch: Int, logs: inout Logs) {
+        widenResumedLog(for: logs)
         guard file != nil else { return }
         var text = ""
         if keys == nil { keys = logs.keys.sorted() }

@@ -10,6 +10,9 @@
 open class Callback {
     /// The model being trained; set by `Sequential.fit` before `onTrainBegin`.
     public internal(set) weak var model: Sequential?
+    /// The name this callback's state has in a checkpoint's `TrainingState.callbacks` (set by `fit`: the class name,
+    /// with `#2`, `#3`, ... for later callbacks of the same class).
+    public internal(set) var stateKey = ""
 
     public init() {}
 

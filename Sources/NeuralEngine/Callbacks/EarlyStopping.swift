@@ -20,7 +20,8 @@
 ///
 /// Thread-safety: not thread-safe; training thread only. Read the dashboard properties on the training thread
 /// (e.g. from a later callback) and publish them through the channel.
-public final class EarlyStopping: MonitorCallback {
+/// Resumable: a checkpoint keeps `best`, `wait`, `bestEpoch` and the best weights (`ResumableCallback`).
+public final class EarlyStopping: MonitorCallback, ResumableCallback {
     /// Epochs without improvement after which training stops.
     public let patience: Int
     /// Restore the weights of the best epoch when training ends.
@@ -92,6 +93,26 @@ public final class EarlyStopping: MonitorCallback {
             model?.stopTraining = true
             report(.info, kind: .earlyStopping, epoch: epoch, "Epoch \(epoch + 1): early stopping")
         }
+    }
+
+    public func captureState() -> CallbackState {
+        var v: [String: Double] = ["best": best, "wait": Double(wait)]
+        if let e = bestEpoch { v["bestEpoch"] = Double(e) }
+        return CallbackState(values: v, tensors: bestWeights?.map(PackedTensor.init))
+    }
+
+    public func restoreState(_ state: CallbackState) throws {
+        let weights = try state.tensors?.map { try $0.matrix() }
+        if let weights, let model {
+            let shapes = model.getWeights().map { [$0.rows, $0.cols] }
+            guard weights.map({ [$0.rows, $0.cols] }) == shapes else {
+                throw ModelError.invalidArgument("EarlyStopping's best weights in the training state have shapes \(weights.map { [$0.rows, $0.cols] }), the model's are \(shapes)")
+            }
+        }
+        best = state.values["best"] ?? worstValue
+        wait = Int(exactly: state.values["wait"] ?? 0) ?? 0
+        bestEpoch = state.values["bestEpoch"].flatMap { Int(exactly: $0) }
+        bestWeights = weights
     }
 
     public override func onTrainEnd(logs: Logs) {

@@ -11,7 +11,8 @@
 /// names the epoch and value (Keras raises `ValueError` for a non-float).
 ///
 /// Thread-safety: not thread-safe; training thread only. The schedule closure runs on the training thread.
-public final class LearningRateScheduler: ReportingCallback {
+/// Resumable: the schedule depends on the epoch only; a checkpoint keeps the initial rate a schedule counts from.
+public final class LearningRateScheduler: ReportingCallback, ResumableCallback {
     /// The schedule: (epoch index, current base rate) -> new base rate.
     public let schedule: (_ epoch: Int, _ lr: Double) -> Double
     /// Every change made: epoch and the base rate set (for the dashboard).
@@ -40,6 +41,14 @@ public final class LearningRateScheduler: ReportingCallback {
         init(_ v: Double?) { value = v; fixed = v != nil }
     }
     private var initialRate: InitialRate?
+
+    public func captureState() -> CallbackState {
+        CallbackState(values: initialRate?.value.map { ["initialLearningRate": $0] } ?? [:])
+    }
+
+    public func restoreState(_ state: CallbackState) throws {
+        if let box = initialRate, !box.fixed, let v = state.values["initialLearningRate"] { box.value = v }
+    }
 
     public override func onTrainBegin(logs: Logs) {
         if let box = initialRate, !box.fixed { box.value = model?.optimizer?.learningRate }

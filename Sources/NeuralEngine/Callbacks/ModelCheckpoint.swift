@@ -19,7 +19,10 @@
 /// (non-finite ones are dropped: JSON has no NaN) and `reason` "ModelCheckpoint".
 ///
 /// Thread-safety: not thread-safe; training thread only.
-public final class ModelCheckpoint: MonitorCallback {
+/// Resumable: a checkpoint keeps `best` (so a resumed run with `saveBestOnly` saves only values better than every
+/// earlier epoch's) and the last saved epoch. With `saveBestOnly` the new best is set before the file is written, so
+/// that the file's own training state already holds it (set back if the write fails).
+public final class ModelCheckpoint: MonitorCallback, ResumableCallback {
     /// How often to save. Only per-epoch saving is implemented (Keras's integer `save_freq`, in batches, is not).
     public enum SaveFrequency: Sendable, Equatable {
         /// At the end of every epoch (Keras `save_freq="epoch"`).
@@ -72,16 +75,29 @@ public final class ModelCheckpoint: MonitorCallback {
             guard let current = monitorValue(logs, epoch: epoch) else { return }
             guard isImprovement(current, over: best) else { return }
             let previous = best
+            best = current
             if save(epoch: epoch, logs: logs) {
-                best = current
                 report(.info, kind: .checkpointSaved, epoch: epoch,
                        "Epoch \(epoch + 1): \(monitor) improved from \(previous) to \(current), "
                        + "saving model to \(lastSavedPath ?? "")", path: lastSavedPath)
+            } else {
+                best = previous
             }
         } else if save(epoch: epoch, logs: logs) {
             report(.info, kind: .checkpointSaved, epoch: epoch, "Epoch \(epoch + 1): saving model to \(lastSavedPath ?? "")",
                    path: lastSavedPath)
         }
+    }
+
+    public func captureState() -> CallbackState {
+        var v: [String: Double] = ["best": best]
+        if let e = lastSavedEpoch { v["lastSavedEpoch"] = Double(e) }
+        return CallbackState(values: v)
+    }
+
+    public func restoreState(_ state: CallbackState) throws {
+        best = state.values["best"] ?? baseline ?? worstValue
+        lastSavedEpoch = state.values["lastSavedEpoch"].flatMap { Int(exactly: $0) }
     }
 
     /// Formats the path and saves; on failure records the error and stops training. Returns success.

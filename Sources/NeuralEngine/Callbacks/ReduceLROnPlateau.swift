@@ -15,7 +15,9 @@
 /// effect from the next epoch; `fit` logs the rate actually used, so this callback does not write `learning_rate`.
 ///
 /// Thread-safety: not thread-safe; training thread only.
-public final class ReduceLROnPlateau: MonitorCallback {
+/// Resumable: a checkpoint keeps `best`, `wait` and the cooldown counter; the rate itself is the optimizer's, which
+/// the checkpoint keeps too (`TrainingState.learningRate`).
+public final class ReduceLROnPlateau: MonitorCallback, ResumableCallback {
     /// One reduction, for the dashboard's markers.
     public struct Reduction: Equatable, Sendable {
         /// The epoch (0-based) at whose end the rate was reduced; the new rate applies from `epoch + 1`.
@@ -66,6 +68,16 @@ public final class ReduceLROnPlateau: MonitorCallback {
         self.cooldown = cooldown
         self.minLR = minLR
         super.init(monitor: monitor, mode: mode, minDelta: minDelta)
+    }
+
+    public func captureState() -> CallbackState {
+        CallbackState(values: ["best": best, "wait": Double(wait), "cooldownCounter": Double(cooldownCounter)])
+    }
+
+    public func restoreState(_ state: CallbackState) throws {
+        best = state.values["best"] ?? worstValue
+        wait = Int(exactly: state.values["wait"] ?? 0) ?? 0
+        cooldownCounter = Int(exactly: state.values["cooldownCounter"] ?? 0) ?? 0
     }
 
     /// True while in cooldown.

@@ -365,7 +365,8 @@ enum KerasReader {
         }
         /// JSON members are small (an architecture is kilobytes); the weights at most the memory limit.
         func member(_ name: String) throws -> [UInt8] {
-            let limit = name.hasSuffix(".json") ? min(limit, 16 << 20) : min(limit, MemoryLimit.bytes)
+            // The training state holds the data order and may hold best weights: bounded like the weights.
+            let limit = name.hasSuffix(".json") && name != Keras.stateMember ? min(limit, 16 << 20) : min(limit, MemoryLimit.bytes)
             guard let e = entries[name] else {
                 throw ModelFormatError("no \(name) in the archive (members: \(entries.keys.sorted().prefix(8).joined(separator: ", ")))")
             }
@@ -400,6 +401,21 @@ enum KerasReader {
         }
         if entries[Keras.trainboardMember] != nil, let extra = try? member(Keras.trainboardMember) {
             trainboardMetadata(extra, into: &saved)
+        }
+        if entries[Keras.stateMember] != nil {
+            let decoder = JSONDecoder()
+            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            do {
+                let state = try decoder.decode(TrainingState.self, from: Data(try member(Keras.stateMember)))
+                try state.validate()
+                saved.trainingState = state
+            } catch let e as ModelFormatError {
+                throw e
+            } catch let e as ModelError {
+                throw ModelFormatError("\(Keras.stateMember): \(e)")
+            } catch {
+                throw ModelFormatError("\(Keras.stateMember): not a Trainboard training state (\(error))")
+            }
         }
         return saved
     }

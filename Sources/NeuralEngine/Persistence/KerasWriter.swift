@@ -11,6 +11,8 @@ enum Keras {
     static let formatVersion = "3.15.1"
     /// The `.keras` member where Trainboard keeps its own metadata (Keras ignores members it does not know).
     static let trainboardMember = "trainboard.json"
+    /// The `.keras` member holding the `TrainingState` of a checkpoint taken during training (Keras ignores it).
+    static let stateMember = "trainboard-state.json"
     /// The root attribute of `.h5` / `.weights.h5` files where Trainboard keeps the same metadata as JSON.
     static let trainboardAttribute = "trainboard_metadata"
     /// The model's name in Keras's configuration and variable paths.
@@ -310,7 +312,12 @@ extension SavedModel {
             ("config.json", Array(kerasArchitecture(legacy: false, includeCompile: true).text.utf8), .deflate),
             ("model.weights.h5", try kerasWeightsFile(), .none),
             (Keras.trainboardMember, try trainboardMetadataJSON(), .deflate),
-        ]
+        ] + (try trainingState.map { state in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            return [(Keras.stateMember, Array(try encoder.encode(state)), CompressionMethod.deflate)]
+        } ?? [])
         let archive = try Archive(data: Data(), accessMode: .create)
         for (name, bytes, method) in members {
             try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: date,

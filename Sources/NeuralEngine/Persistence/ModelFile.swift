@@ -27,6 +27,9 @@ public struct ModelFile: Sendable {
     public var inputUnits: Int? { saved.resolvedInputUnits }
     /// Outputs per sample (the last Dense layer's units).
     public var outputUnits: Int? { saved.layers.last(where: { $0.className == "Dense" })?.units }
+    /// Where training was when the file was written during `fit` (a `.keras` or `.tbmodel` checkpoint); nil for
+    /// files written outside training or in formats without it (`.h5`, `.weights.h5`, `.json`).
+    public var trainingState: TrainingState? { saved.trainingState }
     /// Optimizer updates done when saved, if the optimizer's state was saved.
     public var optimizerIterations: Int? { saved.optimizerIterations }
 
@@ -100,6 +103,7 @@ public struct ModelFile: Sendable {
             }
         }
         guard let first = saved.weights.first, first.shape.count == 2 else { throw ModelFormatError("no weights") }
+        try saved.trainingState?.validate()
         return saved
     }
 
@@ -133,6 +137,32 @@ public struct ModelFile: Sendable {
             })
         }
         return model
+    }
+
+    /// Rebuilds the model to continue training exactly: its layers and weights, compiled with `optimizer` (which must
+    /// be of the file's optimizer class) and `loss`, with the optimizer's slots from the file. The training state
+    /// (update count, base rate, random streams, position, callbacks) is returned, for `fit(..., resume:)`.
+    /// - Throws: `ModelError.invalidArgument` when the file holds no training state (saved outside training, or a
+    ///   format without it), names another optimizer, or lacks the optimizer's slots; `ModelError` for weights that
+    ///   do not fit.
+    public func makeResumableModel(optimizer: Optimizer, loss: Loss) throws -> (model: Sequential, state: TrainingState) {
+        guard let state = saved.trainingState else {
+            throw ModelError.invalidArgument("the file holds no training state (only .keras and .tbmodel checkpoints written during training can resume a run)")
+        }
+        guard saved.optimizer == optimizer.name else {
+            throw ModelError.invalidArgument("the checkpoint was trained with \(saved.optimizer ?? "no optimizer"), this run uses \(optimizer.name)")
+        }
+        guard hasWeights else { throw ModelError.invalidArgument("the file holds no weights") }
+        let model = try makeModel()
+        model.compile(optimizer: optimizer, loss: loss)
+        let buffers = Keras.optimizerNames(optimizer.name, config: optimizer.config)?.slots.count ?? 0
+        if buffers > 0 {
+            guard let slots = saved.optimizerSlots else {
+                throw ModelError.invalidArgument("the file has no \(optimizer.name) state (optimizer/vars in model.weights.h5)")
+            }
+            try optimizer.setSlots(slots.map { $0.map(\.values) }, for: model.parameters, buffersPerParameter: buffers)
+        }
+        return (model, state)
     }
 
     /// A fresh optimizer (no slots, zero updates) with the file's class and hyper-parameters, or nil when the file

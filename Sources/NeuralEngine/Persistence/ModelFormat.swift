@@ -4,7 +4,7 @@ import Foundation
 ///
 /// | extension | holds | read by |
 /// |---|---|---|
-/// | `.keras` | Keras 3's zip archive: `metadata.json`, `config.json` (architecture + compile settings), `model.weights.h5` (weights and optimizer variables), plus `trainboard.json` (epoch, updates, logs), which Keras ignores | `keras.saving.load_model` |
+/// | `.keras` | Keras 3's zip archive: `metadata.json`, `config.json` (architecture + compile settings), `model.weights.h5` (weights and optimizer variables), plus `trainboard.json` (epoch, updates, logs) and, for checkpoints written during training, `trainboard-state.json` (`TrainingState`: everything else a resumed run needs), which Keras ignores | `keras.saving.load_model` |
 /// | `.weights.h5` | Keras 3's weights layout (`layers/dense/vars/0`, ..., `optimizer/vars/...`), no architecture | `model.load_weights` |
 /// | `.h5` | Keras 2's legacy full-model HDF5 file: `model_config` and `training_config` attributes, weights in the `model_weights` group (`layer_names`, `weight_names`), optimizer variables in `optimizer_weights` | `keras.saving.load_model`, `model.load_weights` |
 /// | `.json` | the architecture alone, as `model.to_json()` writes it | `keras.models.model_from_json` |
@@ -43,6 +43,10 @@ public enum ModelFormat: String, CaseIterable, Sendable {
         let head = String(decoding: bytes.prefix(4096), as: UTF8.self)
         return head.contains("\"trainboard-model\"") ? .tbmodel : .json
     }
+
+    /// Whether a checkpoint written to `path` during training carries its `TrainingState` (`.keras`, the default
+    /// for other extensions, and `.tbmodel`), so that `trainboard train --resume` can continue from it.
+    public static func isResumable(_ path: String) -> Bool { [.keras, .tbmodel].contains(forWriting(path)) }
 
     /// The extension with its dot (`.keras`, `.weights.h5`, ...).
     public var fileExtension: String { "." + rawValue }

@@ -67,6 +67,8 @@ struct SavedModel: Codable, Sendable {
     /// The optimizer's slots per weight tensor, in Keras's order (SGD: momentum; Adam: momentum, velocity;
     /// RMSprop: velocity; Adagrad: accumulator); an empty list for a tensor whose slots were never created.
     var optimizerSlots: [[SavedTensor]]?
+    /// Where training was, to resume it exactly (`.keras`: the `trainboard-state.json` member; `.tbmodel`: this key).
+    var trainingState: TrainingState?
 }
 
 struct SavedTensor: Codable, Sendable {
@@ -86,6 +88,16 @@ public struct ModelSnapshot: Sendable {
 
     /// The metadata the file will carry.
     public var metadata: ModelMetadata { saved.metadata }
+
+    /// The training state the snapshot carries (taken during `fit`), nil otherwise.
+    public var trainingState: TrainingState? { saved.trainingState }
+
+    /// A copy whose metadata is `metadata`.
+    public func with(metadata: ModelMetadata) -> ModelSnapshot {
+        var copy = self
+        copy.saved.metadata = metadata
+        return copy
+    }
 
     /// The copied weights in Keras's order (`[inputs, units]` kernel, then `[1, units]` bias, per Dense), as
     /// `getWeights()` returned them when the snapshot was taken.
@@ -144,6 +156,8 @@ extension Sequential {
                 }
             }
         }
+        // During `fit`, everything a resumed run needs besides the weights and slots (see `TrainingState`).
+        saved.trainingState = trainingState()
         return ModelSnapshot(saved: saved)
     }
 

@@ -13,6 +13,13 @@ import NeuralEngine
 /// At the end of training the callback waits for every pending write, so the summary and `errors` are complete when
 /// `fit` returns.
 ///
+/// Resuming: checkpoints carry the model's `TrainingState` (in `.keras`/`.tbmodel`). A manual one is taken at the batch
+/// boundary where the key is handled; the final one after a stop is taken at the batch boundary where the stop was
+/// handled, before `fit` ends the interrupted epoch, so `trainboard train --resume PATH` continues that epoch at its
+/// next batch exactly as if the run had not stopped (its weights are the training weights at that moment, not
+/// EarlyStopping's restored best ones). The summary names the resume command. A resumed run's earlier epochs are
+/// shown from the checkpoint's history.
+///
 /// Put it after the other callbacks (it reads their state at epoch end), before `History`, which `fit` appends.
 /// Thread-safety: the callback itself runs on the training thread only; it talks to the UI only through the channel.
 public final class ChannelCallback: Callback {
@@ -39,6 +46,8 @@ public final class ChannelCallback: Callback {
     private var windowStart = 0
     private var windowSamples = 0
     private var stopRequested = false
+    /// The model as it was when the stop was handled: what the final checkpoint writes.
+    private var stopSnapshot: ModelSnapshot?
     private var paused = false
     /// Seconds spent paused, excluded from throughput.
     private var pausedSeconds = 0.0
@@ -91,6 +100,11 @@ public final class ChannelCallback: Callback {
             s.learningRate = lr
             s.plannedLearningRate = planned
             s.plannedFromEpoch = 0
+        }
+        if let resumed = model?.resumedFrom {
+            // The earlier epochs of a resumed run, as if it had not stopped.
+            let earlier = History.dictionary(resumed.history).filter { $0.key != "batch_loss" && $0.key != "size" }
+            channel.update { s in s.epochMetrics = earlier }
         }
     }
 
@@ -167,10 +181,11 @@ public final class ChannelCallback: Callback {
     public override func onTrainEnd(logs: Logs) {
         guard let model else { return }
         if stopRequested {
-            let e = epoch, u = updates
+            let snapshot = stopSnapshot ?? model.snapshot()
+            let e = snapshot.metadata.epoch ?? epoch, u = snapshot.metadata.iterations ?? updates
             let path = checkpointPath(e, u, true)
-            enqueue(model.snapshot(metadata: ModelMetadata(epoch: e, iterations: u, logs: logs.filter { $0.value.isFinite },
-                                                            reason: "final checkpoint after a manual stop")),
+            enqueue(snapshot.with(metadata: ModelMetadata(epoch: e, iterations: u, logs: logs.filter { $0.value.isFinite },
+                                                          reason: "final checkpoint after a manual stop")),
                     to: path, epoch: e, update: u, time: seconds, final: true)
         }
         // Every requested checkpoint (manual ones still queued, and the final one) is on disk, or its failure
@@ -208,6 +223,9 @@ public final class ChannelCallback: Callback {
                     s.events.append(TrainingEvent(kind: .checkpoint, epoch: e, update: u, time: t,
                                                   message: "\(final ? "final checkpoint" : "checkpoint") \(path)"))
                     if final { s.summary.append("Final checkpoint: \(path)") }
+                    if final, ModelFormat.isResumable(path) {
+                        s.summary.append("Resume with: \(ResumePlan.command(path))")
+                    }
                 }
             }
         }
@@ -274,6 +292,8 @@ public final class ChannelCallback: Callback {
             guard !stopRequested else { return }
             stopRequested = true
             paused = false
+            // The batch boundary: what a resumed run continues from (before fit ends this epoch early).
+            stopSnapshot = model.snapshot(metadata: ModelMetadata(epoch: e, iterations: u))
             model.stopTraining = true
             channel.update { $0.status = .stopping }
             record(.stop, "stop requested", journal: JournalEntry(action: "stop", epoch: e, update: u, time: t))

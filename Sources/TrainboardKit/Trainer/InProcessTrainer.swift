@@ -173,6 +173,11 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
 extension RunOutcome {
     /// The end-of-run summary shared by headless mode and the dashboard: "Training REASON in S s (N samples/s).",
     /// then the best accuracy and best val_loss with their epochs (1-based).
+    /// The last checkpoint `--checkpoint` wrote in a format that can resume the run (`.keras`, `.tbmodel`), if any.
+    public var lastResumableCheckpoint: String? {
+        messages.last { $0.kind == .checkpointSaved && $0.path.map(ModelFormat.isResumable) == true }?.path
+    }
+
     public var summaryLines: [String] {
         let o = self
         var out = ["Training \(o.reason) in \(String(format: "%.1f", o.seconds)) s (\(Int(Double(o.samplesTrained) / max(o.seconds, 1e-9))) samples/s)."]
