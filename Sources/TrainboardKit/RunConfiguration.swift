@@ -227,8 +227,8 @@ public struct RunConfiguration: Equatable, Sendable {
                help: "Start from a saved model (.keras, .h5, .weights.h5 with its .json, .json, .tbmodel): its architecture and weights (a .json alone: fresh weights), with a fresh optimizer from these flags; --hidden, --dropout, --activation, --output-activation and --init are then not used.",
                valueName: "model"),
          Field("resume", .text, \.resume,
-               help: "Continue a run exactly where a .keras checkpoint (from --checkpoint, the dashboard's c key or its final checkpoint) stopped: weights, optimizer state, update count, epoch and batch, data order, random streams and callbacks' states. Options not given are the checkpoint's; --epochs may be raised, the log, checkpoint, schedule and callback options may change; the model, data, optimizer, batch size and seed must stay.",
-               valueName: "checkpoint")]
+               help: "train: continue a run exactly where a .keras checkpoint (from --checkpoint, the dashboard's c key or its final checkpoint) stopped (search: continue the search in this directory, running only the fits without a result): weights, optimizer state, update count, epoch and batch, data order, random streams and callbacks' states. Options not given are the checkpoint's; --epochs may be raised, the log, checkpoint, schedule and callback options may change; the model, data, optimizer, batch size and seed must stay.",
+               valueName: "checkpoint|dir")]
 
     /// The field named `key` (a flag name without `--`), or nil.
     public static func field(_ key: String) -> Field? { fields.first { $0.key == key } }

@@ -44,8 +44,6 @@ struct Search: ParsableCommand {
     var returnTrainScore = false
     @Option(help: ArgumentHelp("The search directory (default trainboard-runs/search-<date-time>); it must not exist or be empty.", valueName: "dir"))
     var out: String?
-    @Option(help: ArgumentHelp("Resume the search in DIR: run the fits that have no result yet, then refit and regenerate the results.", valueName: "dir"))
-    var resume: String?
     @Option(parsing: .unconditional, help: "Fits run at once, each as its own process with cores/jobs BLAS threads (default: the number of cores).")
     var jobs: Int?
     @Flag(name: .customLong("dry-run"), help: "Check the options, the space and the data, print the candidates and the number of fits, and stop: nothing is written or trained.")
@@ -55,7 +53,8 @@ struct Search: ParsableCommand {
         let directory: SearchDirectory
         let plan: SearchPlan
         do {
-            if let dir = resume {
+            // `--resume` is declared once, with the training options; for `search` it names a search directory.
+            if let dir = options.resume {
                 if grid != nil || nIter != nil || out != nil {
                     printError("warning: --resume runs the plan in \(dir)/plan.json; --grid, --n-iter and --out are ignored")
                 }
@@ -92,7 +91,7 @@ struct Search: ParsableCommand {
             }
         }
         // Interface options mean nothing to a fit process.
-        base.headless = nil; base.theme = nil; base.exitWhenDone = nil; base.charts = nil
+        base.headless = nil; base.theme = nil; base.exitWhenDone = nil; base.charts = nil; base.resume = nil
         guard let spec = grid else {
             throw SearchSpaceError("--grid: missing; give the space to search, e.g. --grid 'init=lecun_uniform,glorot_uniform;batch-size=32,128'")
         }
