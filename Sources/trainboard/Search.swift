@@ -63,21 +63,18 @@ struct Search: ParsableCommand {
             } else {
                 (directory, plan) = try makeSearch()
             }
-        } catch let e as ConfigurationError {
-            printError("error: \(e)"); throw ExitCode(2)
-        } catch let e as DataError {
-            printError("error: \(e)"); throw ExitCode(2)
-        } catch let e as SearchSpaceError {
-            printError("error: \(e)"); throw ExitCode(2)
-        } catch let e as FoldError {
-            printError("error: \(e)"); throw ExitCode(2)
-        } catch let e as SearchDirectoryError {
-            printError("error: \(e)"); throw ExitCode(2)
-        } catch let e as FileError {
-            printError("error: \(e)"); throw ExitCode(2)
+        } catch where Self.isBadInput(error) {
+            // Bad options, space, data or directory: exit 2 with the message, which names what was wrong.
+            printError("error: \(error)"); throw ExitCode(2)
         }
         if let j = jobs, j < 1 { printError("error: --jobs: must be at least 1, got \(j)"); throw ExitCode(2) }
         try SearchRunner(directory: directory, plan: plan, jobs: jobs ?? LocalExecutor.cores).run()
+    }
+
+    /// Whether `error` is bad input (exit 2) rather than a failure while searching.
+    static func isBadInput(_ error: Error) -> Bool {
+        error is ConfigurationError || error is DataError || error is SearchSpaceError || error is FoldError
+            || error is SearchDirectoryError || error is FileError
     }
 
     /// Validates the options and the space, loads the data once for the folds, and writes the plan.
