@@ -23,8 +23,8 @@ public struct ComparedRun: Sendable {
 /// `trainboard compare`: up to four finished runs on the same charts (loss, the chosen metric, the learning rate),
 /// one colour per run from the theme (`run1` ... `run4`), a legend, and a table of each run's best values.
 ///
-/// Each chart draws, per run, the validation series of its metric when the run has one (training with `v`, or when
-/// it has none); x is the epoch (row `i` ends at x = i + 1), so runs of different lengths share the axis up to the
+/// Each chart draws, per run, the validation series of its metric (the training series after `v`); a run without that
+/// series is left out of the chart and shows `-` in the table, never the other series under its name. x is the epoch (row `i` ends at x = i + 1), so runs of different lengths share the axis up to the
 /// longest. A run that does not log the chart's metric is absent from that chart and shows `-` in the table.
 /// Keys: `m` next metric, `v` training / validation, Tab whole / recent, `g` log-scale learning rate, `t` theme,
 /// `?` help, `q` quit.
@@ -74,12 +74,11 @@ public struct CompareView: Sendable {
         return metrics.first { $0 != "loss" }
     }
 
-    /// The key of `metric` drawn for `run`: validation unless `v` chose training or the run has none.
+    /// The key of `metric` drawn for `run`: `val_` + metric, or the metric itself after `v` chose training; nil when
+    /// the run does not log that series (a run without validation data has no place in the validation view).
     public func key(_ metric: String, for run: ComparedRun) -> String? {
-        let val = "val_" + metric
-        if !state.compareTraining, run.epochMetrics[val] != nil { return val }
-        if run.epochMetrics[metric] != nil { return metric }
-        return run.epochMetrics[val] != nil ? val : nil
+        let k = state.compareTraining ? metric : "val_" + metric
+        return run.epochMetrics[k] != nil ? k : nil
     }
 
     var helper: DashboardView { DashboardView(snapshot: TrainingSnapshot(), state: state, theme: theme, symbols: symbols) }
@@ -223,9 +222,8 @@ public struct CompareView: Sendable {
             let y = inner.y + 1 + i
             let style = theme[.run(i)]
             var cells = [TextFormatting.truncate(r.name, width: nameWidth, ellipsis: symbols.ellipsis), String(r.count)]
-            func pick(_ k: String) -> String { r.epochMetrics[k] != nil ? k : MetricPanels.baseName(k) }
-            cells.append(bestText(pick(lossKey), in: r, width: valueWidth))
-            if let metricKey { cells.append(bestText(pick(metricKey), in: r, width: valueWidth)) }
+            cells.append(bestText(lossKey, in: r, width: valueWidth))
+            if let metricKey { cells.append(bestText(metricKey, in: r, width: valueWidth)) }
             let rate = (r.epochMetrics["learning_rate"] ?? r.epochMetrics["lr"])?.last(where: \.isFinite)
             cells.append(rate.map { DashboardView.fitNumber($0, width: valueWidth) } ?? "-")
             for (c, t) in cells.enumerated() {
