@@ -1,4 +1,5 @@
 import NeuralEngine
+import SafeIO
 
 /// How a CSV file is read: header, label column, target kind, delimiter, missing values.
 ///
@@ -217,8 +218,14 @@ public enum CSVLoader {
                     missing = true
                     v = 0
                 case .text:
-                    throw DataError.csvNonNumeric(path: path, line: r.line, column: c + 1,
-                                                  value: String(decoding: bytes[cell.range], as: UTF8.self))
+                    let value = String(decoding: bytes[cell.range], as: UTF8.self)
+                    if c == labelColumn {
+                        // Say what a label must be: a text class name needs mapping to an index first.
+                        throw DataError.csv(path: path, reason: "line \(r.line): the label column (index \(c), --label-column \(c)) "
+                            + "holds '\(TextCheck.excerpt(value))', but labels must be numbers: class indices 0, 1, 2, ... "
+                            + "(map text class names to indices first) or real values for regression")
+                    }
+                    throw DataError.csvNonNumeric(path: path, line: r.line, column: c + 1, value: value)
                 }
                 if c == labelColumn { label = v } else { features.append(v) }
             }

@@ -84,7 +84,7 @@ struct ModelDataOptions: ParsableArguments {
         let test = run.validation ?? run.train
         if run.validation == nil { printError("note: \(run.plan.dataSpec) has no test split: using its \(test.count) samples") }
         if let n = file.inputUnits, n != test.featureCount {
-            printError("error: \(model): the model takes \(n) features per sample, \(run.plan.dataSpec) has \(test.featureCount)")
+            printError("error: \(model): the model takes \(n) features per sample, \(run.plan.dataSpec) has \(test.featureCount); give --data with data like the model was trained on")
             throw ExitCode(2)
         }
         if let k = file.outputUnits, test.targetWidth(outputUnits: k) != k {

@@ -199,3 +199,14 @@ final class CSVNULByteTests: XCTestCase {
         assertThrows(try CSVLoader.load(p), contains: [p + ":2: column 2: '0\\u{0}.5' is not a number"])
     }
 }
+
+/// Text class names in the label column (an iris-style `species` column) say what a label must be.
+final class CSVTextLabelTests: XCTestCase {
+    func testTextLabelsSayLabelsMustBeNumbers() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let p = try dir.write("iris.csv", text: "sepal,petal,species\n5.1,1.4,setosa\n7.0,4.7,versicolor\n")
+        assertThrows(try CSVLoader.load(p), contains: [
+            p, "line 2: the label column (index 2, --label-column 2) holds 'setosa'", "class indices 0, 1, 2"])
+    }
+}
