@@ -51,7 +51,7 @@ let package = Package(
         // Hyperparameter search: parameter spaces and samplers, KFold/StratifiedKFold, cv_results, the search
         // directory and the local executor (fits as `trainboard fit-trial` processes). Knows no engine or terminal.
         .target(name: "HyperSearch", dependencies: [
-            "SafeIO", .product(name: "Yams", package: "Yams"),
+            "NeuralEngine", "SafeIO", .product(name: "Yams", package: "Yams"),
         ]),
 
         // The application's logic without the terminal: run configuration, the trainer wiring (ChannelCallback,

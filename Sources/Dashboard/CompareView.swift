@@ -93,13 +93,7 @@ public struct CompareView: Sendable {
     /// Renders the comparison into `buffer`.
     public func render(into buffer: inout CellBuffer) {
         let area = buffer.area
-        buffer.fill(area, with: Cell(" ", style: theme[.background]))
-        guard !area.isEmpty else { return }
-        guard area.width >= DashboardView.minimumColumns, area.height >= DashboardView.minimumRows else {
-            let msg = "terminal too small: \(area.width)x\(area.height), need \(DashboardView.minimumColumns)x\(DashboardView.minimumRows)"
-            buffer.render(Notice(msg, style: theme[.warning], borderStyle: theme[.border], symbols: symbols), in: area)
-            return
-        }
+        guard DashboardView.beginFrame(&buffer, theme: theme, symbols: symbols) else { return }
         let tableRows = runs.count + 2
         let side = area.width >= 100
         let rows = Layout.vertical([.length(2), .fill(1), .length(side ? 0 : tableRows), .length(1)]).split(area)

@@ -39,16 +39,25 @@ public struct DashboardView: Sendable {
         self.symbols = symbols
     }
 
+    /// Clears `buffer` to the theme's background and, when it is smaller than `minimumColumns` x `minimumRows`,
+    /// draws the "terminal too small" notice. Returns whether a frame should be drawn (false: nothing more to draw).
+    /// Shared by every full-screen view (the dashboard, the comparison).
+    public static func beginFrame(_ buffer: inout CellBuffer, theme: Theme, symbols: Symbols) -> Bool {
+        let area = buffer.area
+        buffer.fill(area, with: Cell(" ", style: theme[.background]))
+        guard !area.isEmpty else { return false }
+        guard area.width >= minimumColumns, area.height >= minimumRows else {
+            let msg = "terminal too small: \(area.width)x\(area.height), need \(minimumColumns)x\(minimumRows)"
+            buffer.render(Notice(msg, style: theme[.warning], borderStyle: theme[.border], symbols: symbols), in: area)
+            return false
+        }
+        return true
+    }
+
     /// Renders the whole dashboard into `buffer` (its full area).
     public func render(into buffer: inout CellBuffer) {
         let area = buffer.area
-        buffer.fill(area, with: Cell(" ", style: theme[.background]))
-        guard !area.isEmpty else { return }
-        guard area.width >= Self.minimumColumns, area.height >= Self.minimumRows else {
-            let msg = "terminal too small: \(area.width)x\(area.height), need \(Self.minimumColumns)x\(Self.minimumRows)"
-            buffer.render(Notice(msg, style: theme[.warning], borderStyle: theme[.border], symbols: symbols), in: area)
-            return
-        }
+        guard Self.beginFrame(&buffer, theme: theme, symbols: symbols) else { return }
         let showDescription = area.height >= 18
         let rows = Layout.vertical([.length(showDescription ? 2 : 1), .length(2), .fill(1), .length(1)]).split(area)
         renderHeader(in: rows[0], into: &buffer)

@@ -145,36 +145,19 @@ public struct ParameterSampler: Sendable {
 }
 
 import Foundation
+import NeuralEngine
 
-/// xoshiro256** seeded through SplitMix64 (the engine's generator, repeated here so that HyperSearch does not depend
-/// on the engine), with unbiased bounded integers (Lemire's multiply-and-reject, written out so that the stream does
-/// not depend on the standard library's algorithm).
+/// The search's random draws: the engine's generator (`SeededGenerator`, xoshiro256** seeded through SplitMix64) with
+/// unbiased bounded integers (Lemire's multiply-and-reject, written out so that the stream does not depend on the
+/// standard library's algorithm).
 /// Thread-safety: a value; not for concurrent mutation.
 public struct SplitRandom: Sendable {
-    var s: (UInt64, UInt64, UInt64, UInt64)
+    var generator: SeededGenerator
 
-    public init(seed: UInt64, stream: UInt64 = 0) {
-        var sm = seed &+ stream &* 0x9E37_79B9_7F4A_7C15
-        func splitmix() -> UInt64 {
-            sm = sm &+ 0x9E37_79B9_7F4A_7C15
-            var z = sm
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s = (splitmix(), splitmix(), splitmix(), splitmix())
-    }
+    public init(seed: UInt64, stream: UInt64 = 0) { generator = SeededGenerator(seed: seed, stream: stream) }
 
     /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
-        let result = rotl(s.1 &* 5, 7) &* 9
-        let t = s.1 << 17
-        s.2 ^= s.0; s.3 ^= s.1; s.1 ^= s.2; s.0 ^= s.3
-        s.2 ^= t
-        s.3 = rotl(s.3, 45)
-        return result
-    }
+    public mutating func next() -> UInt64 { generator.next() }
 
     /// A uniform `Double` in [0, 1) (53 random bits).
     public mutating func unit() -> Double { Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0) }

@@ -31,6 +31,18 @@ fail() {
 out= status=
 run() { out=$("${@}" 2>&1); status=$?; }
 
+# check_output NAME STATUS PATTERN...: the last `run` exited with STATUS and its output contains every PATTERN (fixed
+# strings).
+check_output() {
+    local name=$1 want=$2; shift 2
+    if [[ $status -ne $want ]]; then fail "$name" "exit status $status, expected $want" "${out:0:600}"; return; fi
+    local p
+    for p in "$@"; do
+        if ! grep -qF -- "$p" <<<"$out"; then fail "$name" "output does not contain '$p':" "${out:0:600}"; return; fi
+    done
+    pass "$name"
+}
+
 # expect_error NAME PATTERN... -- ARGS...: `trainboard ARGS` exits 2 and its output contains every PATTERN (fixed
 # strings).
 expect_error() {
@@ -39,11 +51,6 @@ expect_error() {
     while [[ $1 != -- ]]; do patterns+=("$1"); shift; done
     shift
     run "$bin" "$@" </dev/null
-    if [[ $status -ne 2 ]]; then fail "$name" "exit status $status, expected 2" "${out:0:400}"; return; fi
-    local p
-    for p in "${patterns[@]}"; do
-        if ! grep -qF -- "$p" <<<"$out"; then fail "$name" "message does not contain '$p':" "${out:0:400}"; return; fi
-    done
-    pass "$name"
+    check_output "$name" 2 "${patterns[@]}"
 }
 

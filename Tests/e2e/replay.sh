@@ -8,15 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/cli-lib.sh"
 fx=Tests/Fixtures/keras-logs
 
 # contains NAME PATTERN...: the last `run` exited 0 and its output contains every PATTERN (fixed strings).
-contains() {
-    local name=$1; shift
-    if [[ $status -ne 0 ]]; then fail "$name" "exit status $status" "${out:0:600}"; return; fi
-    local p
-    for p in "$@"; do
-        if ! grep -qF -- "$p" <<<"$out"; then fail "$name" "output does not contain '$p':" "${out:0:800}"; return; fi
-    done
-    pass "$name"
-}
+contains() { local name=$1; shift; check_output "$name" 0 "$@"; }
 # squeeze: the output with runs of spaces as one (the table's alignment is not what is checked).
 squeeze() { tr -s ' ' <<<"$out"; }
 
