@@ -186,12 +186,12 @@ public struct CompareView: Sendable {
         for (p, inner) in plans where !inner.isEmpty { h.draw(p, window: w, axisWidth: axisWidth, in: inner, into: &buffer) }
     }
 
-    /// The best value of `key` in `values` for its direction (`min` when unknown) as "value @epoch" (the epoch as
-    /// the log numbers it, as in the headless summary), `-` without a finite value.
+    /// The best value of `key` in `values` for its direction (`min` when unknown) as "value @epoch" (the epoch
+    /// counted from 1, as in the headless summary and `train`'s), `-` without a finite value.
     func bestText(_ key: String, in run: ComparedRun, width: Int) -> String {
         let goal = MetricPanels.goal(of: key, goals: goals)
         guard let values = run.epochMetrics[key], let b = MetricPanels.best(values, goal: goal ?? .minimize) else { return "-" }
-        let at = " @\(b.index < run.epochs.count ? run.epochs[b.index] : b.index)"
+        let at = " @\((b.index < run.epochs.count ? run.epochs[b.index] : b.index) + 1)"
         return DashboardView.fitNumber(b.value, width: max(4, width - at.count)) + at
     }
 

@@ -65,7 +65,23 @@ public enum DataSource: Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw DataError.unknownSource(spec: spec, reason: "no such file or directory (known names: fashion-mnist, mnist)")
         }
-        if isDirectory.boolValue { return .idxDirectory(path) }
+        if isDirectory.boolValue {
+            if !IDX.looksLikeIDXDirectory(path) {
+                // A directory of other data files: name them instead of reporting missing IDX files.
+                let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).prefix(100_000)
+                let data = names.filter { n in
+                    let l = n.lowercased()
+                    return [".csv", ".csv.gz", ".tsv", ".tsv.gz", ".npz"].contains { l.hasSuffix($0) }
+                }.sorted()
+                if let first = data.first {
+                    let shown = data.prefix(5).joined(separator: ", ") + (data.count > 5 ? ", ..." : "")
+                    let joined = path.hasSuffix("/") ? path + first : path + "/" + first
+                    throw DataError.unknownSource(spec: spec, reason: "a directory without IDX files (train-images-idx3-ubyte[.gz], ...); "
+                        + "it holds \(shown): give one file, e.g. --data \(joined)")
+                }
+            }
+            return .idxDirectory(path)
+        }
         let lower = path.lowercased()
         if lower.hasSuffix(".npz") { return .npz(path) }
         if lower.hasSuffix(".csv") || lower.hasSuffix(".csv.gz") || lower.hasSuffix(".tsv") || lower.hasSuffix(".tsv.gz") {

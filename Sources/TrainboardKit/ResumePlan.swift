@@ -139,9 +139,33 @@ public enum ResumePlan {
         return reset
     }
 
-    /// `trainboard train --resume PATH`, the path quoted for a POSIX shell when it needs it.
-    public static func command(_ path: String) -> String {
-        let plain = path.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-/+=:,@%".contains($0)) }
-        return "trainboard train --resume " + (plain && !path.isEmpty ? path : "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'")
+    /// A warning for a resumed run (after `fill(_:)`) that writes no checkpoint: neither it nor the resumed run has
+    /// `--checkpoint` (a checkpoint from the dashboard's `c` key or its final one), so the epochs trained now would be
+    /// kept nowhere in a headless run. Nil when the run is not resumed or has a checkpoint path.
+    public static func missingCheckpointWarning(_ plan: TrainingPlan) -> String? {
+        guard let from = plan.resume, plan.checkpoint == nil else { return nil }
+        return "warning: --resume \(from): this run writes no checkpoint (neither it nor the resumed run has --checkpoint); "
+            + "give --checkpoint PATH to keep the result"
+    }
+
+    /// `PROGRAM train --resume PATH`, each word quoted for a POSIX shell when it needs it. `program` is how this
+    /// process was started (`CommandLine.arguments[0]`) when that was a path (`.build/release/trainboard`, which is
+    /// not on `PATH` after `swift build`), else `trainboard`.
+    public static func command(_ path: String, program: String = invokedProgram) -> String {
+        "\(shellQuoted(program)) train --resume \(shellQuoted(path))"
+    }
+
+    /// How to call this binary again from the same directory: `arguments[0]` when it contains a `/`, else
+    /// `trainboard` (found on `PATH`, or not a trainboard process at all, as in the tests).
+    public static var invokedProgram: String {
+        let first = CommandLine.arguments.first ?? ""
+        let base = first.split(separator: "/").last.map(String.init) ?? ""
+        return first.contains("/") && base == "trainboard" ? first : "trainboard"
+    }
+
+    /// `word` as is when it has only characters a POSIX shell leaves alone, else in single quotes.
+    static func shellQuoted(_ word: String) -> String {
+        let plain = word.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-/+=:,@%".contains($0)) }
+        return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

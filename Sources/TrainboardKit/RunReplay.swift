@@ -180,7 +180,8 @@ public enum RunSummary {
     }
 
     /// The summary table as text: a header line, one line per run, columns aligned with spaces. A cell is
-    /// `value @epoch` (`%.6g`, the epoch as the log numbers it, from 0 for Keras); `-` when the run does not log the
+    /// `value @epoch` (`%.6g`; the epoch counted from 1, as `train`'s summary and Keras's `Epoch 3/10` count it, so
+    /// a Keras CSV log's row `epoch,2` is `@3`); `-` when the run does not log the
     /// key or has no finite value of it. `final lr` is the last finite `learning_rate` (or `lr`); `non-finite` the
     /// first epoch holding a NaN or infinite value.
     public static func table(_ logs: [RunLog]) -> String {
@@ -196,7 +197,7 @@ public enum RunSummary {
         for l in logs {
             var row = [l.name, String(l.count)]
             for k in keys {
-                row.append(best(l, key: k).map { "\(format($0.value)) @\($0.epoch)" } ?? "-")
+                row.append(best(l, key: k).map { "\(format($0.value)) @\($0.epoch + 1)" } ?? "-")
             }
             if hasRate {
                 let rates = l.values["learning_rate"] ?? l.values["lr"] ?? []
@@ -205,7 +206,7 @@ public enum RunSummary {
             let bad = (0..<l.count).first { i in l.keys.contains { l.values[$0]?[i].map { !$0.isFinite } == true } }
             row.append(bad.map { i in
                 let k = l.keys.first { l.values[$0]?[i].map { !$0.isFinite } == true }!
-                return "\(k) \(NumberFormatting.plain(l.values[k]![i]!)) @\(l.epochs[i])"
+                return "\(k) \(NumberFormatting.plain(l.values[k]![i]!)) @\(l.epochs[i] + 1)"
             } ?? "-")
             rows.append(row)
         }

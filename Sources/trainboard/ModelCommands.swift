@@ -21,6 +21,10 @@ struct Convert: ParsableCommand {
     @Argument(help: ArgumentHelp("The file to write; its extension picks the format.", valueName: "out")) var output: String
 
     func run() throws {
+        guard ModelFormat(path: output) != nil else {
+            printError("error: \(output): unknown model file extension; expected .keras, .weights.h5, .h5 (or .hdf5), .json or .tbmodel")
+            throw ExitCode(2)
+        }
         let file = try readModel(input)
         if !file.hasWeights && ModelFormat(path: output) != .json {
             printError("error: \(input) holds no weights (an architecture alone); it can only be converted to .json")

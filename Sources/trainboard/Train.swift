@@ -57,6 +57,8 @@ struct Train: ParsableCommand {
             }
             printError("error: \(e)"); throw ExitCode(2)
         }
+        // The dashboard writes a final checkpoint; a headless resumed run without --checkpoint keeps nothing.
+        if headless, let warning = ResumePlan.missingCheckpointWarning(plan) { printError(warning) }
         if headless {
             try HeadlessRunner(trainingRun: run).run()
         } else {

@@ -126,19 +126,19 @@ final class MetricPanelsTests: XCTestCase {
             XCTAssertEqual(buffer.cell(x: x, y: 1)?.style.foreground, Theme.dark[.run(i)].foreground, name)
         }
         XCTAssertNotEqual(Theme.dark[.run(0)].foreground, Theme.dark[.run(1)].foreground)
-        // Best table, validation view: sgd's best val_loss 0.4 at epoch 2; no run logs val_accuracy and adam logs no
+        // Best table, validation view (epochs counted from 1): sgd's best val_loss 0.4 at epoch 3; no run logs val_accuracy and adam logs no
         // val_loss, so those cells are "-": a training value is never shown under a validation heading.
-        XCTAssertTrue(text.contains("0.4 @2"), text)
-        XCTAssertFalse(text.contains("0.8 @2"), text)
-        XCTAssertFalse(text.contains("0.3 @1"), text)
+        XCTAssertTrue(text.contains("0.4 @3"), text)
+        XCTAssertFalse(text.contains("0.8 @3"), text)
+        XCTAssertFalse(text.contains("0.3 @2"), text)
         XCTAssertTrue(text.contains("Learning rate"), text)
-        // The training view (`v`): sgd's accuracy 0.8 at 2, adam's loss 0.3 at 1.
+        // The training view (`v`): sgd's accuracy 0.8 at epoch 3, adam's loss 0.3 at epoch 2.
         var training = DashboardState(); training.compareTraining = true
         buffer = CellBuffer(width: 120, height: 30)
         CompareView(runs: [a, b], state: training, theme: .dark, symbols: .unicode).render(into: &buffer)
         let trainingText = buffer.lines.joined(separator: "\n")
-        XCTAssertTrue(trainingText.contains("0.8 @2"), trainingText)
-        XCTAssertTrue(trainingText.contains("0.3 @1"), trainingText)
+        XCTAssertTrue(trainingText.contains("0.8 @3"), trainingText)
+        XCTAssertTrue(trainingText.contains("0.3 @2"), trainingText)
         var state = DashboardState(); state.charts = ["mae"]
         buffer = CellBuffer(width: 80, height: 24)
         CompareView(runs: [a, b], state: state, theme: .dark, symbols: .ascii).render(into: &buffer)

@@ -186,4 +186,19 @@ final class NPZAndDownloadTests: XCTestCase {
         let odd = try dir.write("data.bin", [1])
         assertThrows(try DataSource.resolve(odd), contains: [odd, "unsupported file type"])
     }
+
+    /// A directory of CSV/npz files is named for what it holds, with the file to give, not reported as missing IDX.
+    func testDirectoryOfCSVFilesSuggestsAFile() throws {
+        let sub = dir.file("tables")
+        try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+        for name in ["b.csv", "a.csv.gz", "notes.txt"] {
+            XCTAssertTrue(FileManager.default.createFile(atPath: sub + "/" + name, contents: Data([49])))
+        }
+        assertThrows(try DataSource.resolve(sub), contains: [sub, "without IDX files", "a.csv.gz, b.csv",
+                                                             "--data \(sub)/a.csv.gz"])
+        // A directory with nothing recognisable stays an IDX directory (the loader names the missing file).
+        let empty = dir.file("empty")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        XCTAssertEqual(try DataSource.resolve(empty), .idxDirectory(empty))
+    }
 }

@@ -188,3 +188,29 @@ extension ModelSnapshot {
         return String(text[r.lowerBound...])
     }
 }
+
+/// The resume command line and the warning for a resumed run that keeps nothing (no data needed).
+final class ResumeMessageTests: XCTestCase {
+    /// The resume line names the binary as it was started when that was a path (not on PATH after swift build).
+    func testResumeCommandNamesTheProgramAsStarted() {
+        XCTAssertEqual(ResumePlan.command("runs/a.keras", program: ".build/release/trainboard"),
+                       ".build/release/trainboard train --resume runs/a.keras")
+        XCTAssertEqual(ResumePlan.command("my run/a b.keras", program: "trainboard"),
+                       "trainboard train --resume 'my run/a b.keras'")
+        XCTAssertEqual(ResumePlan.command("it's.keras", program: "/opt/my tools/trainboard"),
+                       "'/opt/my tools/trainboard' train --resume 'it'\\''s.keras'")
+    }
+
+    /// A resumed run with no checkpoint path of its own or from the resumed run is warned about; others are not.
+    func testResumeWithoutCheckpointWarns() throws {
+        var c = RunConfiguration()
+        c.resume = "/tmp/final-epoch3.keras"
+        XCTAssertEqual(ResumePlan.missingCheckpointWarning(try TrainingPlan(c)),
+                       "warning: --resume /tmp/final-epoch3.keras: this run writes no checkpoint (neither it nor the "
+                       + "resumed run has --checkpoint); give --checkpoint PATH to keep the result")
+        c.checkpoint = "/tmp/next.keras"
+        XCTAssertNil(ResumePlan.missingCheckpointWarning(try TrainingPlan(c)))
+        c.resume = nil; c.checkpoint = nil
+        XCTAssertNil(ResumePlan.missingCheckpointWarning(try TrainingPlan(c)))
+    }
+}

@@ -114,12 +114,12 @@ final class RunLogTests: XCTestCase {
         // 0.2668081521987915 at 9, min val_mae 0.3855571448802948 at 9; final learning rates 0.025 / 0.003306.
         XCTAssertEqual(lines, [
             "run epochs loss (min) accuracy (max) mae (min) val_loss (min) val_accuracy (max) val_mae (min) final lr non-finite",
-            "classifier.csv 8 0.243125 @7 0.89375 @6 - 0.26026 @6 0.9 @3 - 0.025 -",
-            "regression.csv 10 0.177721 @9 - 0.340991 @9 0.266808 @9 - 0.385557 @9 0.00330598 -",
+            "classifier.csv 8 0.243125 @8 0.89375 @7 - 0.26026 @7 0.9 @4 - 0.025 -",
+            "regression.csv 10 0.177721 @10 - 0.340991 @10 0.266808 @10 - 0.385557 @10 0.00330598 -",
         ])
         let div = RunSummary.table([try fixture("diverging.csv")])
-        XCTAssertTrue(div.contains("7.02413 @1"), div)            // min loss before the nan rows
-        XCTAssertTrue(div.hasSuffix("loss nan @3"), div)
+        XCTAssertTrue(div.contains("7.02413 @2"), div)            // min loss before the nan rows
+        XCTAssertTrue(div.hasSuffix("loss nan @4"), div)
     }
 
     func testReplaySnapshotAndJournalMarks() throws {

@@ -439,6 +439,13 @@ expect_error "--resume from a .h5 (no training state): exit 2" "--resume: $r/two
     -- train --headless --resume "$r/two.h5" --epochs 9
 expect_error "--resume with --from: exit 2" "--resume: --from starts a new run" \
     -- train --headless --resume "$r/two.keras" --from "$r/two.keras" --epochs 9
+run "$bin" convert "$r/two.keras" "$r/two.txt"
+check_output "convert to an unknown extension: exit 2 listing the formats, nothing written" 2 \
+    "$r/two.txt: unknown model file extension" ".keras, .weights.h5"
+[[ ! -e $r/two.txt ]] || fail "convert to .txt wrote $r/two.txt"
+mkdir -p "$r/tables"; printf 'a,b,label\n1,2,0\n3,4,1\n' >"$r/tables/small.csv"
+expect_error "--data DIR of CSV files: exit 2 naming the file to give" "without IDX files" "--data $r/tables/small.csv" \
+    -- train --headless --data "$r/tables" --epochs 1
 
 run "$bin" info
 if [[ $status -eq 0 ]] && grep -qE '^BLAS: .+' <<<"$out"; then pass "info prints the BLAS line"

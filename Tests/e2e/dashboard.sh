@@ -100,7 +100,7 @@ else
     fail "no summary after s" main
 fi
 ls "$d"/final-epoch*.tbmodel >/dev/null 2>&1 && pass "s writes a final checkpoint" || fail "no final checkpoint after s" main
-"$tui" wait main 'Resume with: trainboard train --resume' 5 >/dev/null 2>&1 && pass "the summary says how to resume" \
+"$tui" wait main 'Resume with: .*train --resume' 5 >/dev/null 2>&1 && pass "the summary says how to resume" \
     || fail "the summary does not say 'Resume with: trainboard train --resume PATH'" main
 # The final checkpoint holds the state at the batch where s was handled: a headless resume finishes that epoch.
 final=$(ls "$d"/final-epoch*.tbmodel 2>/dev/null | head -n 1)
@@ -109,6 +109,9 @@ if [[ -n $final ]] && rout=$("$bin" train --headless --resume "$final" --epochs 
     && grep -qE "^Resuming $final: epoch $fe, batch [0-9]+, update [0-9]+" <<<"$rout" && grep -q "^Training completed $fe epoch" <<<"$rout"; then
     pass "train --resume FINAL continues epoch $fe at its next batch and completes it"
 else fail "train --resume of the final checkpoint" main; printf '%s\n' "${rout:0:600}"; fi
+! grep -qF -- "writes no checkpoint" <<<"$rout" \
+    && pass "a resumed run keeps the checkpoint path of the run it resumes (no warning)" \
+    || fail "a warning about a missing --checkpoint although the resumed run had one" "${rout:0:600}"
 "$tui" keys main q
 expect_exit main 0 "q leaves the dashboard"
 journal=$(ls "$d"/trainboard-journal-*.jsonl 2>/dev/null | head -n1)

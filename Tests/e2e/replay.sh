@@ -17,26 +17,26 @@ run "$bin" replay "$fx/classifier.csv" --headless
 out=$(squeeze)
 contains "replay classifier (Keras CSVLogger)" \
     "run epochs loss (min) accuracy (max) val_loss (min) val_accuracy (max) final lr non-finite" \
-    "classifier.csv 8 0.243125 @7 0.89375 @6 0.26026 @6 0.9 @3 0.025 -"
+    "classifier.csv 8 0.243125 @8 0.89375 @7 0.26026 @7 0.9 @4 0.025 -"
 run "$bin" replay "$fx/regression.csv"        # stdout is not a terminal: the summary too
 out=$(squeeze)
 contains "replay regression (mae), stdout not a terminal" "mae (min)" "val_mae (min)" \
-    "regression.csv 10 0.177721 @9 0.340991 @9 0.266808 @9 0.385557 @9 0.00330598 -"
+    "regression.csv 10 0.177721 @10 0.340991 @10 0.266808 @10 0.385557 @10 0.00330598 -"
 run "$bin" replay "$fx/extra-metrics.csv" --headless
 out=$(squeeze)
 contains "replay extra metrics (auc, precision)" "auc (max)" "precision (max)" "val_auc (max)" \
-    "0.959867 @5" "0.951328 @5"
+    "0.959867 @6" "0.951328 @6"
 run "$bin" replay "$fx/diverging.csv" --headless
 out=$(squeeze)
-contains "replay diverging: nan shown" "diverging.csv 7 7.02413 @1" "40.96 loss nan @3" \
+contains "replay diverging: nan shown" "diverging.csv 7 7.02413 @2" "40.96 loss nan @4" \
     "epoch 3 nan: non-finite: loss nan, mae nan, val_loss nan, val_mae nan"
 
 run "$bin" compare "$fx/classifier.csv" "$fx/classifier-adam.csv" "$fx/extra-metrics.csv" "$fx/regression.csv"
 out=$(squeeze)
 contains "compare four runs of different lengths and metrics" \
-    "classifier.csv 8 0.243125 @7 0.89375 @6 - - - 0.26026 @6 0.9 @3" \
-    "classifier-adam.csv 5 0.290431 @4 0.86875 @4 - - - 0.290898 @4 0.866667 @4 - - - - -" \
-    "regression.csv 10 0.177721 @9 - - - 0.340991 @9 0.266808 @9 -"
+    "classifier.csv 8 0.243125 @8 0.89375 @7 - - - 0.26026 @7 0.9 @4" \
+    "classifier-adam.csv 5 0.290431 @5 0.86875 @5 - - - 0.290898 @5 0.866667 @5 - - - - -" \
+    "regression.csv 10 0.177721 @10 - - - 0.340991 @10 0.266808 @10 -"
 [[ $(wc -l <<<"$out") -eq 5 ]] && pass "compare: a header and one row per run" || fail "compare rows" "$out"
 
 # Logs Trainboard writes itself: a classifier (CSV and JSON lines of the same run agree) and a regression.
