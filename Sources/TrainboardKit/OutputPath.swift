@@ -10,8 +10,10 @@ import SafeIO
 ///
 /// Thread-safety: stateless; safe from any thread.
 public enum OutputPath {
-    /// Throws `ConfigurationError(key: key, ...)` naming `path` and what is wrong with it.
-    public static func check(_ path: String, key: String) throws {
+    /// Throws `ConfigurationError(key: key, ...)` naming `path` and what is wrong with it. Returns the outermost
+    /// missing directory on the way to `path` (which the run will create, so that callers can say so), else nil.
+    @discardableResult
+    public static func check(_ path: String, key: String) throws -> String? {
         guard !path.isEmpty else { throw ConfigurationError(key: key, "empty path") }
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
@@ -23,9 +25,10 @@ public enum OutputPath {
                 throw ConfigurationError(key: key, "cannot write \(path): \(FileProblem.describe(errno: errno))")
             }
             close(fd)
-            return
+            return nil
         }
         var dir = URL(fileURLWithPath: path).deletingLastPathComponent()
+        var missing: String? = nil
         while true {
             if fm.fileExists(atPath: dir.path, isDirectory: &isDirectory) {
                 guard isDirectory.boolValue else {
@@ -34,10 +37,11 @@ public enum OutputPath {
                 if let problem = probeDirectory(dir.path) {
                     throw ConfigurationError(key: key, "cannot write in \(dir.path): \(problem)")
                 }
-                return
+                return missing
             }
+            missing = dir.path
             let parent = dir.deletingLastPathComponent()
-            if parent.path == dir.path { return }
+            if parent.path == dir.path { return missing }
             dir = parent
         }
     }

@@ -30,6 +30,18 @@ public enum RunReplay {
         return out
     }
 
+    /// A warning when `journal` cannot belong to the run that wrote `log`: an action at an epoch (0-based) after the
+    /// epoch that follows the log's last row (a stop may fall in the epoch the log did not finish), or before the
+    /// log's first row. A journal does not name its run, so this is the check there is; nil when nothing is amiss.
+    public static func journalMismatch(_ log: RunLog, journal: [JournalEntry], journalPath: String) -> String? {
+        guard let first = log.epochs.first, let last = log.epochs.last, !journal.isEmpty else { return nil }
+        let bad = journal.filter { $0.epoch > last + 1 || $0.epoch < first }
+        guard let e = bad.first else { return nil }
+        return "warning: \(journalPath): \(bad.count) of \(journal.count) actions fall outside \(log.path)'s epochs "
+            + "\(first)-\(last) (0-based, as logged), the first \(e.action) at epoch \(e.epoch): is it this run's journal? "
+            + "Those actions are shown at the nearest logged epoch"
+    }
+
     /// The snapshot of `log`, with the actions of `journal` as events at the epoch (and, where it can be told, the
     /// place inside the epoch) where they happened, and one `nan` event at the first row holding a non-finite value.
     public static func snapshot(_ log: RunLog, journal: [JournalEntry] = [], journalPath: String? = nil) -> TrainingSnapshot {

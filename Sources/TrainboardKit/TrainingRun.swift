@@ -65,7 +65,7 @@ public struct TrainingRun: Sendable {
                                log: (@Sendable (String) -> Void)? = nil) throws -> TrainingRun {
         // The process-wide limit every loader and the model estimate check (see `MemoryLimit`).
         if let limit = requested.memoryLimit { MemoryLimit.override(limit) }
-        try checkOptions(requested)
+        for n in try checkOptions(requested) { log?(n) }
         let replay = try requested.replayJournal.map { try ControlJournal.read($0) } ?? []
         var options = LoadOptions()
         options.log = log
@@ -213,8 +213,14 @@ public struct TrainingRun: Sendable {
         return s
     }
 
-    /// Checks the schedule, the callback specs and the output paths.
-    static func checkOptions(_ plan: TrainingPlan) throws {
+    /// Checks the schedule, the callback specs and the output paths. Returns notes on directories the outputs
+    /// will create (`note: --csv-log: creating directory runs/new`), so that none is created silently.
+    @discardableResult
+    static func checkOptions(_ plan: TrainingPlan) throws -> [String] {
+        var notes: [String] = []
+        func note(_ key: String, _ dir: String?) {
+            if let dir { notes.append("note: --\(key): \(dir) does not exist; it will be created") }
+        }
         _ = try plan.makeSchedule()
         _ = try plan.makeEarlyStopping()
         _ = try plan.makeReduceLROnPlateau()
@@ -225,12 +231,13 @@ public struct TrainingRun: Sendable {
             }
             // A templated path ({epoch:02d}) is checked from its first fixed directory up.
             let fixed = c.contains("{") ? String(c.prefix(while: { $0 != "{" })) + "x" : c
-            try OutputPath.check(fixed, key: "checkpoint")
+            note("checkpoint", try OutputPath.check(fixed, key: "checkpoint"))
             // Temporaries a killed run left next to its checkpoints (`.NAME.tbtmp-PID-N`, PID no longer running).
             SafeFile.removeStaleTemporaries(near: fixed)
         }
-        if let p = plan.csvLog { try OutputPath.check(p, key: "csv-log") }
-        if let p = plan.logJSONL { try OutputPath.check(p, key: "log-jsonl") }
+        if let p = plan.csvLog { note("csv-log", try OutputPath.check(p, key: "csv-log")) }
+        if let p = plan.logJSONL { note("log-jsonl", try OutputPath.check(p, key: "log-jsonl")) }
+        return notes
     }
 
     /// The training and test splits must have the same features (and output width for real-valued targets); the

@@ -32,11 +32,15 @@ struct Replay: ParsableCommand {
         } catch {
             printError("error: \(error)"); throw ExitCode(2)
         }
+        if let journal, let warning = RunReplay.journalMismatch(runLog, journal: entries, journalPath: journal) {
+            printError(warning)
+        }
         let charts = try view.charts(metrics: MetricPanels.metrics(in: runLog.keys), files: [log])
         if try view.isHeadless() {
             print(RunSummary.table([runLog]))
             let events = RunReplay.snapshot(runLog, journal: entries, journalPath: journal).events
-            for e in events { print("epoch \(runLog.epochs[min(e.epoch, runLog.count - 1)]) \(e.kind.rawValue): \(e.message)") }
+            // Epochs counted from 1, as in the table above and in train's output.
+            for e in events { print("epoch \(runLog.epochs[min(e.epoch, runLog.count - 1)] + 1) \(e.kind.rawValue): \(e.message)") }
             return
         }
         let snapshot = RunReplay.snapshot(runLog, journal: entries, journalPath: journal)

@@ -106,7 +106,22 @@ final class OutputProbeTests: XCTestCase {
         let dir = try makeTemporaryDirectory(self)
         XCTAssertNil(OutputPath.probeDirectory(dir.path))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
-        XCTAssertNoThrow(try OutputPath.check(dir.appendingPathComponent("a/b/c.csv").path, key: "csv-log"))
+        XCTAssertEqual(try OutputPath.check(dir.appendingPathComponent("a/b/c.csv").path, key: "csv-log"),
+                       dir.appendingPathComponent("a").path)      // the outermost directory the run will create
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
+        XCTAssertNil(try OutputPath.check(dir.appendingPathComponent("c.csv").path, key: "csv-log"))
+    }
+
+    /// A run whose outputs need new directories says so before it starts (none is created silently).
+    func testNewOutputDirectoriesAreAnnounced() throws {
+        let dir = try makeTemporaryDirectory(self)
+        var c = RunConfiguration()
+        c.csvLog = dir.appendingPathComponent("new/log.csv").path
+        c.checkpoint = dir.appendingPathComponent("ck/{epoch:02d}/m.keras").path
+        c.logJsonl = dir.appendingPathComponent("here.jsonl").path
+        let notes = try TrainingRun.checkOptions(try TrainingPlan(c))
+        XCTAssertEqual(notes, ["note: --checkpoint: \(dir.path)/ck does not exist; it will be created",
+                               "note: --csv-log: \(dir.path)/new does not exist; it will be created"])
     }
 
     func testExistingFileIsNotTruncated() throws {

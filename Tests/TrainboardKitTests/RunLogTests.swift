@@ -133,6 +133,15 @@ final class RunLogTests: XCTestCase {
         // keeps s <= 15: the largest consistent value is 12.
         XCTAssertEqual(RunReplay.estimatedStepsPerEpoch(journal), 12)
         XCTAssertNil(RunReplay.estimatedStepsPerEpoch([journal[0]]))
+        // diverging.csv logs epochs 0-6: these actions fit; one at epoch 8 (after the epoch following the last row)
+        // or a resumed log's earlier epoch do not.
+        XCTAssertNil(RunReplay.journalMismatch(log, journal: journal, journalPath: "j.jsonl"))
+        XCTAssertNil(RunReplay.journalMismatch(log, journal: [JournalEntry(action: "stop", epoch: 7, update: 90, time: 9)],
+                                               journalPath: "j.jsonl"))
+        let far = RunReplay.journalMismatch(log, journal: journal + [JournalEntry(action: "pause", epoch: 8, update: 99, time: 9)],
+                                            journalPath: "j.jsonl")
+        XCTAssertEqual(far.map { $0.hasPrefix("warning: j.jsonl: 1 of 4 actions fall outside") }, true, far ?? "nil")
+        XCTAssertEqual(far.map { $0.contains("epochs 0-6 (0-based, as logged), the first pause at epoch 8") }, true, far ?? "nil")
         let s = RunReplay.snapshot(log, journal: journal, journalPath: "j.jsonl")
         XCTAssertTrue(s.isReadOnly)
         XCTAssertEqual(s.completedEpochs, 7)

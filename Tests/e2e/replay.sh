@@ -12,7 +12,7 @@ contains() { local name=$1; shift; check_output "$name" 0 "$@"; }
 # squeeze: the output with runs of spaces as one (the table's alignment is not what is checked).
 squeeze() { tr -s ' ' <<<"$out"; }
 
-# Headless: one row per run named by its file, best value @ the log's epoch for every metric, final lr.
+# Headless: one row per run named by its file, best value @ its epoch (counted from 1) for every metric, final lr.
 run "$bin" replay "$fx/classifier.csv" --headless
 out=$(squeeze)
 contains "replay classifier (Keras CSVLogger)" \
@@ -29,7 +29,7 @@ contains "replay extra metrics (auc, precision)" "auc (max)" "precision (max)" "
 run "$bin" replay "$fx/diverging.csv" --headless
 out=$(squeeze)
 contains "replay diverging: nan shown" "diverging.csv 7 7.02413 @2" "40.96 loss nan @4" \
-    "epoch 3 nan: non-finite: loss nan, mae nan, val_loss nan, val_mae nan"
+    "epoch 4 nan: non-finite: loss nan, mae nan, val_loss nan, val_mae nan"
 
 run "$bin" compare "$fx/classifier.csv" "$fx/classifier-adam.csv" "$fx/extra-metrics.csv" "$fx/regression.csv"
 out=$(squeeze)
@@ -62,8 +62,15 @@ cat >"$work/journal.jsonl" <<'J'
 {"action":"checkpoint","epoch":2,"path":"runs/manual-epoch3-update26.tbmodel","time":3.1,"update":26}
 J
 run "$bin" replay "$fx/classifier.csv" --journal "$work/journal.jsonl" --headless
-contains "replay with --journal" "epoch 1 pause: paused (update 12)" "epoch 2 lr_change: lr x1.25 -> 0.0625 (update 25)" \
-    "epoch 2 checkpoint: checkpoint runs/manual-epoch3-update26.tbmodel (update 26)"
+contains "replay with --journal (epochs from 1)" "epoch 2 pause: paused (update 12)" "epoch 3 lr_change: lr x1.25 -> 0.0625 (update 25)" \
+    "epoch 3 checkpoint: checkpoint runs/manual-epoch3-update26.tbmodel (update 26)"
+[[ $out != *"is it this run's journal"* ]] && pass "a journal within the log's epochs gets no warning" \
+    || fail "a matching journal was warned about" "$out"
+# A journal from a longer run: replayed, with a warning naming the first action outside the log.
+printf '{"action":"pause","epoch":40,"time":2.5,"update":480}\n' >"$work/other-journal.jsonl"
+run "$bin" replay "$fx/classifier.csv" --journal "$work/other-journal.jsonl" --headless
+contains "replay with another run's journal warns" "1 of 1 actions fall outside" "the first pause at epoch 40" \
+    "is it this run's journal?"
 
 # Bad input: exit 2 naming the file and the line.
 printf 'loss,accuracy\n0.5,0.9\n' >"$work/noepoch.csv"
