@@ -88,7 +88,7 @@ public final class EpochLineReporter: Callback {
 /// Thread-safety: `append` is safe from any thread (serialised by a lock); the callback hooks run on the training
 /// thread.
 public final class JSONLinesLogger: ReportingCallback, @unchecked Sendable {
-    private let file: AppendingFile
+    private var file: AppendingFile
     private let lock = NSLock()
     /// The file written.
     public let path: String
@@ -125,6 +125,37 @@ public final class JSONLinesLogger: ReportingCallback, @unchecked Sendable {
         guard file.isOpen else { return }
         // A failed write (a full disk) ends the run cleanly: exit 1 with the path named, as for the CSV log.
         do { try file.append(line) } catch { fail("JSON-lines log: \(error)") }
+    }
+
+    /// The largest log read back on resume (64 MiB; a line per epoch is far less).
+    static let maximumResumedBytes = 64 << 20
+
+    /// On resume (`fit(..., resume:)`), the log continues the stopped run's as `CSVLogger`'s does: the lines of
+    /// epochs before the resumed one are kept; the stopped run's later epoch lines and its `train_end` line are
+    /// dropped (one atomic rewrite), so that the file equals an uninterrupted run's log.
+    public override func onTrainBegin(logs: Logs) {
+        guard let r = model?.resumedFrom, FileKind(path: path) == .regular else { return }
+        lock.lock(); defer { lock.unlock() }
+        do {
+            let bytes = try SafeFile.read(path, limit: Self.maximumResumedBytes)
+            var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+                .map(String.init)
+            let before = lines.count
+            lines = lines.filter { line in
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                    return true       // not ours to judge: kept as it was
+                }
+                if object["event"] as? String == "train_end" { return false }
+                if object["event"] as? String == "epoch", let e = object["epoch"] as? Int { return e < r.resumeEpoch }
+                return true
+            }
+            guard lines.count < before else { return }
+            try file.close()
+            try SafeFile.write(Array(lines.map { $0 + "\n" }.joined().utf8), to: path)
+            file = try AppendingFile(path: path, truncate: false, syncEachRecord: false)
+        } catch {
+            fail("JSON-lines log: cannot resume the log: \(error)")
+        }
     }
 
     public override func onEpochEnd(_ epoch: Int, logs: inout Logs) {

@@ -423,13 +423,16 @@ r=$work/resume
 mkdir -p "$r"
 common=(train --headless --max-samples 400 --hidden 16,8 --dropout 0.2 --batch-size 40 --seed 9 --decay 0.01
         --early-stopping patience=3 --reduce-lr-on-plateau patience=1,factor=0.5)
-run "$bin" "${common[@]}" --epochs 5 --checkpoint "$r/one.keras" --csv-log "$r/one.csv" </dev/null
-run "$bin" "${common[@]}" --epochs 3 --checkpoint "$r/two.keras" --csv-log "$r/two.csv" </dev/null
+run "$bin" "${common[@]}" --epochs 5 --checkpoint "$r/one.keras" --csv-log "$r/one.csv" --log-jsonl "$r/one.jsonl" </dev/null
+run "$bin" "${common[@]}" --epochs 3 --checkpoint "$r/two.keras" --csv-log "$r/two.csv" --log-jsonl "$r/two.jsonl" </dev/null
 run "$bin" train --headless --resume "$r/two.keras" --epochs 5 </dev/null
 if [[ $status -eq 0 ]] && grep -qF "Resuming $r/two.keras: epoch 4, update 31, 3 earlier epochs" <<<"$out" \
     && cmp -s "$r/one.csv" "$r/two.csv" && [[ $(grep -c '^epoch' "$r/two.csv") -eq 1 ]]; then
     pass "3 epochs + --resume to 5: the same CSV log (one header, rows 0-4, equal values) as 5 epochs in one go"
 else fail "3 epochs + --resume to 5 equals 5 epochs in one go" "status $status" "${out:0:600}" "$(diff "$r/one.csv" "$r/two.csv" 2>&1 | head -n 6)"; fi
+if cmp -s "$r/one.jsonl" "$r/two.jsonl" && [[ $(grep -c '"train_end"' "$r/two.jsonl") -eq 1 ]]; then
+    pass "3 epochs + --resume to 5: the same JSON-lines log (epochs 0-4 once, one train_end) as 5 epochs in one go"
+else fail "the resumed JSON-lines log differs from the uninterrupted one" "$(diff "$r/one.jsonl" "$r/two.jsonl" 2>&1 | head -n 8)"; fi
 expect_error "--resume with another architecture: exit 2 naming --hidden" "--hidden: $r/two.keras was trained with hidden 16,8, this run has 32" \
     -- train --headless --resume "$r/two.keras" --epochs 9 --hidden 32
 expect_error "--resume with nothing left to run: exit 2 naming --epochs" "--epochs: $r/two.keras resumes at epoch 6" \
