@@ -85,6 +85,7 @@ class KerasSteeringTest(unittest.TestCase):
         fit = FitThread(model, [TrainboardCallback(listen=path, batch_size=32, announce=False), recorder], epochs=500)
         fit.start()
         client = Client(path)
+        self.addCleanup(client.close)
         hello, history, count = client.read_history()
         self.assertEqual(hello["framework"], f"keras {keras.__version__} (jax)")
         self.assertEqual((hello["epochs"], hello["steps_per_epoch"], hello["batch_size"]), (500, STEPS, 32))
@@ -159,6 +160,7 @@ class KerasSteeringTest(unittest.TestCase):
         counted = recorder.batches
         wait_for(lambda: recorder.batches >= counted + 20, what="training to go on while detached")
         again = Client(path)
+        self.addCleanup(again.close)
         hello, history, count = again.read_history()
         self.assertEqual(len(history), count)
         updates = [m["update"] for m in history if m["type"] == "batch"]
@@ -205,6 +207,7 @@ class KerasSteeringTest(unittest.TestCase):
         history = model.fit(x, y, batch_size=64, epochs=3, verbose=0,
                             callbacks=[callback, Attach(), keras.callbacks.TerminateOnNaN()])
         client = holder["client"]
+        self.addCleanup(client.close)
         end = client.read_type("end")
         kinds = [(m["kind"], m["message"]) for m in client.messages if m["type"] == "event"]
         self.assertEqual([k for k, _ in kinds], ["nan", "early_stop"], kinds)
