@@ -24,6 +24,7 @@ from ._transport import ListenError
 __all__ = ["Session", "Command", "apply_lr_to_torch", "ListenError"]
 
 _MAX_PENDING_COMMANDS = 1000
+_MAX_CLIENTS = 64          # connections beyond this are closed at once (a local flood cannot exhaust descriptors)
 _SEND_CHUNK = 256 * 1024
 
 
@@ -104,8 +105,9 @@ class _Client:
 
 
 class Session:
-    """A training run that dashboards can attach to (protocol v1). Thread-safe: the logging and command methods may be
-    called from any thread, though a training loop normally calls them from one.
+    """A training run that dashboards can attach to (protocol v1). Thread-safety: `log_batch`, `log_epoch`, `event`,
+    `set_info`, `Command.ack` and `close` may be called from any thread; `poll`, `wait_while_paused` and `serve` from
+    one thread at a time (the training loop's). At most 64 connections at once; more are closed on accept.
 
     Arguments:
       listen: None (a new Unix socket `<private dir>/<name>-<pid>.sock`), a socket path, or "127.0.0.1:PORT" /
@@ -525,6 +527,9 @@ class Session:
                 return
             except OSError:
                 return
+            if len(self._clients) >= _MAX_CLIENTS:
+                sock.close()
+                continue
             if not self._tcp:
                 try:
                     uid = _transport.peer_uid(sock)
