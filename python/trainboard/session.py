@@ -153,6 +153,15 @@ class Session:
         self._socket_identity = None
 
         kind, where = _transport.parse_listen(listen)
+        self._server = None
+        try:
+            self._open(kind, where, announce)
+        except BaseException:
+            self._release()
+            raise
+
+    def _open(self, kind, where, announce):
+        """Binds, writes the token and discovery files, starts the I/O thread and announces (part of __init__)."""
         directory = _transport.private_directory()
         stem = os.path.join(directory, f"{self.name}-{os.getpid()}")
         if kind == "unix":
@@ -352,23 +361,26 @@ class Session:
         self.close("process exited", wait=0.5)
 
     def _release(self):
-        try:
-            self._selector.close()
-        except Exception:
-            pass
+        selector = getattr(self, "_selector", None)
+        if selector is not None:
+            try:
+                selector.close()
+            except Exception:
+                pass
         for client in list(self._clients.values()):
             try:
                 client.sock.close()
             except OSError:
                 pass
         self._clients.clear()
-        for sock in (self._server, self._wake_r, self._wake_w):
-            try:
-                sock.close()
-            except OSError:
-                pass
+        for sock in (self._server, getattr(self, "_wake_r", None), getattr(self, "_wake_w", None)):
+            if sock is not None:
+                try:
+                    sock.close()
+                except OSError:
+                    pass
         _transport.remove_if_same(self.socket_path, self._socket_identity)
-        for path in (self.token_file, self.discovery_file):
+        for path in (self.token_file, getattr(self, "discovery_file", None)):
             if path:
                 try:
                     os.unlink(path)
@@ -429,10 +441,11 @@ class Session:
                 self._history_batches += 1
                 if self._history_batches > _wire.MAX_HISTORY_BATCHES:
                     self._thin_history()
-            for client in list(self._clients.values()):
-                if client.authed:
-                    self._queue(client, line)
-        self._wake()
+            waiting = [client for client in self._clients.values() if client.authed]
+            for client in waiting:
+                self._queue(client, line)
+        if waiting:
+            self._wake()
 
     def _thin_history(self):
         """Drops every second batch message except each epoch's last one, halving the batches kept."""
