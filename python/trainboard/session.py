@@ -99,6 +99,7 @@ class _Client:
         self.connected_at = time.monotonic()
         self.last_progress = self.connected_at
         self.closing = False        # close once `current` is sent (after an error that ends the connection)
+        self.linger_until = None    # when closing: the error is sent, input is drained until EOF or this time
 
     def pending(self):
         return bool(self.current or self.replay or self.out)
@@ -441,7 +442,7 @@ class Session:
                 self._history_batches += 1
                 if self._history_batches > _wire.MAX_HISTORY_BATCHES:
                     self._thin_history()
-            waiting = [client for client in self._clients.values() if client.authed]
+            waiting = [client for client in self._clients.values() if client.authed and not client.closing]
             for client in waiting:
                 self._queue(client, line)
         if waiting:
@@ -572,11 +573,13 @@ class Session:
             pass
 
     def _fail(self, client, message, id=None):
-        """Sends `error` and closes the connection once it is written (or on the next stall check)."""
+        """Sends `error` (nothing else after it) and closes the connection once it is written and the peer's input is
+        drained (or after the write-stall timeout)."""
         client.replay.clear()
         client.out.clear()
         client.out_bytes = 0
-        client.current = _wire.encode({"type": "error", "id": id, "message": message})
+        # An unsent remainder ends on a line boundary (chunks are whole lines): finish it, then the error.
+        client.current = bytes(client.current) + _wire.encode({"type": "error", "id": id, "message": message})
         client.closing = True
         client.last_progress = time.monotonic()
         self._flush(client)
@@ -596,7 +599,7 @@ class Session:
             self._drop(client)
             return
         if client.closing:
-            return
+            return              # input after a fatal error is discarded
         client.inbuf += data
         while client.number in self._clients and not client.closing:
             newline = client.inbuf.find(b"\n")
@@ -664,8 +667,15 @@ class Session:
                     parts.append(line)
                     size += len(line)
                 if not parts:
-                    if client.closing:
-                        self._drop(client)
+                    if client.closing and client.linger_until is None:
+                        # Half-close and read what the peer still sends (discarded) for up to 2 s: closing with
+                        # unread input would reset the connection and could destroy the error before it is read.
+                        try:
+                            client.sock.shutdown(socket.SHUT_WR)
+                        except OSError:
+                            self._drop(client)
+                            return
+                        client.linger_until = time.monotonic() + 2.0
                     return
                 client.current = b"".join(parts)
             try:
@@ -683,7 +693,10 @@ class Session:
     def _housekeeping(self):
         now = time.monotonic()
         for client in list(self._clients.values()):
-            if not client.authed and not client.closing and now - client.connected_at > _wire.AUTH_SECONDS:
+            if client.linger_until is not None:
+                if now > client.linger_until:
+                    self._drop(client)
+            elif not client.authed and not client.closing and now - client.connected_at > _wire.AUTH_SECONDS:
                 self._fail(client, f"no auth message within {_wire.AUTH_SECONDS:g} seconds")
             elif client.out_bytes > _wire.MAX_CLIENT_QUEUE:
                 self._drop(client)
