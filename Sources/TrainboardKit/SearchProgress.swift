@@ -120,13 +120,10 @@ public struct SearchProgress: Sendable {
 
     func count(_ where: (Fit) -> Bool) -> Int { candidates.reduce(0) { $0 + $1.fits.filter(`where`).count } }
 
-    /// The best candidate so far: rank 1 with a finite mean, preferring complete candidates (the first in candidate
-    /// order among ties); nil when no candidate has a score.
+    /// The best candidate so far: the highest mean over the splits finished (rank 1; the first in candidate order
+    /// among ties), whether or not all its splits finished; nil when no candidate has a score.
     public var best: Int? {
-        let scored = candidates.filter { !$0.mean.isNaN }
-        let complete = scored.filter(\.isComplete)
-        let pool = complete.isEmpty ? scored : complete
-        return pool.max { ($0.mean, -$0.index) < ($1.mean, -$1.index) }?.index
+        candidates.filter { !$0.mean.isNaN }.max { ($0.mean, -$0.index) < ($1.mean, -$1.index) }?.index
     }
 
     /// Fits finished per minute since `since` (seconds since 1970; the first finish time when nil), nil when fewer
@@ -213,7 +210,7 @@ public struct SearchProgress: Sendable {
                         fit.state = .running
                     }
                 }
-                if fit.hasLog, fit.state == .running || fit.state.isFinished || known[i] == nil {
+                if fit.hasLog {
                     (fit.curve, fit.curveKey) = curve(fit.logPath)
                 }
                 fits.append(fit)

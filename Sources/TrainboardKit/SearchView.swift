@@ -162,6 +162,10 @@ public struct SearchView: Sendable {
         ParameterGrid.sortedKeys(Set(p.keys)).map { "\($0)=\(p[$0]!.description)" }.joined(separator: ", ")
     }
 
+    /// The separator dot and the plus-minus sign (ASCII with `.ascii` symbols).
+    var dot: String { symbols.isUnicode ? "\u{00B7}" : "." }
+    var plusMinus: String { symbols.isUnicode ? "\u{00B1}" : "+-" }
+
     /// Renders the view into `buffer` (its full area).
     public func render(into buffer: inout CellBuffer) {
         let area = buffer.area
@@ -171,7 +175,7 @@ public struct SearchView: Sendable {
         // Title.
         let cv = "\(p.plan.crossValidator.rawValue)(n_splits=\(p.plan.nSplits))"
         buffer.write("Trainboard search", x: area.x, y: y, style: theme[.title], maxWidth: area.width)
-        let right = "\(p.plan.kind) \u{00B7} \(cv) \u{00B7} \(p.plan.scoring.rawValue)"
+        let right = "\(p.plan.kind) \(dot) \(cv) \(dot) \(p.plan.scoring.rawValue)"
         let titleRest = "  \(p.directory.path)"
         let used = "Trainboard search".count
         buffer.write(TextFormatting.truncate(titleRest, width: max(0, area.width - used - right.count - 1),
@@ -183,11 +187,11 @@ public struct SearchView: Sendable {
         y += 1
         // Progress.
         var counts = "\(p.finished)/\(p.total) fits"
-        if p.running > 0 { counts += " \u{00B7} \(p.running) running" }
-        if p.failed > 0 { counts += " \u{00B7} \(p.failed) failed" }
-        if p.skipped > 0 { counts += " \u{00B7} \(p.skipped) skipped" }
-        counts += " \u{00B7} " + (rate.map { String(format: "%.1f fits/min", $0) } ?? "- fits/min")
-        counts += " \u{00B7} ETA " + (p.isComplete ? "done" : Self.duration(eta))
+        if p.running > 0 { counts += " \(dot) \(p.running) running" }
+        if p.failed > 0 { counts += " \(dot) \(p.failed) failed" }
+        if p.skipped > 0 { counts += " \(dot) \(p.skipped) skipped" }
+        counts += " \(dot) " + (rate.map { String(format: "%.1f fits/min", $0) } ?? "- fits/min")
+        counts += " \(dot) ETA " + (p.isComplete ? "done" : Self.duration(eta))
         let gaugeW = min(30, max(10, area.width / 4))
         let ratio = p.total > 0 ? Double(p.finished) / Double(p.total) : 0
         buffer.render(Gauge(ratio: ratio, filledStyle: theme[.gauge], emptyStyle: theme[.muted], symbols: symbols),
@@ -198,7 +202,7 @@ public struct SearchView: Sendable {
         var bestLine: String
         if let b = p.best {
             let c = p.candidates[b]
-            bestLine = "best: #\(b) mean \(Self.score(c.mean)) \u{00B1} \(Self.score(c.std))"
+            bestLine = "best: #\(b) mean \(Self.score(c.mean)) \(plusMinus) \(Self.score(c.std))"
                 + (c.isComplete ? "" : " (\(c.scored)/\(p.plan.nSplits) splits)") + "  " + Self.paramText(c.params)
         } else {
             bestLine = "best: - (no fit finished yet)"
@@ -326,7 +330,7 @@ public struct SearchView: Sendable {
 
     func fitText(_ f: SearchProgress.Fit) -> String {
         switch f.state {
-        case .pending: return "\u{00B7}"
+        case .pending: return dot
         case .running: return "running"
         case .done: return Self.score(f.result?.testScore ?? .nan)
         case .failed: return "fail"

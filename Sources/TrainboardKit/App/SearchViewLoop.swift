@@ -85,7 +85,9 @@ public struct SearchViewLoop {
         var lastFrame = -Double.infinity
         let themeCount = themes.count
         func refresh(_ loop: inout SearchViewLoop) {
-            if let p = try? SearchProgress.read(loop.directory, plan: loop.plan, freshness: loop.freshness,
+            // Once the local session has ended none of its fits runs, however fresh their logs.
+            let ended = loop.session.map { started && $0.isDone } ?? false
+            if let p = try? SearchProgress.read(loop.directory, plan: loop.plan, freshness: ended ? -1 : loop.freshness,
                                                 previous: loop.progress) {
                 loop.progress = p
             }
@@ -111,17 +113,18 @@ public struct SearchViewLoop {
                 break
             case .key(let key):
                 needsRender = true
-                if let i = openFit {
+                if openFit != nil {
                     // The fit's charts: the dashboard's view keys; Esc (with nothing open) or q returns.
-                    let back = (key == .escape && !fitState.showHelp) || (key == .char("q") && !fitState.showHelp)
-                    if back { openFit = nil; fitSnapshot = nil; screen.invalidate(); continue }
-                    let effects = DashboardReducer.reduce(&fitState, key: key, status: fitSnapshot?.status ?? .running,
-                                                          themeCount: themeCount, readOnly: true,
-                                                          metrics: fitSnapshot?.metricNames ?? [])
-                    if key == .char("t") { state.themeIndex = fitState.themeIndex }
-                    if effects.contains(.redraw) { screen.invalidate() }
-                    _ = i
-                    continue
+                    if (key == .escape || key == .char("q")) && !fitState.showHelp {
+                        openFit = nil; fitSnapshot = nil; screen.invalidate()
+                    } else {
+                        let effects = DashboardReducer.reduce(&fitState, key: key, status: fitSnapshot?.status ?? .running,
+                                                              themeCount: themeCount, readOnly: true,
+                                                              metrics: fitSnapshot?.metricNames ?? [])
+                        if key == .char("t") { state.themeIndex = fitState.themeIndex }
+                        if effects.contains(.redraw) { screen.invalidate() }
+                    }
+                    break
                 }
                 let n = progress?.candidates.count ?? plan.candidates.count
                 let effects = SearchViewReducer.reduce(&state, key: key, candidates: n, splits: plan.nSplits,
