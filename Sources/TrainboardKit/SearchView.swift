@@ -89,10 +89,10 @@ public enum SearchViewReducer {
         case .right: state.split = min(max(0, splits - 1), state.split + 1)
         case .enter: return candidates > 0 ? [.openFit(state.candidate * splits + state.split)] : []
         case .char("k"):
-            guard live else { state.message = finished ? "the search has ended" : "read-only: a replay cannot be steered"; return [] }
+            guard live else { state.message = state.canSteer ? "the search has ended" : "read-only: a replay cannot be steered"; return [] }
             return [.skip(state.candidate)]
         case .char("s"):
-            guard live else { state.message = finished ? "the search has ended" : "read-only: a replay cannot be steered"; return [] }
+            guard live else { state.message = state.canSteer ? "the search has ended" : "read-only: a replay cannot be steered"; return [] }
             return [.stop]
         case .char("q"), .char("Q"):
             if !live || state.quitRequested { return [.exit] }
@@ -190,7 +190,9 @@ public struct SearchView: Sendable {
         if p.running > 0 { counts += " \(dot) \(p.running) running" }
         if p.failed > 0 { counts += " \(dot) \(p.failed) failed" }
         if p.skipped > 0 { counts += " \(dot) \(p.skipped) skipped" }
-        counts += " \(dot) " + (rate.map { String(format: "%.1f fits/min", $0) } ?? "- fits/min")
+        if rate != nil || !p.isComplete {
+            counts += " \(dot) " + (rate.map { String(format: "%.1f fits/min", $0) } ?? "- fits/min")
+        }
         counts += " \(dot) ETA " + (p.isComplete ? "done" : Self.duration(eta))
         let gaugeW = min(30, max(10, area.width / 4))
         let ratio = p.total > 0 ? Double(p.finished) / Double(p.total) : 0

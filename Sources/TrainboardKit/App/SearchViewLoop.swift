@@ -175,7 +175,8 @@ public struct SearchViewLoop {
                 if openFit != nil, let snap = fitSnapshot {
                     DashboardView(snapshot: snap, state: fitState, theme: theme, symbols: screen.symbols).render(into: &buffer)
                 } else if let p = progress {
-                    let rate = p.fitsPerMinute(since: session == nil ? nil : sessionStart)
+                    // A replay's finish times may span several sessions: its rate is shown only while fits remain.
+                    let rate = session == nil && p.isComplete ? nil : p.fitsPerMinute(since: session == nil ? nil : sessionStart)
                     var view = SearchView(progress: p, state: state, theme: theme, symbols: screen.symbols,
                                           rate: rate, eta: p.eta(rate: rate))
                     view.state.scroll = SearchView.firstRow(selected: state.candidate, scroll: state.scroll,
