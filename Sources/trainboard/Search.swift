@@ -25,8 +25,18 @@ struct Search: ParsableCommand {
         atomically), fits/fit-NNNNN.csv (each fit's CSV log), cv_results.csv and .json (scikit-learn's columns), \
         best_params.json, refit.json and best_model.keras. `trainboard search --resume DIR` runs only the fits \
         without a result. A failing fit is recorded with a NaN score and a warning (error_score=nan).
-        Output: one line per finished fit, then the candidates sorted by rank. Exit status: 0 when the search \
-        finished (even with failed fits), 1 when the refit failed, 2 on bad input.
+        Before starting: the number of candidates and fits and a rough time estimate from a short probe (the first \
+        candidate trained for a few batches, scaled by epochs, rows and fits / jobs).
+        In a terminal the search view shows the search live (read from the search directory): candidates x folds \
+        with scores, sparklines of running folds' val_loss, mean, std and rank, the best highlighted, progress, fits \
+        per minute and ETA. Keys: arrows select a candidate and fold; Enter shows the selected fit's charts (Esc \
+        returns); k skips the selected candidate (running fits killed, the rest recorded as skipped, which --resume \
+        honours); s stops the search keeping finished results (no refit; --resume continues); q quits (stopping \
+        first); t theme; ? help. An estimate over an hour is confirmed first (--yes skips; headless never asks). \
+        --replay DIR opens a finished or partial search in the view (headless: its table sorted by rank).
+        Headless output (--headless or not a terminal): one line per finished fit, then the candidates sorted by \
+        rank. Exit status: 0 when the search finished or was stopped from the view (even with failed fits), 1 when \
+        the refit failed, 2 on bad input.
         """)
 
     @OptionGroup var options: TrainOptions
