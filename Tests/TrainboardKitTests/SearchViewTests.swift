@@ -297,3 +297,27 @@ final class SearchViewLoopTests: XCTestCase {
         XCTAssertTrue(screen.stopped)
     }
 }
+
+final class SearchEstimateTests: XCTestCase {
+    /// 6 samples, 2 folds of 3 test rows (3 training rows each); candidate 0 trains 2 epochs, candidate 1 4 epochs;
+    /// 0.01 s per row and epoch, 1 s load per fit. By hand:
+    /// c0 fit = 1 + 2 * (3 + 3/3) * 0.01 = 1.08 (x2 folds = 2.16); c1 fit = 1 + 4 * 4 * 0.01 = 1.16 (x2 = 2.32);
+    /// refit = 1 + 4 (the most epochs) * 6 rows * 0.01 = 1.24.
+    func testTheEstimateScalesByEpochsRowsAndJobs() {
+        let plan = SearchPlan(kind: "grid", space: "epochs=2,4", candidates: [["epochs": .int(2)], ["epochs": .int(4)]],
+                              nSplits: 2, crossValidator: .kFold, shuffleFolds: false, seed: 1,
+                              testFold: [0, 1, 0, 1, 0, 1], scoring: .accuracy, returnTrainScore: false,
+                              options: [:], created: "")
+        let e = SearchEstimate(secondsPerSample: 0.01, loadSeconds: 1, probeRows: 100)
+        let epochs: (Int) -> Int = { [2, 4][$0] }
+        // One job: 2.16 + 2.32 + 1.24 = 5.72.
+        XCTAssertEqual(e.seconds(plan: plan, fits: [0, 1, 2, 3, 4], jobs: 1, cores: 2, epochs: epochs), 5.72, accuracy: 1e-9)
+        // Two jobs on two cores: 4.48 / 2 + 1.24 = 3.48; eight jobs on two cores are no faster.
+        XCTAssertEqual(e.seconds(plan: plan, fits: [0, 1, 2, 3, 4], jobs: 2, cores: 2, epochs: epochs), 3.48, accuracy: 1e-9)
+        XCTAssertEqual(e.seconds(plan: plan, fits: [0, 1, 2, 3, 4], jobs: 8, cores: 2, epochs: epochs), 3.48, accuracy: 1e-9)
+        // A resumed search with only fit 3 left and no refit: 1.16.
+        XCTAssertEqual(e.seconds(plan: plan, fits: [3], jobs: 2, cores: 2, epochs: epochs), 1.16, accuracy: 1e-9)
+        XCTAssertEqual(SearchEstimate.epochs(plan)(1), 4)
+        XCTAssertTrue(e.describe(3725, jobs: 2).hasPrefix("estimated time: about 1h 02m with 2 jobs (probe: 10.000 ms per row"))
+    }
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test of the search view: drives `trainboard search` in tmux through Tests/e2e/tmux-drive on a small
 # Fashion-MNIST search (2 candidates x 2 folds, 1 job, enough epochs to act while a fit runs). Checks: the estimate
-# line before starting; the table appears with a running fit; Enter opens the running fit's charts and Esc returns;
+# line (of the resumed search); the table appears with a running fit; Enter opens the running fit's charts and Esc returns;
 # k skips the selected candidate (recorded in its result files); s stops, keeping finished results, and q exits 0 with
 # the terminal restored; `--resume` completes headless without running the skipped candidate; `search --replay` shows
 # the ranks in the view and, headless, prints the table sorted by rank.
@@ -58,6 +58,8 @@ if [[ $rc -eq 0 ]] && grep -q '^best: candidate 0 ' <<<"$out" && ! grep -q 'cand
 else fail "--resume completes without running the skipped candidate: rc=$rc ${out:0:1200}"; fi
 if grep -q '^resuming: [2-3] of 4 fits already finished' <<<"$out"; then pass "--resume keeps the finished and skipped fits"
 else fail "--resume keeps the finished and skipped fits: ${out:0:600}"; fi
+if grep -qE '^estimated time: about [0-9hms ]+ with [0-9]+ jobs? \(probe: [0-9.]+ ms per row and epoch over [0-9]+ rows' <<<"$out"
+then pass "the time estimate before starting"; else fail "the time estimate before starting: ${out:0:600}"; fi
 
 out=$("$bin" search --replay "$dir" 2>&1); rc=$?
 table=$(sed -n '/^rank  candidate/,$p' <<<"$out")
