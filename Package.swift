@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI"],
                     exclude: ["__Snapshots__"]),
         .testTarget(name: "TrainboardKitTests", dependencies: [
-            "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "SafeIO", "TerminalUI",
+            "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "SafeIO", "TerminalUI", "HyperSearch",
         ]),
         // The command line: the train flags against the option table (OptionDeclarationTests).
         .testTarget(name: "TrainboardCLITests", dependencies: ["trainboard", "TrainboardKit", "SafeIO"]),

@@ -41,29 +41,50 @@ public struct LocalExecutor: Sendable {
     }
 
     /// Runs `indices` (fit numbers; the refit is `plan.fitCount`), calling `onFinish` on the calling thread as each
-    /// process ends. Throws `SearchDirectoryError` when a process cannot be started (nothing more is started then;
-    /// the ones running are waited for first).
-    public func run(_ indices: [Int], onFinish: (Int, Ending) -> Void) throws {
+    /// process ends. With `control`, fits it cancels are not started (and get no `onFinish`) and the ones it kills end
+    /// as `.signaled(SIGKILL)`. Throws `SearchDirectoryError` when a process cannot be started (nothing more is
+    /// started then; the ones running are waited for first).
+    public func run(_ indices: [Int], control: FitControl? = nil, onFinish: (Int, Ending) -> Void) throws {
         var pending = indices[...]
         var running: [pid_t: Int] = [:]
         var startError: Error?
         while true {
             while startError == nil, running.count < jobs, let i = pending.first {
                 pending = pending.dropFirst()
-                do { running[try spawn(i)] = i } catch { startError = error }
+                do {
+                    if let control {
+                        if let pid = try control.start(i, { try spawn(i) }) { running[pid] = i }
+                    } else {
+                        running[try spawn(i)] = i
+                    }
+                } catch { startError = error }
             }
             if running.isEmpty { break }
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, 0)
-            if pid < 0 {
+            guard let pid = Self.waitWithoutReaping() else {
                 if errno == EINTR { continue }
                 break
             }
+            // Unregistered before it is reaped: `control` never signals a process id that could be reused.
+            control?.finished(pid)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             guard let i = running.removeValue(forKey: pid) else { continue }
             let sig = status & 0x7f
             onFinish(i, sig == 0 ? .exited((status >> 8) & 0xff) : .signaled(sig))
         }
         if let e = startError { throw e }
+    }
+
+    /// Waits for any child process to end and returns its id, leaving it unreaped (`waitid` with `WNOWAIT`); nil on
+    /// an error (`errno` set).
+    static func waitWithoutReaping() -> pid_t? {
+        var info = siginfo_t()
+        guard waitid(P_ALL, 0, &info, WEXITED | WNOWAIT) == 0 else { return nil }
+        #if os(Linux)
+        return info._sifields._sigchld.si_pid
+        #else
+        return info.si_pid
+        #endif
     }
 
     /// Starts the process of fit `index`; its output goes to the fit's log (the refit's: `refit.log`).

@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import HyperSearch
+import NCursesBackend
 import SafeIO
 import TrainboardKit
 
@@ -24,8 +25,18 @@ struct Search: ParsableCommand {
         atomically), fits/fit-NNNNN.csv (each fit's CSV log), cv_results.csv and .json (scikit-learn's columns), \
         best_params.json, refit.json and best_model.keras. `trainboard search --resume DIR` runs only the fits \
         without a result. A failing fit is recorded with a NaN score and a warning (error_score=nan).
-        Output: one line per finished fit, then the candidates sorted by rank. Exit status: 0 when the search \
-        finished (even with failed fits), 1 when the refit failed, 2 on bad input.
+        Before starting: the number of candidates and fits and a rough time estimate from a short probe (the first \
+        candidate trained for a few batches, scaled by epochs, rows and fits / jobs).
+        In a terminal the search view shows the search live (read from the search directory): candidates x folds \
+        with scores, sparklines of running folds' val_loss, mean, std and rank, the best highlighted, progress, fits \
+        per minute and ETA. Keys: arrows select a candidate and fold; Enter shows the selected fit's charts (Esc \
+        returns); k skips the selected candidate (running fits killed, the rest recorded as skipped, which --resume \
+        honours); s stops the search keeping finished results (no refit; --resume continues); q quits (stopping \
+        first); t theme; ? help. An estimate over an hour is confirmed first (--yes skips; headless never asks). \
+        --replay DIR opens a finished or partial search in the view (headless: its table sorted by rank).
+        Headless output (--headless or not a terminal): one line per finished fit, then the candidates sorted by \
+        rank. Exit status: 0 when the search finished or was stopped from the view (even with failed fits), 1 when \
+        the refit failed, 2 on bad input.
         """)
 
     @OptionGroup var options: TrainOptions
@@ -48,8 +59,16 @@ struct Search: ParsableCommand {
     var jobs: Int?
     @Flag(name: .customLong("dry-run"), help: "Check the options, the space and the data, print the candidates and the number of fits, and stop: nothing is written or trained.")
     var dryRun = false
+    @Option(help: ArgumentHelp("Open a finished (or partial) search directory in the search view, read-only (headless: print its table sorted by rank).", valueName: "dir"))
+    var replay: String?
+    @Flag(help: "Start without asking, even when the estimated time exceeds an hour (only the dashboard asks; headless runs never do).")
+    var yes = false
 
     func run() throws {
+        if let dir = replay {
+            try SearchReplay(path: dir, headless: options.headless, theme: options.theme).run()
+            return
+        }
         let directory: SearchDirectory
         let plan: SearchPlan
         do {
@@ -68,7 +87,20 @@ struct Search: ParsableCommand {
             printError("error: \(error)"); throw ExitCode(2)
         }
         if let j = jobs, j < 1 { printError("error: --jobs: must be at least 1, got \(j)"); throw ExitCode(2) }
-        try SearchRunner(directory: directory, plan: plan, jobs: jobs ?? LocalExecutor.cores).run()
+        let jobs = jobs ?? LocalExecutor.cores
+        var interactive = !options.headless && Terminal.isInteractive
+        if interactive, let problem = Terminal.unsupportedTerminal() {
+            printError("notice: \(problem); one line per fit instead of the search view, as with --headless")
+            interactive = false
+        }
+        let runner = SearchRunner(directory: directory, plan: plan, jobs: jobs)
+        try runner.announce()
+        let estimate = runner.estimate()
+        if let e = estimate { print(e.text) }
+        guard interactive else { try runner.run(); return }
+        let ask = !yes && (estimate?.seconds ?? 0) > 3600
+        try SearchApp(runner: runner, theme: options.theme,
+                      confirm: ask ? "\(plan.summary)\n\(estimate?.text ?? "")\nThis is more than an hour." : nil).run()
     }
 
     /// Whether `error` is bad input (exit 2) rather than a failure while searching.
@@ -188,26 +220,77 @@ struct Search: ParsableCommand {
 
 /// Runs a planned search with the local executor: the fits without a result, then the refit; prints one line per
 /// finished fit and the final table.
-struct SearchRunner {
+struct SearchRunner: Sendable {
     let directory: SearchDirectory
     let plan: SearchPlan
     let jobs: Int
+    /// Steers the executor from the search view (`k` skips, `s` stops); nil headless.
+    var control: FitControl? = nil
+    /// Where the lines go: stdout and stderr headless, the view's session otherwise.
+    var say: @Sendable (String) -> Void = { print($0) }
+    var warn: @Sendable (String) -> Void = { printError($0) }
 
-    func run() throws {
-        let pending = try (0..<plan.fitCount).filter { try directory.result(fit: $0) == nil }
-        print(plan.summary)
-        if pending.count < plan.fitCount {
-            print("resuming: \(plan.fitCount - pending.count) of \(plan.fitCount) fits already finished, \(pending.count) to run")
+    /// The fits without a result (the refit not included).
+    func pendingFits() throws -> [Int] { try (0..<plan.fitCount).filter { try directory.result(fit: $0) == nil } }
+
+    /// The time estimate of the fits still to run plus the refit, from a short probe (nil, with a warning, when the
+    /// probe fails: the fits will say why).
+    func estimate() -> (seconds: Double, text: String)? {
+        do {
+            let probe = try SearchEstimate.probe(plan)
+            let fits = try pendingFits() + [plan.fitCount]
+            let seconds = probe.seconds(plan: plan, fits: fits, jobs: jobs, cores: LocalExecutor.cores,
+                                        epochs: SearchEstimate.epochs(plan))
+            return (seconds, probe.describe(seconds, jobs: jobs))
+        } catch {
+            warn("warning: no time estimate: the probe of candidate 0 failed: \(error)")
+            return nil
         }
+    }
+
+    /// Records the unfinished fits of `fits` as skipped by the user (a NaN score, reason `skipped`), so that
+    /// `--resume` does not run them. A fit with a result keeps it.
+    func recordSkipped(_ fits: [Int]) {
+        for i in fits where (try? directory.result(fit: i)) == nil {
+            let (c, k) = plan.position(ofFit: i)
+            let test = plan.testFold.filter { $0 == k }.count
+            let r = FitResult(index: i, candidate: c, split: k, params: plan.candidates[c], testScore: nil,
+                              trainScore: nil, fitTime: 0, scoreTime: 0, nTrainSamples: plan.testFold.count - test,
+                              nTestSamples: test, epochs: 0, reason: SearchProgress.skippedReason,
+                              error: "skipped by the user")
+            do { try directory.writeResult(r) } catch { warn("warning: cannot record fit \(i) as skipped: \(error)") }
+        }
+    }
+
+    /// The number of candidates and fits, and how many a resumed search has left.
+    func announce() throws {
+        let pending = try pendingFits()
+        say(plan.summary)
+        if pending.count < plan.fitCount {
+            say("resuming: \(plan.fitCount - pending.count) of \(plan.fitCount) fits already finished, \(pending.count) to run")
+        }
+    }
+
+    /// Runs the fits without a result, then (when every fit has one) the refit. With `control`: a candidate the
+    /// view skipped has its fits recorded as skipped; after a stop, finished results are kept, no refit runs, and the
+    /// search ends normally (`--resume` continues it).
+    func run() throws {
+        let pending = try pendingFits()
         let executor = LocalExecutor(executable: Self.executablePath(), directory: directory, jobs: jobs,
                                      blasThreads: LocalExecutor.threadsPerJob(cores: LocalExecutor.cores, jobs: jobs),
                                      refitIndex: plan.fitCount)
         var finished = plan.fitCount - pending.count
         var lost = 0
-        try executor.run(pending) { i, ending in
+        try executor.run(pending, control: control) { i, ending in
             finished += 1
             let (c, k) = plan.position(ofFit: i)
             let head = "[\(finished)/\(plan.fitCount)] candidate \(c) split \(k)"
+            if case .signaled = ending, let control, control.isCancelled(i) {
+                if control.isStopped { lost += 1; return }
+                recordSkipped([i])
+                say("\(head): skipped \(JSONText.object(plan.candidates[c]))")
+                return
+            }
             guard case .exited(let status) = ending, let r = try? directory.result(fit: i) else {
                 lost += 1
                 let how: String
@@ -215,37 +298,50 @@ struct SearchRunner {
                 case .signaled(let s): how = "was killed by signal \(s)"
                 case .exited(let s): how = "exited with status \(s) without a result"
                 }
-                printError("warning: \(head): the fit process \(how) (see \(directory.outputPath(fit: i))); not recorded, --resume runs it again")
+                warn("warning: \(head): the fit process \(how) (see \(directory.outputPath(fit: i))); not recorded, --resume runs it again")
                 return
             }
             _ = status  // 0 or not: the result file is what counts (a failed fit is recorded with its error)
-            if let e = r.error {
-                printError("warning: \(head): fit failed; its score is set to NaN (error_score=nan): \(e)")
-                print("\(head): \(plan.scoring.rawValue) NaN (failed) \(JSONText.object(plan.candidates[c]))")
+            if r.reason == SearchProgress.skippedReason {
+                say("\(head): skipped \(JSONText.object(plan.candidates[c]))")
+            } else if let e = r.error {
+                warn("warning: \(head): fit failed; its score is set to NaN (error_score=nan): \(e)")
+                say("\(head): \(plan.scoring.rawValue) NaN (failed) \(JSONText.object(plan.candidates[c]))")
             } else {
                 let train = r.trainScore.map { " train \(Self.format($0))" } ?? ""
-                print("\(head): \(plan.scoring.rawValue) \(Self.format(r.testScore ?? .nan))\(train) "
-                      + "(\(r.epochs) epochs, fit \(String(format: "%.1f", r.fitTime)) s) \(JSONText.object(plan.candidates[c]))")
+                say("\(head): \(plan.scoring.rawValue) \(Self.format(r.testScore ?? .nan))\(train) "
+                    + "(\(r.epochs) epochs, fit \(String(format: "%.1f", r.fitTime)) s) \(JSONText.object(plan.candidates[c]))")
             }
+        }
+        if let control, control.isStopped {
+            let done = try plan.fitCount - pendingFits().count
+            _ = try directory.writeDerived(plan)
+            say("stopped: \(done) of \(plan.fitCount) fits finished and kept; continue with `trainboard search --resume \(directory.path)`")
+            return
         }
         if lost > 0 {
             _ = try directory.writeDerived(plan)
-            printError("error: \(lost) fit\(lost == 1 ? "" : "s") did not finish; run `trainboard search --resume \(directory.path)` to complete the search")
+            warn("error: \(lost) fit\(lost == 1 ? "" : "s") did not finish; run `trainboard search --resume \(directory.path)` to complete the search")
             throw ExitCode(1)
         }
-        print("refit of the best candidate on all training data ...")
+        say("refit of the best candidate on all training data ...")
         var refitEnding: LocalExecutor.Ending = .exited(0)
-        try executor.run([plan.fitCount]) { _, e in refitEnding = e }
+        try executor.run([plan.fitCount], control: control) { _, e in refitEnding = e }
+        if let control, control.isStopped {
+            _ = try directory.writeDerived(plan)
+            say("stopped during the refit: every fit is kept; `trainboard search --resume \(directory.path)` runs the refit")
+            return
+        }
         let refit = try? directory.refit()
         let cv = try directory.writeDerived(plan, refit: refit)
         printTable(cv)
         guard case .exited(0) = refitEnding, let r = refit else {
-            printError("error: the refit did not finish (see \(directory.refitOutputPath))"); throw ExitCode(1)
+            warn("error: the refit did not finish (see \(directory.refitOutputPath))"); throw ExitCode(1)
         }
-        if let e = r.error { printError("error: the refit failed: \(e)"); throw ExitCode(1) }
+        if let e = r.error { warn("error: the refit failed: \(e)"); throw ExitCode(1) }
         let test = r.testScore.map { "; test \(plan.scoring.rawValue) \(Self.format($0)) on \(r.nTestSamples) samples" } ?? "; no test split"
-        print("best: candidate \(r.bestIndex) \(JSONText.object(plan.candidates[r.bestIndex])), mean_test_score \(Self.format(cv.meanTestScore[r.bestIndex]))\(test)")
-        print("saved \(directory.modelPath); results in \(directory.path)/cv_results.csv")
+        say("best: candidate \(r.bestIndex) \(JSONText.object(plan.candidates[r.bestIndex])), mean_test_score \(Self.format(cv.meanTestScore[r.bestIndex]))\(test)")
+        say("saved \(directory.modelPath); results in \(directory.path)/cv_results.csv")
     }
 
     /// The candidates sorted by rank (ties in candidate order).
@@ -256,9 +352,9 @@ struct SearchRunner {
             let fill = String(repeating: " ", count: max(0, n - s.count))
             return left ? fill + s : s + fill
         }
-        print("\(pad("rank", 4, left: true))  \(pad("candidate", 9, left: true))  \(pad("mean_test_score", 15))  \(pad("std_test_score", 14))  params")
+        say("\(pad("rank", 4, left: true))  \(pad("candidate", 9, left: true))  \(pad("mean_test_score", 15))  \(pad("std_test_score", 14))  params")
         for c in order {
-            print("\(pad(String(cv.rankTestScore[c]), 4, left: true))  \(pad(String(c), 9, left: true))  "
+            say("\(pad(String(cv.rankTestScore[c]), 4, left: true))  \(pad(String(c), 9, left: true))  "
                   + "\(pad(Self.format(cv.meanTestScore[c]), 15))  \(pad(Self.format(stds[c]), 14))  \(JSONText.object(plan.candidates[c]))")
         }
     }
