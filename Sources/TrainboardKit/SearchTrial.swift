@@ -138,6 +138,9 @@ public enum SearchTrial {
             }
             let (foldTrain, foldTest) = try foldData(run.train, trainIndices: trainIndices, testIndices: testIndices,
                                                      normalize: normalize)
+            if normalize {
+                log("normalized with the mean and std of the fold's \(foldTrain.count) training samples (split \(k)); the \(foldTest.count) held-out samples are scaled with them")
+            }
             let foldRun = run.replacingData(train: foldTrain, validation: foldTest)
             let (model, outcome) = try train(foldRun)
             result.fitTime = outcome.seconds
