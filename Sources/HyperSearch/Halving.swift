@@ -76,11 +76,14 @@ public struct HalvingSchedule: Codable, Equatable, Sendable {
         case nRemainingCandidates = "n_remaining_candidates_"
     }
 
+    /// The most iterations a schedule may have (a factor barely above 1 would otherwise ask for millions).
+    public static let iterationLimit = 10_000
     /// The largest `max_resources` accepted (epochs), so that every product stays exact in `Double`.
     public static let resourceLimit = 1 << 40
 
     /// The schedule for `candidates` candidates. Throws `SearchSpaceError` naming the option for a factor <= 1 or not
-    /// finite (scikit-learn accepts any factor > 0 but fails or never shrinks for factor <= 1), no candidates,
+    /// finite (scikit-learn accepts any factor > 0 but fails or never shrinks for factor <= 1) or so close to 1 that
+    /// more than `iterationLimit` iterations would be needed, no candidates,
     /// `max_resources` < 1 or beyond `resourceLimit`, or `min_resources_ > max_resources_` (scikit-learn's
     /// message).
     public init(candidates: Int, factor: Double, minResources: MinResources, maxResources: Int,
@@ -101,11 +104,16 @@ public struct HalvingSchedule: Codable, Equatable, Sendable {
         guard minR <= maxR else {
             throw SearchSpaceError("--min-resources: min_resources_=\(Int(minR)) is greater than max_resources_=\(maxResources) (--max-resources, default --epochs)")
         }
-        let required = 1 + Int(Self.pyLog(Double(candidates), factor).rounded(.down))
+        let requiredReal = 1 + Self.pyLog(Double(candidates), factor).rounded(.down)
+        guard requiredReal <= Double(Self.iterationLimit) else {
+            throw SearchSpaceError("--factor: \(CVNumber.format(factor)) is too close to 1: \(candidates) candidates would need \(CVNumber.format(requiredReal)) iterations (at most \(Self.iterationLimit))")
+        }
+        let required = Int(requiredReal)
         if minResources == .exhaust {
             minR = max(minR, Self.floorDiv(maxR, Foundation.pow(factor, Double(required - 1))))
         }
-        let possible = 1 + Int(Self.pyLog(Self.floorDiv(maxR, minR), factor).rounded(.down))
+        // Clamped before converting (a factor near 1 gives a huge count; only min(possible, required) is used).
+        let possible = 1 + Int(min(Self.pyLog(Self.floorDiv(maxR, minR), factor).rounded(.down), Double(Self.iterationLimit)))
         let iterations = aggressiveElimination ? required : min(possible, required)
         var resources: [Int] = [], counts: [Int] = []
         var n = candidates

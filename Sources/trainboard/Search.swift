@@ -158,6 +158,9 @@ struct Search: ParsableCommand {
                         n = v
                     }
                 } else { n = nIter ?? 1 }
+                if nCandidates != nil, n > ParameterSpace.maximumCandidates {
+                    throw SearchSpaceError("--n-candidates: at most \(ParameterSpace.maximumCandidates) candidates, got \(n)\(nCandidates == "exhaust" ? " (exhaust: max_resources // min_resources)" : "")")
+                }
                 let (drawn, warning) = try ParameterSampler(space, nIter: n, seed: seed).sample()
                 if let w = warning { printError("warning: \(w)") }
                 candidates = drawn

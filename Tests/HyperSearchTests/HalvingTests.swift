@@ -89,6 +89,11 @@ final class HalvingTests: XCTestCase {
     func testBadValuesAreRefused() {
         XCTAssertThrowsError(try schedule(4, 1, .exhaust, 10)) { XCTAssertTrue("\($0)".contains("--factor")) }
         XCTAssertThrowsError(try schedule(4, .nan, .exhaust, 10))
+        // log(1000) / log(1.0000001) = 6.9e7 iterations: refused before anything is allocated.
+        XCTAssertThrowsError(try schedule(1000, 1.0000001, .smallest, 10, aggressive: true)) {
+            XCTAssertTrue("\($0)".contains("too close to 1"), "\($0)")
+        }
+        XCTAssertThrowsError(try schedule(4, 1.0000000000000002, .smallest, 10))
         XCTAssertThrowsError(try schedule(4, 3, .fixed(11), 10)) {
             XCTAssertTrue("\($0)".contains("min_resources_=11 is greater than max_resources_=10"), "\($0)")
         }
