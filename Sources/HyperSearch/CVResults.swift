@@ -174,9 +174,14 @@ public struct CVResults: Sendable {
     /// NaN means rank after every number (tied with each other), and all ranks are 1 when every mean is NaN.
     public static func rankMin(_ means: [Double]) -> [Int] {
         if means.allSatisfy(\.isNaN) { return [Int](repeating: 1, count: means.count) }
+        // O(n log n) (the tables are regenerated after every fit): the rank of m is 1 + the finite means above it,
+        // found by binary search in the finite means sorted ascending.
+        let sorted = means.filter { !$0.isNaN }.sorted()
         return means.map { m in
-            if m.isNaN { return means.filter { !$0.isNaN }.count + 1 }
-            return means.filter { !$0.isNaN && $0 > m }.count + 1
+            if m.isNaN { return sorted.count + 1 }
+            var lo = 0, hi = sorted.count   // first index with sorted[i] > m
+            while lo < hi { let mid = (lo + hi) / 2; if sorted[mid] > m { hi = mid } else { lo = mid + 1 } }
+            return sorted.count - lo + 1
         }
     }
 

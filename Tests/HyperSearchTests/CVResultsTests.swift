@@ -77,6 +77,19 @@ final class CVResultsTests: XCTestCase {
 }
 
 final class CVResultsPartialTests: XCTestCase {
+    func testRankMinEqualsTheDefinitionOnManyTies() {
+        // The definition (1 + finite means above; NaN after all of them) on arrays of few distinct values and NaNs.
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let n = Int.random(in: 1...40, using: &g)
+            let xs: [Double] = (0..<n).map { _ in Int.random(in: 0...4, using: &g) == 0 ? .nan : Double(Int.random(in: 0...3, using: &g)) / 4 }
+            let finite = xs.filter { !$0.isNaN }
+            let want = finite.isEmpty ? [Int](repeating: 1, count: n)
+                : xs.map { m in m.isNaN ? finite.count + 1 : finite.filter { $0 > m }.count + 1 }
+            XCTAssertEqual(CVResults.rankMin(xs), want, "\(xs)")
+        }
+    }
+
     func fit(_ score: Double?) -> FitResult {
         FitResult(index: 0, candidate: 0, split: 0, params: [:], testScore: score, trainScore: nil, fitTime: 2,
                   scoreTime: 1, nTrainSamples: 5, nTestSamples: 5, epochs: 1, reason: "", error: score == nil ? "x" : nil)
