@@ -188,10 +188,13 @@ public struct SearchDirectory: Sendable {
             throw SearchDirectoryError("\(planPath): version \(plan.version) is not supported (1 and 2 are)")
         }
         if let h = plan.halving {
-            guard h.nIterations >= 1, h.nCandidates.count == h.nIterations, h.nResources.count == h.nIterations,
-                  h.nCandidates.first == plan.candidates.count, h.nResources.allSatisfy({ $0 >= 1 }),
-                  h.nCandidates.allSatisfy({ $0 >= 1 && $0 <= plan.candidates.count }) else {
-                throw SearchDirectoryError("\(planPath): the halving schedule does not match the candidates")
+            // The schedule is recomputed from its parameters: a plan whose numbers differ was not written by a search.
+            let again = MinResources(h.minResourcesAsked).flatMap {
+                try? HalvingSchedule(candidates: plan.candidates.count, factor: h.factor, minResources: $0,
+                                     maxResources: h.maxResources, aggressiveElimination: h.aggressiveElimination)
+            }
+            guard again == h else {
+                throw SearchDirectoryError("\(planPath): the halving schedule does not match its candidates, factor, min_resources and max_resources_")
             }
         }
         guard plan.nSplits >= 2, plan.testFold.allSatisfy({ (0..<plan.nSplits).contains($0) }) else {

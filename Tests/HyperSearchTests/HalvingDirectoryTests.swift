@@ -88,4 +88,12 @@ final class HalvingDirectoryTests: XCTestCase {
         try SafeFile.write("{\"iter\": 2, \"n_resources\": 4, \"candidates\": [3, 3]}\n", to: d.iterationPath(2))
         XCTAssertThrowsError(try d.iteration(2, plan: p)) { XCTAssertTrue("\($0)".contains("iter-02.json"), "\($0)") }
     }
+
+    func testATamperedScheduleIsRefused() throws {
+        let d = SearchDirectory(dir)
+        var p = try plan()
+        p.halving?.nResources = [1, 2, 400]
+        try d.writePlan(p)
+        XCTAssertThrowsError(try d.readPlan()) { XCTAssertTrue("\($0)".contains("halving schedule does not match"), "\($0)") }
+    }
 }
