@@ -62,13 +62,23 @@ public struct SearchEstimate: Sendable, Equatable {
         var refit = 0.0
         for i in fits {
             if i >= plan.fitCount {
-                let e = (0..<plan.candidates.count).map(epochs).max() ?? 1
+                let e = plan.halving?.nResources.last ?? (0..<plan.candidates.count).map(epochs).max() ?? 1
                 refit = loadSeconds + Double(e * plan.testFold.count) * secondsPerSample
                 continue
             }
-            let (c, k) = plan.position(ofFit: i)
+            // Successive halving: a fit of iteration t trains n_resources[t] epochs (its candidate is not known
+            // before the previous iteration ends, and does not matter: every candidate gets those epochs).
+            let e: Int, k: Int
+            if let h = plan.halving {
+                guard let pos = h.position(ofFit: i, nSplits: plan.nSplits) else { continue }
+                e = h.nResources[pos.iteration]; k = pos.split
+            } else {
+                let (c, split) = plan.position(ofFit: i)
+                guard plan.candidates.indices.contains(c) else { continue }
+                e = epochs(c); k = split
+            }
             let rows = Double(foldRows[k].train) + Double(foldRows[k].test) / 3
-            cvSeconds += loadSeconds + Double(epochs(c)) * rows * secondsPerSample
+            cvSeconds += loadSeconds + Double(e) * rows * secondsPerSample
             cvCount += 1
         }
         let parallel = Double(max(1, min(jobs, cores, cvCount)))

@@ -76,7 +76,14 @@ public struct SearchProgress: Sendable {
 
     /// One candidate with its fits and scores.
     public struct Candidate: Sendable {
+        /// The row's position in `candidates` (a cv_results row: a candidate, or with successive halving a
+        /// candidate in one iteration).
         public var index: Int
+        /// The candidate's number in the plan (`plan.candidates`); with successive halving several rows share it.
+        public var candidate: Int
+        /// Successive halving: the row's iteration and its epochs (nil otherwise).
+        public var iter: Int? = nil
+        public var nResources: Int? = nil
         public var params: [String: ParamValue]
         /// One fit per split.
         public var fits: [Fit]
@@ -172,24 +179,28 @@ public struct SearchProgress: Sendable {
             for c in previous.candidates { for f in c.fits where f.state.isFinished { known[f.index] = (f, nil) } }
         }
         var finishTimes: [Double] = previous.map { p in p.plan == plan ? p.finishTimes : [] } ?? []
-        // Results by position, the highest `iter` winning (halving); results of files beyond the plan's fits too.
-        var results: [Int: (FitResult, Int, Double)] = [:]   // position -> (result, iter, mtime)
+        // The cv_results rows known so far: the candidates, or with successive halving the candidates of every
+        // iteration decided so far (each row's fits are `firstFit ..< firstFit + k`).
+        let rows = (try? directory.rows(plan)) ?? plan.candidates.enumerated().map {
+            SearchRow(candidate: $0.offset, params: $0.element, firstFit: $0.offset * k, iter: nil, nResources: nil)
+        }
+        // Results by fit number (the file name).
+        var results: [Int: (FitResult, Int, Double)] = [:]   // fit -> (result, iter, mtime)
         for name in names where name.hasPrefix("fit-") && name.hasSuffix(".json") && !name.hasSuffix(".state.json") {
-            guard let n = Int(name.dropFirst(4).dropLast(5)), n >= 0 else { continue }
-            if n < plan.fitCount, known[n] != nil { continue }
+            guard let n = Int(name.dropFirst(4).dropLast(5)), n >= 0, n < plan.fitCount else { continue }
+            if known[n] != nil { continue }
             let path = directory.fitsPath + "/" + name
             let mtime = modificationTime(path) ?? now
             let (r, iter) = readResult(path, fit: n, plan: plan)
-            guard (0..<plan.candidates.count).contains(r.candidate), (0..<k).contains(r.split) else { continue }
-            let pos = r.candidate * k + r.split
-            if let old = results[pos], old.1 > iter { continue }
-            results[pos] = (r, iter, mtime)
+            guard (0..<k).contains(r.split) else { continue }
+            results[n] = (r, iter, mtime)
         }
         var candidates: [Candidate] = []
-        for (c, params) in plan.candidates.enumerated() {
+        for (ri, row) in rows.enumerated() {
+            let c = row.candidate, params = row.params
             var fits: [Fit] = []
             for s in 0..<k {
-                let i = c * k + s
+                let i = row.firstFit + s
                 if let (f, _) = known[i], results[i] == nil { fits.append(f); continue }
                 var fit = Fit(index: i, candidate: c, split: s, state: .pending, result: nil, curve: [], curveKey: nil,
                               logPath: directory.logPath(fit: i), hasLog: names.contains(logName(i, "csv")))
@@ -215,7 +226,8 @@ public struct SearchProgress: Sendable {
                 }
                 fits.append(fit)
             }
-            candidates.append(Candidate(index: c, params: params, fits: fits, mean: .nan, std: .nan, scored: 0, rank: 0))
+            candidates.append(Candidate(index: ri, candidate: c, iter: row.iter, nResources: row.nResources, params: params,
+                                        fits: fits, mean: .nan, std: .nan, scored: 0, rank: 0))
         }
         for c in candidates.indices {
             let scores = candidates[c].fits.compactMap { $0.state == .done ? $0.result?.testScore : nil }
@@ -231,6 +243,13 @@ public struct SearchProgress: Sendable {
         for c in candidates.indices { candidates[c].rank = ranks[c] }
         return SearchProgress(directory: directory, plan: plan, candidates: candidates,
                               refit: try? directory.refit(), readAt: now, finishTimes: finishTimes.sorted())
+    }
+
+    /// The row (index into `candidates`) and split of fit number `i`, nil when no known row holds it (a later
+    /// successive-halving iteration not decided yet).
+    public func position(ofFit i: Int) -> (row: Int, split: Int)? {
+        for c in candidates { if let f = c.fits.first(where: { $0.index == i }) { return (c.index, f.split) } }
+        return nil
     }
 
     static func logName(_ i: Int, _ ext: String) -> String { String(format: "fit-%05d.", i) + ext }

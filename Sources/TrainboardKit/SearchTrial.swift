@@ -89,9 +89,15 @@ public enum SearchOptions {
 }
 
 /// One fit of a search, run from the search directory alone (the unit `trainboard fit-trial DIR INDEX` runs, locally
-/// or as a cluster array task): fit number `i < plan.fitCount` trains candidate `i / k` on the training part of split
-/// `i % k` (validating on its held-out fold) and scores the held-out fold; fit number `plan.fitCount` refits the best
-/// candidate on all training data, scores the test split and saves `best_model.keras`.
+/// or as a cluster array task): fit number `i < plan.fitCount` trains its row's candidate (grid, randomized: candidate
+/// `i / k`; successive halving: see `SearchDirectory.fit(_:plan:)`, with `epochs` = the iteration's `n_resources`)
+/// on the training part of its split (validating on the held-out fold) and scores the held-out fold; fit number
+/// `plan.fitCount` refits the best row's parameters on all training data, scores the test split and saves
+/// `best_model.keras`. After writing its result a fit regenerates `cv_results.*` and `best_params.json`.
+///
+/// `--normalize` is fitted per fold: each fit standardises with the mean and standard deviation of its fold's
+/// training part only (the held-out fold is scaled with them, never used to compute them); the refit with those of
+/// all training data.
 ///
 /// A fit that fails (bad option combination, NaN loss, an error while training) is recorded with its error and a NaN
 /// score (scikit-learn's `error_score=np.nan`): `run` still writes the result file and returns it.
@@ -100,8 +106,9 @@ public enum SearchTrial {
     /// Runs fit `index` of the search in `directory` and writes its result file.
     ///
     /// - Parameter log: receives progress and data notes (the fit process prints them to its log).
-    /// - Throws: `SearchDirectoryError` for a missing or bad plan, an index out of range, data that no longer match
-    ///   the plan; `FileError` when the result cannot be written.
+    /// - Throws: `SearchDirectoryError` for a missing or bad plan, an index out of range, a successive-halving
+    ///   iteration that is not decided yet, data that no longer match the plan; `FileError` when the result cannot
+    ///   be written.
     public static func run(directory: SearchDirectory, index: Int,
                            log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         let plan = try directory.readPlan(kinds: SearchOptions.kind(of:))
@@ -109,19 +116,32 @@ public enum SearchTrial {
             throw SearchDirectoryError("fit index \(index) is out of range: the search has fits 0..<\(plan.fitCount) and the refit \(plan.fitCount)")
         }
         if index == plan.fitCount { try refit(directory: directory, plan: plan, log: log); return }
-        let (c, k) = plan.position(ofFit: index)
-        let params = plan.candidates[c]
+        let (row, k) = try directory.fit(index, plan: plan)
+        let params = row.params
         let (trainIndices, testIndices) = Folds.split(plan.testFold, k: k)
-        var result = FitResult(index: index, candidate: c, split: k, params: params, testScore: nil, trainScore: nil,
-                               fitTime: 0, scoreTime: 0, nTrainSamples: trainIndices.count,
+        var result = FitResult(index: index, candidate: row.candidate, split: k, params: params, testScore: nil,
+                               trainScore: nil, fitTime: 0, scoreTime: 0, nTrainSamples: trainIndices.count,
                                nTestSamples: testIndices.count, epochs: 0, reason: "", error: nil)
+        result.iter = row.iter
+        result.nResources = row.nResources
         do {
-            let run = try prepare(plan: plan, params: params, csvLog: directory.logPath(fit: index), log: log)
+            let normalize = try TrainingPlan(SearchOptions.configuration(options: plan.options, params: params)).normalize
+            // Normalisation is fitted below on the fold's training part; the data are loaded unscaled by it (the
+            // warning about unscaled features would then be wrong).
+            let foldLog: @Sendable (String) -> Void = { line in
+                if !(normalize && line.contains("consider --normalize")) { log(line) }
+            }
+            let run = try prepare(plan: plan, params: params, csvLog: directory.logPath(fit: index),
+                                  normalize: false, log: foldLog)
             guard run.train.count == plan.testFold.count else {
                 throw SearchDirectoryError("the data have \(run.train.count) training samples but the plan's folds cover \(plan.testFold.count)")
             }
-            let foldRun = run.replacingData(train: run.train.subset(trainIndices),
-                                            validation: run.train.subset(testIndices))
+            let (foldTrain, foldTest) = try foldData(run.train, trainIndices: trainIndices, testIndices: testIndices,
+                                                     normalize: normalize)
+            if normalize {
+                log("normalized with the mean and std of the fold's \(foldTrain.count) training samples (split \(k)); the \(foldTest.count) held-out samples are scaled with them")
+            }
+            let foldRun = run.replacingData(train: foldTrain, validation: foldTest)
             let (model, outcome) = try train(foldRun)
             result.fitTime = outcome.seconds
             result.epochs = outcome.epochs.count
@@ -129,8 +149,8 @@ public enum SearchTrial {
             result.reason = outcome.reason
             try check(outcome)
             let started = Date()
-            result.testScore = try score(model, foldRun.validation ?? foldRun.train, scoring: plan.scoring)
-            if plan.returnTrainScore { result.trainScore = try score(model, foldRun.train, scoring: plan.scoring) }
+            result.testScore = try score(model, foldTest, scoring: plan.scoring)
+            if plan.returnTrainScore { result.trainScore = try score(model, foldTrain, scoring: plan.scoring) }
             result.scoreTime = Date().timeIntervalSince(started)
             if let s = result.testScore, !s.isFinite { result.testScore = nil; result.error = "the score is not finite" }
         } catch let e as SearchDirectoryError {
@@ -141,20 +161,35 @@ public enum SearchTrial {
             result.error = "\(error)"
         }
         try directory.writeResult(result)
+        // The live tables; the result is what counts, so a failure here is only reported.
+        do { try directory.writeDerived(plan) } catch { log("warning: cannot regenerate the search's results: \(error)") }
     }
 
-    /// Fits the best candidate on all training data, scores the test split and saves `best_model.keras`; writes
-    /// `refit.json` and the derived files.
-    static func refit(directory: SearchDirectory, plan: SearchPlan, log: @escaping @Sendable (String) -> Void) throws {
-        let results = try directory.results(plan)
-        let missing = results.joined().filter { $0 == nil }.count
-        guard missing == 0 else {
-            throw SearchDirectoryError("the refit needs every fit's result; \(missing) of \(plan.fitCount) have not finished")
+    /// A fold's training and held-out parts of `data` (`trainIndices`, `testIndices` in `data`'s order). With
+    /// `normalize`, both are standardised with the mean and population standard deviation of the training part
+    /// only (`Normalization`, as `train --normalize` fits on the training split), so nothing of the held-out fold
+    /// leaks into the fit. Throws `DataError` only for inconsistent data.
+    public static func foldData(_ data: Dataset, trainIndices: [Int], testIndices: [Int],
+                                normalize: Bool) throws -> (train: Dataset, test: Dataset) {
+        var train = data.subset(trainIndices), test = data.subset(testIndices)
+        if normalize {
+            let n = Normalization(fittingFirst: train.count, of: train)
+            train = try n.apply(train)
+            test = try n.apply(test)
         }
-        let cv = CVResults(candidates: plan.candidates, nSplits: plan.nSplits, results: results,
-                           returnTrainScore: plan.returnTrainScore)
+        return (train, test)
+    }
+
+    /// Fits the best row's parameters (successive halving: of the last iteration, with its epochs) on all training
+    /// data, scores the test split and saves `best_model.keras`; writes `refit.json` and the derived files.
+    static func refit(directory: SearchDirectory, plan: SearchPlan, log: @escaping @Sendable (String) -> Void) throws {
+        let (cv, rows) = try directory.cvResults(plan)
+        let finished = (0..<plan.fitCount).filter { FileManager.default.fileExists(atPath: directory.resultPath(fit: $0)) }.count
+        guard finished == plan.fitCount, cv.isComplete else {
+            throw SearchDirectoryError("the refit needs every fit's result; \(plan.fitCount - finished) of \(plan.fitCount) have not finished")
+        }
         let best = cv.bestIndex ?? 0
-        var r = RefitResult(bestIndex: best, params: plan.candidates[best], testScore: nil, refitTime: 0,
+        var r = RefitResult(bestIndex: best, params: rows[best].params, testScore: nil, refitTime: 0,
                             nTestSamples: 0, model: nil, error: nil)
         do {
             let run = try prepare(plan: plan, params: r.params, csvLog: directory.refitLogPath, log: log)
@@ -168,7 +203,7 @@ public enum SearchTrial {
                 r.testScore = try score(model, test, scoring: plan.scoring)
             }
             try model.save(to: directory.modelPath, metadata: ModelMetadata(
-                epoch: outcome.epochs.last, reason: "refit of the best search candidate \(best)"))
+                epoch: outcome.epochs.last, reason: "refit of the best search candidate \(rows[best].candidate)"))
             r.model = SafeFile.baseName(of: directory.modelPath)
         } catch {
             r.error = "\(error)"
@@ -179,9 +214,11 @@ public enum SearchTrial {
 
     /// The run of one fit: the plan's options with `params`, its CSV log at `csvLog`, the data loaded as `train` loads
     /// them. Throws `ConfigurationError` or `DataError` for options or data that do not work.
-    static func prepare(plan: SearchPlan, params: [String: ParamValue], csvLog: String,
+    /// `normalize: false` loads the data without `--normalize` (a fold fit normalises its own parts).
+    static func prepare(plan: SearchPlan, params: [String: ParamValue], csvLog: String, normalize: Bool? = nil,
                         log: @escaping @Sendable (String) -> Void) throws -> TrainingRun {
         var config = try SearchOptions.configuration(options: plan.options, params: params)
+        if let normalize { config.normalize = normalize }
         config.csvLog = csvLog
         config.headless = true
         let lossExplicit = config.loss != nil

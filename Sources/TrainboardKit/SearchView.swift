@@ -204,7 +204,7 @@ public struct SearchView: Sendable {
         var bestLine: String
         if let b = p.best {
             let c = p.candidates[b]
-            bestLine = "best: #\(b) mean \(Self.score(c.mean)) \(plusMinus) \(Self.score(c.std))"
+            bestLine = "best: #\(c.candidate)\(c.iter.map { " iter \($0)" } ?? "") mean \(Self.score(c.mean)) \(plusMinus) \(Self.score(c.std))"
                 + (c.isComplete ? "" : " (\(c.scored)/\(p.plan.nSplits) splits)") + "  " + Self.paramText(c.params)
         } else {
             bestLine = "best: - (no fit finished yet)"
@@ -286,7 +286,8 @@ public struct SearchView: Sendable {
             }
             let anyScore = !c.mean.isNaN || c.isComplete
             cell(anyScore ? String(c.rank) : "-", 5, right: true)
-            cell((c.index == best ? "*" : "") + String(c.index), 5, right: true)
+            // The candidate's number; with successive halving also its iteration (`3.1`: candidate 3, iter 1).
+            cell((c.index == best ? "*" : "") + String(c.candidate) + (c.iter.map { ".\($0)" } ?? ""), 5, right: true)
             cell(candidateState(c), 9)
             if splitW > 0 {
                 for f in c.fits {
@@ -367,7 +368,8 @@ public struct SearchView: Sendable {
             }
             return t
         }
-        let text = "#\(c.index) fit \(c.fits.first?.index ?? 0)..: " + parts.joined(separator: " | ")
+        let iter = c.iter.map { " iter \($0) (\(c.nResources ?? 0) epochs)" } ?? ""
+        let text = "#\(c.candidate)\(iter) fit \(c.fits.first?.index ?? 0)..: " + parts.joined(separator: " | ")
         buffer.write(TextFormatting.truncate(text, width: width, ellipsis: symbols.ellipsis), x: x, y: y,
                      style: theme[.muted], maxWidth: width)
     }

@@ -10,7 +10,7 @@ import TrainboardKit
 /// `GridSearchCV` / `RandomizedSearchCV`), run as a search directory of independent fits.
 struct Search: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Hyperparameter search with k-fold cross-validation (grid or randomized), as scikit-learn's GridSearchCV / RandomizedSearchCV.",
+        abstract: "Hyperparameter search with k-fold cross-validation (grid, randomized or successive halving), as scikit-learn's GridSearchCV / RandomizedSearchCV / HalvingGridSearchCV / HalvingRandomSearchCV.",
         discussion: """
         Every fit trains with the train options below plus one candidate's parameters, on the training part of a \
         fold, validating on the held-out fold, then scores that fold. The best candidate (highest mean_test_score) \
@@ -21,6 +21,18 @@ struct Search: ParsableCommand {
         a list of mappings for several grids). With --n-iter N, N candidates are drawn with the seed: lists are \
         sampled uniformly (without replacement when every option is a list), uniform(a,b) and loguniform(a,b) \
         draw real numbers in [a, b), randint(a,b) whole numbers in a..<b.
+        Successive halving (--halving; HalvingGridSearchCV with --grid alone, HalvingRandomSearchCV with \
+        --n-candidates N|exhaust or --n-iter N): the resource is epochs. Iteration i trains n_candidates_[i] \
+        candidates for n_resources_[i] epochs on every fold and keeps the best ceil(n / factor) by mean_test_score \
+        for the next, as scikit-learn computes them (min_resources_ = 1 for smallest, exhaust raises it to \
+        max_resources // factor^(n_required_iterations - 1); n_iterations = min(n_possible, n_required), or \
+        n_required with --aggressive-elimination). epochs cannot be in the space. cv_results gain iter and \
+        n_resources (first columns) with one row per candidate per iteration, params hold epochs = n_resources, \
+        best_index is the best row of the last iteration, and best_params.json holds n_iterations_, n_resources_, \
+        n_candidates_, n_required_iterations_, n_possible_iterations_, min_resources_ and max_resources_. Each \
+        iteration's candidates are recorded in iterations/iter-NN.json once the previous one has finished, so \
+        --resume runs exactly the same survivors. Candidates tied at the cut: the later ones are kept (a stable \
+        sort; NumPy's order of ties depends on the CPU).
         The search directory (--out) holds plan.json, fits/fit-NNNNN.json (one result per finished fit, written \
         atomically), fits/fit-NNNNN.csv (each fit's CSV log), cv_results.csv and .json (scikit-learn's columns), \
         best_params.json, refit.json and best_model.keras. `trainboard search --resume DIR` runs only the fits \
@@ -34,6 +46,13 @@ struct Search: ParsableCommand {
         honours); s stops the search keeping finished results (no refit; --resume continues); q quits (stopping \
         first); t theme; ? help. An estimate over an hour is confirmed first (--yes skips; headless never asks). \
         --replay DIR opens a finished or partial search in the view (headless: its table sorted by rank).
+        cv_results.csv/.json and best_params.json are rewritten (atomically) after every finished fit. While fits \
+        are missing they are partial: an unfinished fit's split cells and its row's means, stds are empty in the \
+        CSV (null in the JSON; NaN is a failed fit), the row ranks after every finished one, a last column \
+        n_unfinished_splits counts the row's missing folds (the column is absent once all are done), and \
+        best_params.json says "complete": false with n_finished_fits of n_fits (the best so far).
+        --normalize is fitted on each fold's training part only (the held-out fold is scaled with its statistics), \
+        and on all training data for the refit.
         Headless output (--headless or not a terminal): one line per finished fit, then the candidates sorted by \
         rank. Exit status: 0 when the search finished or was stopped from the view (even with failed fits), 1 when \
         the refit failed, 2 on bad input.
@@ -57,12 +76,24 @@ struct Search: ParsableCommand {
     var out: String?
     @Option(parsing: .unconditional, help: "Fits run at once, each as its own process with cores/jobs BLAS threads (default: the number of cores).")
     var jobs: Int?
-    @Flag(name: .customLong("dry-run"), help: "Check the options, the space and the data, print the candidates and the number of fits, and stop: nothing is written or trained.")
+    @Flag(name: .customLong("dry-run"), help: "Check the options, the space and the data, print the candidates and the number of fits (successive halving: the iterations, candidates and epochs per iteration), and stop: nothing is written or trained.")
     var dryRun = false
     @Option(help: ArgumentHelp("Open a finished (or partial) search directory in the search view, read-only (headless: print its table sorted by rank).", valueName: "dir"))
     var replay: String?
     @Flag(help: "Start without asking, even when the estimated time exceeds an hour (only the dashboard asks; headless runs never do).")
     var yes = false
+    @Flag(help: "Successive halving over epochs (HalvingGridSearchCV; with --n-candidates or --n-iter HalvingRandomSearchCV).")
+    var halving = false
+    @Option(help: ArgumentHelp("Successive halving: the candidates drawn from the space (HalvingRandomSearchCV's n_candidates): a number, or exhaust = max_resources // min_resources.", valueName: "n|exhaust"))
+    var nCandidates: String?
+    @Option(parsing: .unconditional, help: "Successive halving: keep 1/factor of the candidates and multiply the epochs by factor each iteration, > 1 (default 3).")
+    var factor: Double?
+    @Option(help: ArgumentHelp("Successive halving: epochs of the first iteration: exhaust (default with --grid), smallest (= 1, default for a randomized halving) or a number.", valueName: "n|exhaust|smallest"))
+    var minResources: String?
+    @Option(parsing: .unconditional, help: "Successive halving: the most epochs a fit trains (max_resources; default: the --epochs value).")
+    var maxResources: Int?
+    @Flag(name: .customLong("aggressive-elimination"), help: "Successive halving: run the iterations needed to end with fewer than factor candidates even if the first ones must repeat min_resources (aggressive_elimination=True).")
+    var aggressiveElimination = false
 
     func run() throws {
         if let dir = replay {
@@ -74,8 +105,8 @@ struct Search: ParsableCommand {
         do {
             // `--resume` is declared once, with the training options; for `search` it names a search directory.
             if let dir = options.resume {
-                if grid != nil || nIter != nil || out != nil {
-                    printError("warning: --resume runs the plan in \(dir)/plan.json; --grid, --n-iter and --out are ignored")
+                if grid != nil || nIter != nil || out != nil || halving {
+                    printError("warning: --resume runs the plan in \(dir)/plan.json; --grid, --n-iter, --halving and --out are ignored")
                 }
                 directory = SearchDirectory(dir)
                 plan = try directory.readPlan(kinds: SearchOptions.kind(of:))
@@ -128,8 +159,52 @@ struct Search: ParsableCommand {
         let space = isFile ? try ParameterSpace.load(yamlFile: spec, kind: SearchOptions.kind(of:))
                            : try ParameterSpace.parse(spec, kind: SearchOptions.kind(of:))
         let seed = try TrainingPlan(base).seed
+        let halvingOptions = [(nCandidates != nil, "--n-candidates"), (factor != nil, "--factor"),
+                              (minResources != nil, "--min-resources"), (maxResources != nil, "--max-resources"),
+                              (aggressiveElimination, "--aggressive-elimination")]
+        if !halving, let (_, flag) = halvingOptions.first(where: { $0.0 }) {
+            throw SearchSpaceError("\(flag): applies to successive halving only; add --halving")
+        }
         let candidates: [[String: ParamValue]]
-        if let n = nIter {
+        var schedule: HalvingSchedule?
+        if halving {
+            if space.grids.contains(where: { $0["epochs"] != nil }) {
+                throw SearchSpaceError("--grid: epochs is the resource of successive halving and cannot be searched (scikit-learn: \"Cannot use parameter epochs as the resource since it is part of the searched parameters\"); remove it or drop --halving")
+            }
+            let randomized = nCandidates != nil || nIter != nil
+            let minText = minResources ?? (randomized ? "smallest" : "exhaust")
+            guard let minR = MinResources(minText) else {
+                throw SearchSpaceError("--min-resources: expected exhaust, smallest or a whole number >= 1, got '\(minText)'")
+            }
+            let maxR = try maxResources ?? TrainingPlan(base).epochs
+            if randomized {
+                var n: Int
+                if let text = nCandidates {
+                    if nIter != nil { throw SearchSpaceError("--n-iter and --n-candidates: give one of them (with --halving they mean the same)") }
+                    if text == "exhaust" {
+                        n = try HalvingSchedule.exhaustCandidates(minResources: minR, maxResources: maxR)
+                    } else {
+                        guard let v = Int(text), v >= 1 else {
+                            throw SearchSpaceError("--n-candidates: expected a whole number >= 1 or exhaust, got '\(text)'")
+                        }
+                        n = v
+                    }
+                } else { n = nIter ?? 1 }
+                if nCandidates != nil, n > ParameterSpace.maximumCandidates {
+                    throw SearchSpaceError("--n-candidates: at most \(ParameterSpace.maximumCandidates) candidates, got \(n)\(nCandidates == "exhaust" ? " (exhaust: max_resources // min_resources)" : "")")
+                }
+                let (drawn, warning) = try ParameterSampler(space, nIter: n, seed: seed).sample()
+                if let w = warning { printError("warning: \(w)") }
+                candidates = drawn
+            } else {
+                guard space.isAllLists else {
+                    throw SearchSpaceError("--grid: a distribution (uniform, loguniform, randint) needs a randomized search: give --n-candidates N (or --n-iter N)")
+                }
+                candidates = try ParameterGrid(space).candidates
+            }
+            schedule = try HalvingSchedule(candidates: candidates.count, factor: factor ?? 3, minResources: minR,
+                                           maxResources: maxR, aggressiveElimination: aggressiveElimination)
+        } else if let n = nIter {
             let (drawn, warning) = try ParameterSampler(space, nIter: n, seed: seed).sample()
             if let w = warning { printError("warning: \(w)") }
             candidates = drawn
@@ -139,9 +214,11 @@ struct Search: ParsableCommand {
             }
             candidates = try ParameterGrid(space).candidates
         }
-        // Every candidate's options must be valid before anything runs.
+        // Every candidate's options must be valid before anything runs (with halving, at every epoch count).
         for (i, c) in candidates.enumerated() {
-            do { _ = try TrainingPlan(SearchOptions.configuration(options: [:], params: c).over(base)) } catch let e as ConfigurationError {
+            var p = c
+            if let h = schedule { p["epochs"] = .int(h.nResources[0]) }
+            do { _ = try TrainingPlan(SearchOptions.configuration(options: [:], params: p).over(base)) } catch let e as ConfigurationError {
                 throw ConfigurationError(key: e.key, "candidate \(i) \(JSONText.object(c)): \(e.message)")
             }
         }
@@ -174,14 +251,22 @@ struct Search: ParsableCommand {
             scorer = Scoring.defaultFor(isClassifier: isClassifier)
         }
         let stamp = Self.timestamp()
-        if dryRun {
-            let plan = SearchPlan(kind: nIter == nil ? "grid" : "randomized", space: spec, candidates: candidates,
-                                  nSplits: cv, crossValidator: cvKind, shuffleFolds: shuffleFolds, seed: seed,
-                                  testFold: testFold, scoring: scorer, returnTrainScore: returnTrainScore,
+        let randomKind = nIter != nil || nCandidates != nil
+        let kind = (halving ? "halving-" : "") + (randomKind ? "randomized" : "grid")
+        func makePlan() throws -> SearchPlan {
+            var plan = SearchPlan(kind: kind, space: spec, candidates: candidates, nSplits: cv,
+                                  crossValidator: cvKind, shuffleFolds: shuffleFolds, seed: seed, testFold: testFold,
+                                  scoring: scorer, returnTrainScore: returnTrainScore,
                                   options: try SearchOptions.options(base), created: stamp.iso)
+            if let schedule { plan.halving = schedule; plan.version = 2 }
+            return plan
+        }
+        if dryRun {
+            let plan = try makePlan()
             print("Search: \(run.dataDescription)")
             print("\(cvKind.rawValue)(n_splits=\(cv)\(shuffleFolds ? ", shuffle=True" : "")), scoring \(scorer.rawValue)")
             for (i, c) in candidates.enumerated() { print("candidate \(i): \(JSONText.object(c))") }
+            if let h = plan.halving { for line in h.describe(nSplits: cv) { print(line) } }
             print("\(plan.summary) (dry run: nothing written or trained)")
             throw ExitCode(0)
         }
@@ -197,10 +282,7 @@ struct Search: ParsableCommand {
                 throw SearchDirectoryError("--out: \(path) is not empty; choose a new or empty directory")
             }
         }
-        let plan = SearchPlan(kind: nIter == nil ? "grid" : "randomized", space: spec, candidates: candidates,
-                              nSplits: cv, crossValidator: cvKind, shuffleFolds: shuffleFolds, seed: seed,
-                              testFold: testFold, scoring: scorer, returnTrainScore: returnTrainScore,
-                              options: try SearchOptions.options(base), created: stamp.iso)
+        let plan = try makePlan()
         try directory.writePlan(plan)
         // The plan as every later reader (fit processes, --resume) sees it.
         let written = try directory.readPlan(kinds: SearchOptions.kind(of:))
@@ -252,12 +334,13 @@ struct SearchRunner: Sendable {
     /// `--resume` does not run them. A fit with a result keeps it.
     func recordSkipped(_ fits: [Int]) {
         for i in fits where (try? directory.result(fit: i)) == nil {
-            let (c, k) = plan.position(ofFit: i)
+            guard let (row, k) = try? directory.fit(i, plan: plan) else { continue }
             let test = plan.testFold.filter { $0 == k }.count
-            let r = FitResult(index: i, candidate: c, split: k, params: plan.candidates[c], testScore: nil,
+            var r = FitResult(index: i, candidate: row.candidate, split: k, params: row.params, testScore: nil,
                               trainScore: nil, fitTime: 0, scoreTime: 0, nTrainSamples: plan.testFold.count - test,
                               nTestSamples: test, epochs: 0, reason: SearchProgress.skippedReason,
                               error: "skipped by the user")
+            r.iter = row.iter; r.nResources = row.nResources
             do { try directory.writeResult(r) } catch { warn("warning: cannot record fit \(i) as skipped: \(error)") }
         }
     }
@@ -281,48 +364,75 @@ struct SearchRunner: Sendable {
                                      refitIndex: plan.fitCount)
         var finished = plan.fitCount - pending.count
         var lost = 0
-        try executor.run(pending, control: control) { i, ending in
-            finished += 1
-            let (c, k) = plan.position(ofFit: i)
-            let head = "[\(finished)/\(plan.fitCount)] candidate \(c) split \(k)"
-            if case .signaled = ending, let control, control.isCancelled(i) {
-                if control.isStopped { lost += 1; return }
-                recordSkipped([i])
-                say("\(head): skipped \(JSONText.object(plan.candidates[c]))")
-                return
-            }
-            guard case .exited(let status) = ending, let r = try? directory.result(fit: i) else {
-                lost += 1
-                let how: String
-                switch ending {
-                case .signaled(let s): how = "was killed by signal \(s)"
-                case .exited(let s): how = "exited with status \(s) without a result"
+        func runFits(_ pending: [Int]) throws {
+            try executor.run(pending, control: control) { i, ending in
+                finished += 1
+                let position = try? directory.fit(i, plan: plan)
+                let c = position?.row.candidate ?? -1, k = position?.split ?? -1
+                let iter = position?.row.iter.map { "iter \($0) " } ?? ""
+                let params = position.map { JSONText.object($0.row.params) } ?? ""
+                let head = "[\(finished)/\(plan.fitCount)] \(iter)candidate \(c) split \(k)"
+                if case .signaled = ending, let control, control.isCancelled(i) {
+                    if control.isStopped { lost += 1; return }
+                    recordSkipped([i])
+                    say("\(head): skipped \(params)")
+                    return
                 }
-                warn("warning: \(head): the fit process \(how) (see \(directory.outputPath(fit: i))); not recorded, --resume runs it again")
-                return
-            }
-            _ = status  // 0 or not: the result file is what counts (a failed fit is recorded with its error)
-            if r.reason == SearchProgress.skippedReason {
-                say("\(head): skipped \(JSONText.object(plan.candidates[c]))")
-            } else if let e = r.error {
-                warn("warning: \(head): fit failed; its score is set to NaN (error_score=nan): \(e)")
-                say("\(head): \(plan.scoring.rawValue) NaN (failed) \(JSONText.object(plan.candidates[c]))")
-            } else {
-                let train = r.trainScore.map { " train \(Self.format($0))" } ?? ""
-                say("\(head): \(plan.scoring.rawValue) \(Self.format(r.testScore ?? .nan))\(train) "
-                    + "(\(r.epochs) epochs, fit \(String(format: "%.1f", r.fitTime)) s) \(JSONText.object(plan.candidates[c]))")
+                guard case .exited = ending, let r = try? directory.result(fit: i) else {
+                    lost += 1
+                    let how: String
+                    switch ending {
+                    case .signaled(let s): how = "was killed by signal \(s)"
+                    case .exited(let s): how = "exited with status \(s) without a result"
+                    }
+                    warn("warning: \(head): the fit process \(how) (see \(directory.outputPath(fit: i))); not recorded, --resume runs it again")
+                    return
+                }
+                // 0 or not, the result file is what counts (a failed fit is recorded with its error).
+                if r.reason == SearchProgress.skippedReason {
+                    say("\(head): skipped \(params)")
+                } else if let e = r.error {
+                    warn("warning: \(head): fit failed; its score is set to NaN (error_score=nan): \(e)")
+                    say("\(head): \(plan.scoring.rawValue) NaN (failed) \(params)")
+                } else {
+                    let train = r.trainScore.map { " train \(Self.format($0))" } ?? ""
+                    say("\(head): \(plan.scoring.rawValue) \(Self.format(r.testScore ?? .nan))\(train) "
+                        + "(\(r.epochs) epochs, fit \(String(format: "%.1f", r.fitTime)) s) \(params)")
+                }
             }
         }
-        if let control, control.isStopped {
+        /// After a stop from the view: finished results are kept and written, no refit.
+        func stopped() throws -> Bool {
+            guard let control, control.isStopped else { return false }
             let done = try plan.fitCount - pendingFits().count
             _ = try directory.writeDerived(plan)
             say("stopped: \(done) of \(plan.fitCount) fits finished and kept; continue with `trainboard search --resume \(directory.path)`")
-            return
+            return true
         }
-        if lost > 0 {
+        func stopIfLost() throws {
+            guard lost > 0 else { return }
             _ = try directory.writeDerived(plan)
             warn("error: \(lost) fit\(lost == 1 ? "" : "s") did not finish; run `trainboard search --resume \(directory.path)` to complete the search")
             throw ExitCode(1)
+        }
+        if let h = plan.halving {
+            // One iteration at a time: its candidates are decided (and recorded) from the previous one's results.
+            for i in 0..<h.nIterations {
+                guard let it = try directory.iteration(i, plan: plan) else {
+                    throw SearchDirectoryError("\(directory.path): iteration \(i) cannot be decided: iteration \(i - 1) has unfinished fits")
+                }
+                let start = h.fitOffset(iteration: i, nSplits: plan.nSplits)
+                let range = start ..< start + h.nCandidates[i] * plan.nSplits
+                let pending = range.filter { !FileManager.default.fileExists(atPath: directory.resultPath(fit: $0)) }
+                say("iter \(i): \(it.candidates.count) candidate\(it.candidates.count == 1 ? "" : "s") \(it.candidates) at \(it.nResources) epoch\(it.nResources == 1 ? "" : "s") x \(plan.nSplits) folds\(pending.count < range.count ? ", \(range.count - pending.count) fits already finished" : "")")
+                try runFits(pending)
+                if try stopped() { return }
+                try stopIfLost()
+            }
+        } else {
+            try runFits(pending)
+            if try stopped() { return }
+            try stopIfLost()
         }
         say("refit of the best candidate on all training data ...")
         var refitEnding: LocalExecutor.Ending = .exited(0)
@@ -334,28 +444,34 @@ struct SearchRunner: Sendable {
         }
         let refit = try? directory.refit()
         let cv = try directory.writeDerived(plan, refit: refit)
-        printTable(cv)
+        let rows = try directory.rows(plan)
+        printTable(cv, rows: rows)
         guard case .exited(0) = refitEnding, let r = refit else {
             warn("error: the refit did not finish (see \(directory.refitOutputPath))"); throw ExitCode(1)
         }
         if let e = r.error { warn("error: the refit failed: \(e)"); throw ExitCode(1) }
         let test = r.testScore.map { "; test \(plan.scoring.rawValue) \(Self.format($0)) on \(r.nTestSamples) samples" } ?? "; no test split"
-        say("best: candidate \(r.bestIndex) \(JSONText.object(plan.candidates[r.bestIndex])), mean_test_score \(Self.format(cv.meanTestScore[r.bestIndex]))\(test)")
+        let row = rows.indices.contains(r.bestIndex) ? rows[r.bestIndex] : nil
+        let which = plan.halving == nil ? "candidate \(r.bestIndex)" : "row \(r.bestIndex) (candidate \(row?.candidate ?? -1), iter \(row?.iter ?? -1))"
+        say("best: \(which) \(JSONText.object(r.params)), mean_test_score \(Self.format(cv.meanTestScore[r.bestIndex]))\(test)")
         say("saved \(directory.modelPath); results in \(directory.path)/cv_results.csv")
     }
 
-    /// The candidates sorted by rank (ties in candidate order).
-    func printTable(_ cv: CVResults) {
+    /// The rows sorted by rank (ties in row order); successive halving adds the iteration and its epochs.
+    func printTable(_ cv: CVResults, rows: [SearchRow]) {
         let order = (0..<cv.candidates).sorted { (cv.rankTestScore[$0], $0) < (cv.rankTestScore[$1], $1) }
         let stds = CVResults.stdColumn(cv)
         func pad(_ s: String, _ n: Int, left: Bool = false) -> String {
             let fill = String(repeating: " ", count: max(0, n - s.count))
             return left ? fill + s : s + fill
         }
-        say("\(pad("rank", 4, left: true))  \(pad("candidate", 9, left: true))  \(pad("mean_test_score", 15))  \(pad("std_test_score", 14))  params")
+        let halving = plan.halving != nil
+        let iterHead = halving ? "  iter  n_resources" : ""
+        say("\(pad("rank", 4, left: true))  \(pad("candidate", 9, left: true))\(iterHead)  \(pad("mean_test_score", 15))  \(pad("std_test_score", 14))  params")
         for c in order {
-            say("\(pad(String(cv.rankTestScore[c]), 4, left: true))  \(pad(String(c), 9, left: true))  "
-                  + "\(pad(Self.format(cv.meanTestScore[c]), 15))  \(pad(Self.format(stds[c]), 14))  \(JSONText.object(plan.candidates[c]))")
+            let iter = halving ? "  \(pad(String(rows[c].iter ?? 0), 4, left: true))  \(pad(String(rows[c].nResources ?? 0), 11, left: true))" : ""
+            say("\(pad(String(cv.rankTestScore[c]), 4, left: true))  \(pad(String(rows[c].candidate), 9, left: true))\(iter)  "
+                  + "\(pad(Self.format(cv.meanTestScore[c]), 15))  \(pad(Self.format(stds[c]), 14))  \(JSONText.object(rows[c].params))")
         }
     }
 
@@ -369,7 +485,7 @@ struct SearchRunner: Sendable {
 }
 
 extension CVResults {
-    /// The std_test_score column as numbers.
+    /// The std_test_score column as numbers (NaN for an unfinished row).
     static func stdColumn(_ cv: CVResults) -> [Double] {
         (cv.cells["std_test_score"] ?? []).map { if case .number(let v) = $0 { return v } else { return .nan } }
     }
@@ -380,7 +496,7 @@ extension CVResults {
 struct FitTrial: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit-trial",
-        abstract: "Run one fit of a search directory (used by `search`; fit number = candidate * folds + split, the last is the refit).",
+        abstract: "Run one fit of a search directory (used by `search`; fit number = candidate * folds + split, successive halving: iteration by iteration; the last is the refit).",
         shouldDisplay: false)
 
     @Argument(help: "The search directory.") var directory: String

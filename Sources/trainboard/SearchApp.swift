@@ -167,13 +167,13 @@ struct SearchReplay {
         if !interactive {
             let done = results.joined().filter { $0 != nil }.count
             print(plan.summary + (done < plan.fitCount ? ": \(done) finished (partial search)" : ": all finished"))
-            let cv = CVResults(candidates: plan.candidates, nSplits: plan.nSplits, results: results,
-                               returnTrainScore: plan.returnTrainScore)
+            let cv: CVResults, rows: [SearchRow]
+            do { (cv, rows) = try directory.cvResults(plan) } catch { printError("error: \(error)"); throw ExitCode(2) }
             let runner = SearchRunner(directory: directory, plan: plan, jobs: 1)
-            runner.printTable(cv)
+            runner.printTable(cv, rows: rows)
             if let r = try? directory.refit(), r.error == nil {
                 let test = r.testScore.map { "test \(plan.scoring.rawValue) \(SearchRunner.format($0)) on \(r.nTestSamples) samples" } ?? "no test split"
-                print("refit: candidate \(r.bestIndex), \(test)")
+                print("refit: \(plan.halving == nil ? "candidate" : "cv_results row") \(r.bestIndex) \(JSONText.object(r.params)), \(test)")
             }
             return
         }

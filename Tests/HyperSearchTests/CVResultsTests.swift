@@ -75,3 +75,70 @@ final class CVResultsTests: XCTestCase {
         } }
     }
 }
+
+final class CVResultsPartialTests: XCTestCase {
+    func testRankMinEqualsTheDefinitionOnManyTies() {
+        // The definition (1 + finite means above; NaN after all of them) on arrays of few distinct values and NaNs.
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let n = Int.random(in: 1...40, using: &g)
+            let xs: [Double] = (0..<n).map { _ in Int.random(in: 0...4, using: &g) == 0 ? .nan : Double(Int.random(in: 0...3, using: &g)) / 4 }
+            let finite = xs.filter { !$0.isNaN }
+            let want = finite.isEmpty ? [Int](repeating: 1, count: n)
+                : xs.map { m in m.isNaN ? finite.count + 1 : finite.filter { $0 > m }.count + 1 }
+            XCTAssertEqual(CVResults.rankMin(xs), want, "\(xs)")
+        }
+    }
+
+    func fit(_ score: Double?) -> FitResult {
+        FitResult(index: 0, candidate: 0, split: 0, params: [:], testScore: score, trainScore: nil, fitTime: 2,
+                  scoreTime: 1, nTrainSamples: 5, nTestSamples: 5, epochs: 1, reason: "", error: score == nil ? "x" : nil)
+    }
+
+    func testUnfinishedFitsAreMarkedNotFailed() {
+        // Row 0 finished (0.4, 0.6 -> 0.5), row 1 failed on split 1 (NaN), row 2 has split 1 unfinished.
+        let params: [[String: ParamValue]] = [["lr": .double(0.1)], ["lr": .double(0.2)], ["lr": .double(0.3)]]
+        let cv = CVResults(candidates: params, nSplits: 2,
+                           results: [[fit(0.4), fit(0.6)], [fit(0.9), fit(nil)], [fit(0.8), nil]],
+                           returnTrainScore: false)
+        XCTAssertEqual(cv.columns.last, "n_unfinished_splits")
+        XCTAssertEqual(cv.unfinishedSplits, [0, 0, 1])
+        XCTAssertFalse(cv.isComplete)
+        // The unfinished and the failed row both rank after row 0 (NaN means), but only the failed one says NaN.
+        XCTAssertEqual(cv.rankTestScore, [1, 2, 2])
+        XCTAssertEqual(cv.bestIndex, 0)
+        let lines = cv.csv().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertTrue(lines[2].hasSuffix(",0.9,NaN,NaN,NaN,2,0"), lines[2])
+        // Row 2: times, split 1, mean and std empty; rank 2; 1 unfinished split.
+        XCTAssertTrue(lines[3].hasPrefix(",,,,0.3,"), lines[3])
+        XCTAssertTrue(lines[3].hasSuffix(",0.8,,,,2,1"), lines[3])
+        XCTAssertTrue(cv.json().contains("\"split1_test_score\": [0.6, null, null]"), cv.json())
+        XCTAssertTrue(cv.json().contains("\"n_unfinished_splits\": [0, 0, 1]"), cv.json())
+        // Finished: no extra column.
+        let done = CVResults(candidates: params, nSplits: 2,
+                             results: [[fit(0.4), fit(0.6)], [fit(0.9), fit(nil)], [fit(0.8), fit(0.8)]],
+                             returnTrainScore: false)
+        XCTAssertEqual(done.columns.last, "rank_test_score")
+        XCTAssertEqual(done.bestIndex, 2)
+    }
+
+    func testHalvingColumnsAndBestRow() {
+        // Two iterations: rows 0-2 (iter 0, 1 epoch), rows 3-4 (iter 1, 3 epochs). Row 0 has the highest mean overall,
+        // but the best index is the best of the last iteration (row 4); ranks are over all rows.
+        let params: [[String: ParamValue]] = [0, 1, 2, 1, 2].enumerated().map { i, c in
+            ["init": .string("c\(c)"), "epochs": .int(i < 3 ? 1 : 3)]
+        }
+        let scores: [Double] = [0.9, 0.5, 0.6, 0.7, 0.8]
+        let cv = CVResults(candidates: params, nSplits: 1, results: scores.map { [fit($0)] }, returnTrainScore: false,
+                           iterations: [0, 0, 0, 1, 1], nResources: [1, 1, 1, 3, 3])
+        XCTAssertEqual(Array(cv.columns.prefix(3)), ["iter", "n_resources", "mean_fit_time"])
+        XCTAssertTrue(cv.columns.contains("param_epochs"))
+        XCTAssertEqual(cv.rankTestScore, [1, 5, 4, 3, 2])
+        XCTAssertEqual(cv.bestIndex, 4)
+        // Partial: iteration 1 without results yet -> the best so far is in iteration 0.
+        let partial = CVResults(candidates: params, nSplits: 1,
+                                results: [[fit(0.9)], [fit(0.5)], [fit(0.6)], [nil], [nil]], returnTrainScore: false,
+                                iterations: [0, 0, 0, 1, 1], nResources: [1, 1, 1, 3, 3])
+        XCTAssertEqual(partial.bestIndex, 0)
+    }
+}

@@ -122,6 +122,112 @@ if [[ $status -eq 0 && $row == *,NaN,NaN,NaN,NaN,2 ]] && grep -q "warning: .*fit
    && grep -q '"error"' "$work/nan/fits/fit-00002.json"; then pass "a failing fit is recorded as NaN with a warning"
 else fail "a failing fit is recorded as NaN with a warning" "status $status, row: $row" "${out:0:600}"; fi
 
+# --- Successive halving ----------------------------------------------------------------------------------------------
+# 5 candidates, factor 3, --epochs 4: n_required = 1 + floor(log3 5) = 2, exhaust: min = max(1, 4 // 3) = 1,
+# n_possible = 1 + floor(log3 4) = 2: iterations of 5 and ceil(5/3) = 2 candidates at 1 and 3 epochs, (5 + 2) x 2 =
+# 14 fits. A regression CSV (continuous scores: no ties), --normalize (fitted per fold).
+python3 - "$work/hreg.csv" <<'PY'
+import random, sys
+random.seed(3)
+with open(sys.argv[1], "w") as f:
+    f.write("a,b,y\n")
+    for _ in range(80):
+        a, b = random.uniform(0, 50), random.uniform(-1, 1)
+        f.write(f"{a!r},{b!r},{0.05 * a + b + random.uniform(0, 0.1)!r}\n")
+PY
+hgrid='lr=0.001,0.01,0.03,0.1,100000'
+hopts=(--halving --grid "$hgrid" --data "$work/hreg.csv" --epochs 4 --cv 2 --batch-size 8 --normalize)
+run "$bin" search "${hopts[@]}" --dry-run
+check_output "halving --dry-run prints the schedule" 0 "iter 0: 5 candidates x 2 folds at 1 epoch = 10 fits" \
+    "iter 1: 2 candidates x 2 folds at 3 epochs = 4 fits" "n_iterations_=2, n_required_iterations_=2, n_possible_iterations_=2" \
+    "successive halving: 2 iterations (5 at 1 epoch, 2 at 3 epochs) x 2 folds = 14 fits + 1 refit"
+run "$bin" search "${hopts[@]}" --jobs 2 --out "$work/h1"
+if [[ $status -eq 0 ]] && grep -qE '^\[14/14\] iter 1 candidate [0-4] split [01]: neg_mean_squared_error' <<<"$out" \
+   && grep -q "normalized with the mean and std of the fold's 40 training samples (split 0)" "$work/h1/fits/fit-00000.log"; then
+    pass "halving search runs 14 fits, each fold normalised on its own training part"
+else fail "halving search runs 14 fits, each fold normalised on its own training part" "status $status" "${out:0:900}"; fi
+check=$(python3 - "$work/h1" <<'PY'
+import csv, json, math, sys
+d = sys.argv[1]
+rows = list(csv.DictReader(open(d + "/cv_results.csv", newline="")))
+cols = list(rows[0].keys())
+assert cols[:2] == ["iter", "n_resources"] and "param_epochs" in cols and "n_unfinished_splits" not in cols, cols
+assert [(r["iter"], r["n_resources"]) for r in rows] == [("0", "1")] * 5 + [("1", "3")] * 2, rows
+mean = lambda r: float(r["mean_test_score"])
+it0 = rows[:5]
+# The survivors: the 2 best of iteration 0 in ascending order (NaN of lr=100000 never survives).
+order = sorted(range(5), key=lambda i: (-math.inf if math.isnan(mean(it0[i])) else mean(it0[i]), i))
+want = [json.loads(it0[i]["params"])["lr"] for i in order[-2:]]
+assert [json.loads(r["params"])["lr"] for r in rows[5:]] == want, (want, rows[5:])
+assert all(json.loads(r["params"])["epochs"] == 3 for r in rows[5:])
+it1 = json.load(open(d + "/iterations/iter-01.json"))
+lrs = [0.001, 0.01, 0.03, 0.1, 100000]
+assert [lrs[c] for c in it1["candidates"]] == want and it1["n_resources"] == 3, it1
+best = json.load(open(d + "/best_params.json"))
+bi = 5 + max(range(2), key=lambda j: (mean(rows[5 + j]), -j))
+assert best["best_index"] == bi and best["best_params"] == json.loads(rows[bi]["params"]), best
+assert best["complete"] is True and best["n_iterations_"] == 2 and best["n_resources_"] == [1, 3], best
+assert best["n_candidates_"] == [5, 2] and best["min_resources_"] == 1 and best["max_resources_"] == 4, best
+assert best["n_required_iterations_"] == 2 and best["n_possible_iterations_"] == 2, best
+r = json.load(open(d + "/fits/fit-00013.json"))
+assert r["iter"] == 1 and r["n_resources"] == 3 and r["epochs"] == 3, r
+print("ok")
+PY
+)
+if [[ $check == ok ]]; then pass "halving cv_results: iter, n_resources, survivors, best row of the last iteration"
+else fail "halving cv_results: iter, n_resources, survivors, best row of the last iteration" "$check"; fi
+
+# --resume after a SIGKILL of the search and its fits (during iteration 1): the same survivors and scores.
+nontime() { python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1]))); k=[i for i,c in enumerate(r[0]) if "time" not in c]; print("\n".join(",".join(x[i] for i in k) for x in r))' "$1"; }
+setsid "$bin" search "${hopts[@]}" --jobs 1 --out "$work/h2" >"$work/h2.out" 2>&1 &
+bg_pid=$!
+for _ in $(seq 1 600); do [[ -e $work/h2/fits/fit-00011.json ]] && break; sleep 0.05; done
+kill -KILL -- "-$bg_pid" 2>/dev/null; wait "$bg_pid" 2>/dev/null; bg_pid=
+partial=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["complete"])' "$work/h2/best_params.json" 2>&1)
+run "$bin" search --resume "$work/h2" --jobs 2
+if [[ $status -eq 0 && $partial == False ]] && grep -q "fits already finished" <<<"$out" \
+   && cmp -s "$work/h1/iterations/iter-01.json" "$work/h2/iterations/iter-01.json" \
+   && [[ "$(nontime "$work/h1/cv_results.csv")" == "$(nontime "$work/h2/cv_results.csv")" ]]; then
+    pass "halving --resume after SIGKILL: same survivors and cv_results (times aside)"
+else fail "halving --resume after SIGKILL: same survivors and cv_results (times aside)" "status $status, partial=$partial" "${out:0:600}" \
+    "$(diff <(nontime "$work/h1/cv_results.csv") <(nontime "$work/h2/cv_results.csv") | head -5)"; fi
+
+# Partial files: with iteration 1's results removed, cv_results says which rows are unfinished.
+cp -r "$work/h1" "$work/h3"
+rm "$work/h3"/fits/fit-0001[0-3].json
+run "$bin" fit-trial "$work/h3" 10
+check=$(python3 - "$work/h3" <<'PY'
+import csv, json, sys
+d = sys.argv[1]
+rows = list(csv.DictReader(open(d + "/cv_results.csv", newline="")))
+assert list(rows[0].keys())[-1] == "n_unfinished_splits", list(rows[0].keys())
+assert [r["n_unfinished_splits"] for r in rows] == ["0"] * 5 + ["1", "2"], rows
+assert rows[5]["split1_test_score"] == "" and rows[5]["mean_test_score"] == "" and rows[5]["split0_test_score"] != ""
+best = json.load(open(d + "/best_params.json"))
+assert best["complete"] is False and best["n_finished_fits"] == 11 and best["n_fits"] == 14, best
+assert best["best_index"] < 5, best
+print("ok")
+PY
+)
+if [[ $status -eq 0 && $check == ok ]]; then pass "after each fit the results are regenerated; unfinished rows are marked"
+else fail "after each fit the results are regenerated; unfinished rows are marked" "status $status" "$check" "${out:0:300}"; fi
+# The unit is self-contained: a fit of iteration 1 without its record decides it from iteration 0's results (the same
+# survivors); with iteration 0 unfinished it refuses.
+rm "$work/h3"/iterations/iter-01.json "$work/h3"/fits/fit-00012.json
+run "$bin" fit-trial "$work/h3" 12
+if [[ $status -eq 0 && -s $work/h3/fits/fit-00012.json ]] && cmp -s "$work/h1/iterations/iter-01.json" "$work/h3/iterations/iter-01.json"; then
+    pass "fit-trial of a later iteration decides it alone, with the same survivors"
+else fail "fit-trial of a later iteration decides it alone, with the same survivors" "status $status" "${out:0:300}"; fi
+rm "$work/h3"/iterations/iter-01.json "$work/h3"/fits/fit-00009.json
+expect_error "fit-trial of an iteration whose predecessor is unfinished" "not decided yet" "iteration 0 has unfinished fits" -- fit-trial "$work/h3" 10
+
+expect_error "halving with epochs in the grid" "epochs is the resource" -- search --halving --grid 'epochs=1,2' --out "$work/bad9"
+expect_error "--factor without --halving" "--factor" "--halving" -- search --grid 'lr=0.1' --factor 2 --out "$work/bad10"
+expect_error "--factor 1" "--factor: must be a number > 1" -- search --halving --grid 'lr=0.1,0.2' --factor 1 --max-samples 300 --out "$work/bad11"
+expect_error "min > max resources" "min_resources_=50 is greater than max_resources_=4" -- search --halving --grid 'lr=0.1,0.2' --epochs 4 --min-resources 50 --max-samples 300 --out "$work/bad12"
+expect_error "both exhaust" "cannot be used together" -- search --halving --grid 'lr=0.1,0.2' --n-candidates exhaust --min-resources exhaust --max-samples 300 --out "$work/bad13"
+expect_error "bad --min-resources" "expected exhaust, smallest or a whole number" -- search --halving --grid 'lr=0.1,0.2' --min-resources few --max-samples 300 --out "$work/bad14"
+
 # Bad grids and options: exit 2 naming the problem, and no directory left behind.
 expect_error "unknown grid option" "'bogus'" -- search --grid 'bogus=1,2' --out "$work/bad1"
 expect_error "bad grid value" "batch-size" "'x' is not a whole number" -- search --grid 'batch-size=32,x' --out "$work/bad2"

@@ -132,7 +132,7 @@ public struct SearchViewLoop {
                 for e in effects {
                     switch e {
                     case .openFit(let i):
-                        let f = progress?.candidates[i / plan.nSplits].fits[i % plan.nSplits]
+                        let f = progress?.position(ofFit: i).map { progress?.candidates[$0.row].fits[$0.split] } ?? nil
                         if f?.hasLog == true || FileManager.default.fileExists(atPath: directory.logPath(fit: i)) {
                             openFit = i
                             fitState.themeIndex = state.themeIndex
@@ -193,9 +193,12 @@ public struct SearchViewLoop {
     /// The dashboard snapshot of fit `i` from its CSV log: the replay snapshot, titled with the fit, its planned
     /// epochs and whether it is still running. A log that cannot be read yet gives a snapshot that says so.
     func snapshot(ofFit i: Int) -> TrainingSnapshot {
-        let (c, k) = plan.position(ofFit: i)
+        let (r, k) = progress?.position(ofFit: i) ?? plan.position(ofFit: i)
+        let row = progress?.candidates.indices.contains(r) == true ? progress?.candidates[r] : nil
+        let c = row?.candidate ?? r
+        let params = row?.params ?? (plan.candidates.indices.contains(c) ? plan.candidates[c] : [:])
         let path = directory.logPath(fit: i)
-        let fit = progress?.candidates[c].fits[k]
+        let fit = row.map { $0.fits.indices.contains(k) ? $0.fits[k] : nil } ?? nil
         var s: TrainingSnapshot
         if let log = try? RunLog.read(path) {
             s = RunReplay.snapshot(log)
@@ -205,8 +208,8 @@ public struct SearchViewLoop {
             s.dataDescription = "\(path): nothing logged yet"
         }
         s.title = "Trainboard search fit \(i): candidate \(c), split \(k)  (Esc: back to the search)"
-        s.modelDescription = SearchView.paramText(plan.candidates[c])
-        let planned = plan.candidates[c]["epochs"] ?? plan.options["epochs"]
+        s.modelDescription = SearchView.paramText(params)
+        let planned = params["epochs"] ?? plan.options["epochs"]
         if case .int(let e)? = planned, e >= s.epochs { s.epochs = e }
         switch fit?.state {
         case .done?: s.status = .finished("fit done: \(plan.scoring.rawValue) \(SearchView.score(fit?.result?.testScore ?? .nan))")
