@@ -21,14 +21,26 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
     /// Where manual and final checkpoints are written.
     public let checkpointDirectory: String
     private let run: TrainingRun
+    private let extras: CallbackBox
+    /// Told of every callback message too (training thread), e.g. the headless reporter's lines.
+    private let onMessage: (@Sendable (CallbackMessage) -> Void)?
+    private let commandObserver: CommandObserver?
     private let result = Locked<(done: Bool, outcome: RunOutcome?, error: String?)>((false, nil, nil))
     private var thread: Thread?
 
     /// - Parameters:
     ///   - run: the prepared run (data loaded, options checked).
     ///   - stamp: names the default run directory and journal (`yyyyMMdd-HHmmss` of now by default).
-    public init(run: TrainingRun, stamp: String = InProcessTrainer.timestamp()) {
+    ///   - extraCallbacks: added after the dashboard's callback (an `AttachPublisher`, the headless reporter); they
+    ///     run on the trainer's thread.
+    ///   - onMessage: also receives the callbacks' messages (trainer thread).
+    ///   - commandObserver: told of each command the trainer takes and of its outcome (`ChannelCallback`).
+    public init(run: TrainingRun, stamp: String = InProcessTrainer.timestamp(), extraCallbacks: [Callback] = [],
+                onMessage: (@Sendable (CallbackMessage) -> Void)? = nil, commandObserver: CommandObserver? = nil) {
         self.run = run
+        extras = CallbackBox(extraCallbacks)
+        self.onMessage = onMessage
+        self.commandObserver = commandObserver
         let plan = run.plan
         let logDir = [plan.csvLog, plan.logJSONL, plan.checkpoint].compactMap { $0 }.first
             .map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? "trainboard-runs/\(stamp)"
@@ -73,14 +85,17 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
         guard thread == nil else { return }
         let run = self.run, channel = self.channel, journal = self.journal, dir = checkpointDirectory
         let result = self.result
+        let extras = self.extras, onMessage = self.onMessage, observer = self.commandObserver
         let t = Thread {
             do {
-                let outcome = try run.execute(onMessage: { message in
+                let outcome = try run.execute(extraCallbacks: extras.callbacks, onMessage: { message in
                     channel.update { s in
                         s.events.append(TrainingEvent(message, currentEpoch: s.epoch, update: s.updates, time: s.elapsed))
                     }
+                    onMessage?(message)
                 }, makeChannelCallback: { cbs in
-                    Self.channelCallback(channel: channel, run: run, callbacks: cbs, journal: journal, checkpointDir: dir)
+                    Self.channelCallback(channel: channel, run: run, callbacks: cbs, journal: journal, checkpointDir: dir,
+                                         commandObserver: observer)
                 })
                 result.withLock { $0.outcome = outcome }
                 channel.update { s in
@@ -136,7 +151,8 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
     /// The dashboard's callback for this run, wired to the other callbacks' state (EarlyStopping's best epoch and
     /// patience, ModelCheckpoint's last file, the planned learning rates).
     static func channelCallback(channel: TrainingChannel, run: TrainingRun, callbacks cbs: RunCallbacks,
-                                journal: ControlJournalWriter, checkpointDir: String) -> Callback {
+                                journal: ControlJournalWriter, checkpointDir: String,
+                                commandObserver: CommandObserver? = nil) -> Callback {
         let plan = run.plan
         let steps = run.stepsPerEpoch
         // Manual and final checkpoints take --checkpoint's format when it names one, else Keras's .keras.
@@ -166,7 +182,7 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
                     s.lastCheckpointPath = p
                     s.lastCheckpointEpoch = ck.lastSavedEpoch
                 }
-            })
+            }, commandObserver: commandObserver)
     }
 }
 
@@ -193,4 +209,10 @@ extension RunOutcome {
         }
         return out
     }
+}
+
+/// Callbacks handed to the trainer's thread: they are used there only, after `start`.
+struct CallbackBox: @unchecked Sendable {
+    let callbacks: [Callback]
+    init(_ callbacks: [Callback]) { self.callbacks = callbacks }
 }
