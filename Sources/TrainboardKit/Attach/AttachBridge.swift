@@ -15,7 +15,8 @@ import Glibc
 ///
 /// Thread-safety: every member is safe from any thread.
 public final class AttachBridge: @unchecked Sendable {
-    public let channel: TrainingChannel
+    /// The run's channel, set by `listen`.
+    public private(set) var channel = TrainingChannel()
     /// Set once by `listen`.
     public private(set) var server: AttachServer?
     /// Commands sent into the channel and not yet taken: matched, in order, with what the trainer takes.
@@ -26,14 +27,17 @@ public final class AttachBridge: @unchecked Sendable {
     /// The batch and epoch publisher: add it to the trainer's callbacks.
     public private(set) var publisher: AttachPublisher!
 
-    public init(channel: TrainingChannel) {
-        self.channel = channel
+    /// Make the bridge first (its `publisher` and `commandObserver` go to the trainer), then `listen` with the
+    /// trainer's channel.
+    public init() {
         publisher = AttachPublisher(bridge: self)
     }
 
-    /// Starts the server at `address` (see `AttachServer.init`, which throws `AttachError`).
-    public func listen(_ address: AttachAddress, name: String, directory: String? = nil,
+    /// Starts the server at `address` for the run publishing into `channel` (see `AttachServer.init`, which throws
+    /// `AttachError`). Call once.
+    public func listen(_ address: AttachAddress, channel: TrainingChannel, name: String, directory: String? = nil,
                        limits: AttachServer.Limits = AttachServer.Limits()) throws {
+        self.channel = channel
         let framework = "trainboard \(TrainboardInfo.version)"
         server = try AttachServer(address: address, name: name, framework: framework, directory: directory, limits: limits,
                                   hello: { [weak self] in self?.hello(framework: framework, name: name) ?? Self.emptyHello },

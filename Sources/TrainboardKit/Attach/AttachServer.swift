@@ -70,15 +70,18 @@ public final class AttachServer: @unchecked Sendable {
     /// `<temp dir>/trainboard-<uid>`. `create` makes it (mode 0700) when missing; throws when it exists with another
     /// owner, as a symbolic link or another kind of file, or with group/other permissions.
     public static func privateDirectory(create: Bool) throws -> String {
-        let env = ProcessInfo.processInfo.environment
-        let dir: String
-        if let x = env["XDG_RUNTIME_DIR"], !x.isEmpty { dir = x + "/trainboard" } else {
-            var tmp = env["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-            while tmp.count > 1 && tmp.hasSuffix("/") { tmp.removeLast() }
-            dir = "\(tmp)/trainboard-\(getuid())"
-        }
+        let dir = privateDirectoryPath
         try checkPrivate(dir, create: create)
         return dir
+    }
+
+    /// Where the private directory is (unchecked; it may not exist).
+    public static var privateDirectoryPath: String {
+        let env = ProcessInfo.processInfo.environment
+        if let x = env["XDG_RUNTIME_DIR"], !x.isEmpty { return x + "/trainboard" }
+        var tmp = env["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        while tmp.count > 1 && tmp.hasSuffix("/") { tmp.removeLast() }
+        return "\(tmp)/trainboard-\(getuid())"
     }
 
     /// Checks (and with `create` makes) a private directory: owned by this user, mode 0700, not a link.
