@@ -50,6 +50,12 @@ public final class AttachConnection {
         flush(timeout: timeout)
     }
 
+    /// Sends raw bytes (tests: malformed and oversized lines).
+    func sendRawForTesting(_ bytes: [UInt8]) {
+        out += bytes
+        flush(timeout: 2)
+    }
+
     private func flush(timeout: Double) {
         let end = Socket.now() + timeout
         var offset = 0
