@@ -47,7 +47,8 @@ struct Attach: ParsableCommand {
     @Option(name: .customLong("token-file"), help: ArgumentHelp("A file holding the token of a TCP run.", valueName: "path"))
     var tokenFile: String?
     @Flag(help: "No dashboard: print one line per epoch and the run's events until the run ends.") var headless = false
-    @Option(help: .option(\.theme)) var theme: String?
+    @Option(help: ArgumentHelp("Dashboard theme name (see `trainboard themes`) or a .theme file.", valueName: "name|path"))
+    var theme: String?
 
     func run() throws {
         let address: AttachAddress
