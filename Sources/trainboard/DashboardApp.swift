@@ -15,7 +15,7 @@ struct DashboardApp {
         let bridge = AttachBridge()
         let listen = trainingRun.plan.listen
         let trainer = listen == nil ? InProcessTrainer(run: trainingRun)
-            : InProcessTrainer(run: trainingRun, extraCallbacks: [bridge.publisher], commandObserver: bridge.commandObserver)
+            : InProcessTrainer(run: trainingRun, beforeChannelCallback: [bridge.publisher], commandObserver: bridge.commandObserver)
         if let address = listen { try startListening(bridge, address: address, channel: trainer.channel) }
         // Attached clients get `end` and the files are removed however the dashboard ends.
         defer {

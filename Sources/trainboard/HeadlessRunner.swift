@@ -65,13 +65,19 @@ struct HeadlessRunner {
         // The reporter is used on the trainer's thread only (its callbacks and these messages).
         struct TrainerThreadOnly: @unchecked Sendable { let reporter: EpochLineReporter }
         let box = TrainerThreadOnly(reporter: reporter)
-        let trainer = InProcessTrainer(run: trainingRun, extraCallbacks: [SignalStop(), reporter, bridge.publisher],
+        let trainer = InProcessTrainer(run: trainingRun, extraCallbacks: [SignalStop(), reporter],
+                                       beforeChannelCallback: [bridge.publisher],
                                        onMessage: { message in
                                            if message.severity != .error { box.reporter.message(message.description) }
                                        }, commandObserver: bridge.commandObserver)
         try startListening(bridge, address: address, channel: trainer.channel)
         trainer.start()
-        while !trainer.isDone { Thread.sleep(forTimeInterval: 0.05) }
+        var stopSent = false
+        while !trainer.isDone {
+            // A signal also ends a pause (SignalStop alone would wait for the next batch).
+            if !stopSent, SignalTrap.pendingSignal() != nil { trainer.channel.send(.stop); stopSent = true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
         let outcome = trainer.outcome
         bridge.finish(reason: outcome?.reason ?? "failed: \(trainer.error ?? "unknown error")")
         if let e = trainer.error {

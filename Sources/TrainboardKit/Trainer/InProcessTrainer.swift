@@ -22,6 +22,7 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
     public let checkpointDirectory: String
     private let run: TrainingRun
     private let extras: CallbackBox
+    private let leading: CallbackBox
     /// Told of every callback message too (training thread), e.g. the headless reporter's lines.
     private let onMessage: (@Sendable (CallbackMessage) -> Void)?
     private let commandObserver: CommandObserver?
@@ -33,12 +34,15 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
     ///   - stamp: names the default run directory and journal (`yyyyMMdd-HHmmss` of now by default).
     ///   - extraCallbacks: added after the dashboard's callback (an `AttachPublisher`, the headless reporter); they
     ///     run on the trainer's thread.
+    ///   - beforeChannelCallback: run just before the dashboard's callback, after the built-in ones (an
+    ///     `AttachPublisher`: a batch is published before a pause taken at its boundary blocks the trainer).
     ///   - onMessage: also receives the callbacks' messages (trainer thread).
     ///   - commandObserver: told of each command the trainer takes and of its outcome (`ChannelCallback`).
     public init(run: TrainingRun, stamp: String = InProcessTrainer.timestamp(), extraCallbacks: [Callback] = [],
-                onMessage: (@Sendable (CallbackMessage) -> Void)? = nil, commandObserver: CommandObserver? = nil) {
+                beforeChannelCallback: [Callback] = [], onMessage: (@Sendable (CallbackMessage) -> Void)? = nil, commandObserver: CommandObserver? = nil) {
         self.run = run
         extras = CallbackBox(extraCallbacks)
+        leading = CallbackBox(beforeChannelCallback)
         self.onMessage = onMessage
         self.commandObserver = commandObserver
         let plan = run.plan
@@ -85,7 +89,7 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
         guard thread == nil else { return }
         let run = self.run, channel = self.channel, journal = self.journal, dir = checkpointDirectory
         let result = self.result
-        let extras = self.extras, onMessage = self.onMessage, observer = self.commandObserver
+        let extras = self.extras, leading = self.leading, onMessage = self.onMessage, observer = self.commandObserver
         let t = Thread {
             do {
                 let outcome = try run.execute(extraCallbacks: extras.callbacks, onMessage: { message in
@@ -94,8 +98,10 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
                     }
                     onMessage?(message)
                 }, makeChannelCallback: { cbs in
-                    Self.channelCallback(channel: channel, run: run, callbacks: cbs, journal: journal, checkpointDir: dir,
-                                         commandObserver: observer)
+                    let cb = Self.channelCallback(channel: channel, run: run, callbacks: cbs, journal: journal,
+                                                  checkpointDir: dir, commandObserver: observer)
+                    // Neither the dashboard's callback nor the publisher has state to resume: a list is fine here.
+                    return leading.callbacks.isEmpty ? cb : CallbackList(leading.callbacks + [cb])
                 })
                 result.withLock { $0.outcome = outcome }
                 channel.update { s in
