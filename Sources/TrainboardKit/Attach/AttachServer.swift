@@ -375,7 +375,8 @@ public final class AttachServer: @unchecked Sendable {
         clientCount.withLock { $0 += 1 }
     }
 
-    private func drop(_ c: Client) {
+    /// Closes and forgets a client; `why` (queue, stall, closed, eof, send) is for debugging.
+    private func drop(_ c: Client, _ why: String = "") {
         close(c.fd)
         if c.authed { clientCount.withLock { $0 -= 1 } }
         clients.removeAll { $0 === c }
@@ -435,7 +436,7 @@ public final class AttachServer: @unchecked Sendable {
     private func read(_ c: Client, into buffer: inout [UInt8]) {
         while !c.closing {
             guard let n = Socket.receive(c.fd, &buffer) else { return }
-            if n <= 0 { drop(c); return }
+            if n <= 0 { drop(c, "eof \(n)"); return }
             c.framer.append(buffer[0..<n])
             do {
                 while !c.closing, let line = try c.framer.nextLine() { handle(c, line: line) }
@@ -449,7 +450,7 @@ public final class AttachServer: @unchecked Sendable {
     private func flush(_ c: Client) -> Bool {
         while c.pending > 0 {
             let n = Socket.send(c.fd, c.out, from: c.offset)
-            if n < 0 { drop(c); return false }
+            if n < 0 { drop(c, "send"); return false }
             if n == 0 { break }
             c.offset += n
             c.lastProgress = Socket.now()
@@ -484,11 +485,11 @@ public final class AttachServer: @unchecked Sendable {
                 if !c.authed && now - c.opened > limits.authSeconds && !c.closing {
                     reply(c, .error(ErrorMessage(id: nil, message: "authentication timed out after \(Int(limits.authSeconds)) s")), thenClose: true)
                 }
-                if c.pending > limits.queueLimit + c.allowance { drop(c); continue }
-                if c.pending > 0 && now - c.lastProgress > limits.stallSeconds { drop(c); continue }
+                if c.pending > limits.queueLimit + c.allowance { drop(c, "queue"); continue }
+                if c.pending > 0 && now - c.lastProgress > limits.stallSeconds { drop(c, "stall"); continue }
             }
             for c in clients where c.pending > 0 { _ = flush(c) }
-            for c in clients where c.closing && c.pending == 0 { drop(c) }
+            for c in clients where c.closing && c.pending == 0 { drop(c, "closed") }
             if let d = finishDeadline, clients.isEmpty || now > d {
                 for c in clients { drop(c) }
                 break
