@@ -85,9 +85,13 @@ public final class AttachBridge: @unchecked Sendable {
         }
         for e in fresh {
             var path: String?
-            if e.kind == .checkpoint, let r = e.message.range(of: "checkpoint ") {
-                path = String(e.message[r.upperBound...]).trimmingCharacters(in: .whitespaces)
-                if path?.isEmpty == true || path?.contains(" ") == true { path = s.lastCheckpointPath }
+            if e.kind == .checkpoint {
+                // The dashboard's own checkpoints say "checkpoint PATH" / "final checkpoint PATH"; for the others
+                // (ModelCheckpoint's messages) the last file written.
+                for prefix in ["checkpoint ", "final checkpoint "] where e.message.hasPrefix(prefix) {
+                    path = String(e.message.dropFirst(prefix.count))
+                }
+                if path == nil { path = s.lastCheckpointPath }
             }
             server?.publish(.event(EventMessage(kind: e.kind.rawValue, epoch: e.epoch, update: e.update, time: e.time,
                                                 message: e.message, path: path)))
