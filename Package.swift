@@ -29,6 +29,8 @@ let package = Package(
         // The one way files are read (regular files only, bounded) and written (atomic, devices written through,
         // symlinks followed, errors thrown). A leaf: every module that touches files uses it.
         .target(name: "SafeIO"),
+        // The attach protocol (docs/attach-protocol.md): message types, JSON lines, limits. Pure: no sockets.
+        .target(name: "AttachProtocol"),
 
         // Pure Swift cores.
         // NeuralEngine includes model saving (ModelCheckpoint, a Keras callback, must write checkpoints), so the
@@ -58,17 +60,17 @@ let package = Package(
         // InProcessTrainer), the dashboard's app loop behind the Screen protocol (DashboardLoop, ScriptedScreen),
         // reporters, bench. The executable adds the ncurses Screen and the command line.
         .target(name: "TrainboardKit", dependencies: [
-            "NeuralEngine", "Datasets", "Dashboard", "TerminalUI", "SafeIO", "HyperSearch",
+            "NeuralEngine", "Datasets", "Dashboard", "TerminalUI", "SafeIO", "HyperSearch", "AttachProtocol",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "trainboard", dependencies: [
             "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "NCursesBackend", "TerminalUI", "SafeIO",
-            "HyperSearch", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "HyperSearch", "AttachProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Mutation fuzzer for every loader of untrusted files (driven by Tests/e2e/fuzz.sh).
         .executableTarget(name: "tb-fuzz", dependencies: [
-            "Datasets", "NeuralEngine", "TrainboardKit", "TerminalUI", "Dashboard", "SafeIO", "CGzip",
+            "Datasets", "NeuralEngine", "TrainboardKit", "TerminalUI", "Dashboard", "SafeIO", "CGzip", "AttachProtocol",
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
 
@@ -76,6 +78,7 @@ let package = Package(
         .executableTarget(name: "tb-ncurses-smoke", dependencies: ["NCursesBackend", "TerminalUI"]),
 
         .testTarget(name: "SafeIOTests", dependencies: ["SafeIO"]),
+        .testTarget(name: "AttachProtocolTests", dependencies: ["AttachProtocol"]),
         .testTarget(name: "HyperSearchTests", dependencies: ["HyperSearch"]),
         .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "NeuralEngine", "SafeIO", "CGzip"]),
@@ -83,7 +86,7 @@ let package = Package(
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TerminalUI"],
                     exclude: ["__Snapshots__"]),
         .testTarget(name: "TrainboardKitTests", dependencies: [
-            "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "SafeIO", "TerminalUI", "HyperSearch",
+            "TrainboardKit", "NeuralEngine", "Datasets", "Dashboard", "SafeIO", "TerminalUI", "HyperSearch", "AttachProtocol",
         ]),
         // The command line: the train flags against the option table (OptionDeclarationTests).
         .testTarget(name: "TrainboardCLITests", dependencies: ["trainboard", "TrainboardKit", "SafeIO"]),

@@ -64,6 +64,7 @@ public struct RunConfiguration: Equatable, Sendable {
     public var charts: String? = nil
     public var from: String? = nil
     public var resume: String? = nil
+    public var listen: String? = nil
 
     /// The type of a configuration key's value, for reading a config file and for its error messages.
     public enum ValueKind: Sendable, Equatable {
@@ -228,7 +229,10 @@ public struct RunConfiguration: Equatable, Sendable {
                valueName: "model"),
          Field("resume", .text, \.resume,
                help: "train: continue a run exactly where a .keras checkpoint (from --checkpoint, the dashboard's c key or its final checkpoint) stopped (search: continue the search in this directory, running only the fits without a result): weights, optimizer state, update count, epoch and batch, data order, random streams and callbacks' states. Options not given are the checkpoint's; --epochs may be raised, the log, checkpoint, schedule and callback options may change; the model, data, optimizer, batch size and seed must stay.",
-               valueName: "checkpoint|dir")]
+               valueName: "checkpoint|dir"),
+         Field("listen", .text, \.listen,
+               help: "Let dashboards attach to this run (`trainboard attach`, `trainboard ls`; docs/attach-protocol.md): --listen alone or `auto` makes a Unix socket in a private directory ($XDG_RUNTIME_DIR/trainboard, else /tmp/trainboard-UID); a PATH is a socket path; 127.0.0.1:PORT listens on loopback TCP (port 0: any free port) with a token printed on stderr and written to a 0600 file.",
+               valueName: "auto|path|127.0.0.1:port")]
 
     /// The field named `key` (a flag name without `--`), or nil.
     public static func field(_ key: String) -> Field? { fields.first { $0.key == key } }
@@ -366,6 +370,8 @@ public struct TrainingPlan: Sendable {
     public var rescale: Double?
     /// Standardise every feature with the training split's mean and standard deviation (see `Normalization`).
     public var normalize: Bool
+    /// Where the run listens for attaching dashboards (`--listen`), nil when it does not.
+    public var listen: AttachAddress?
 
     /// Validates `config` (defaults applied underneath). Throws `ConfigurationError` naming the first bad key.
     public init(_ config: RunConfiguration) throws {
@@ -467,6 +473,16 @@ public struct TrainingPlan: Sendable {
         }
         from = c.from
         resume = c.resume
+        if let text = c.listen {
+            do { listen = try AttachAddress.parse(text) } catch {
+                throw ConfigurationError(key: "listen", "\(error)")
+            }
+            if case .tcp(let host, _)? = listen, !AttachAddress.isLoopback(host) {
+                throw ConfigurationError(key: "listen", "'\(text)': a run listens on the loopback address only (127.0.0.1:PORT or [::1]:PORT); reach it from another machine through an SSH tunnel")
+            }
+        } else {
+            listen = nil
+        }
         if let text = c.memoryLimit {
             guard let bytes = MemoryLimit.parse(text) else {
                 throw ConfigurationError(key: "memory-limit", "expected a size such as 8G, 512M or 1073741824 (bytes; K, M, G, T are powers of 1024), got '\(text)'")

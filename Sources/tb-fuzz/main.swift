@@ -5,9 +5,10 @@
 //
 // Usage: tb-fuzz TARGET [--seconds S] [--seed N] [--max-input-ms MS] [--max-rss-mib MIB] [--out DIR]
 //        tb-fuzz --list
-// Targets: idx, idx-gz, npy, npz, csv, config, theme, journal, model, keras, h5, model-json.
+// Targets: idx, idx-gz, npy, npz, csv, config, theme, journal, model, keras, h5, model-json, attach.
 // Exit status: 0 clean, 1 a slow input or too much memory (the input is saved in --out), 2 bad usage; a crash is the
 // signal's own status (the input is saved before each run as DIR/TARGET-current).
+import AttachProtocol
 import Dashboard
 import Datasets
 import CGzip
@@ -169,7 +170,45 @@ let targets: [Target] = [
            tokens: tokens(["{", "}", "[", "]", "null", "\"units\": ", "\"class_name\": ", "\"Dense\"", "\"batch_shape\": [null, ", "99999999999", "-1", ","])) { b in
         _ = try ModelFile.read(file("f.json", b)).makeModel()
     },
+    // The attach protocol (docs/attach-protocol.md): a byte stream split into lines (both sides' limits), each line
+    // decoded as a run's and as a client's message, and the run's messages applied to a dashboard snapshot as
+    // `trainboard attach` applies them. Malformed lines are skipped, an oversized one ends the stream: never a crash.
+    Target(name: "attach", seeds: [attachSeed()],
+           tokens: tokens(["{", "}", "[", "]", "\"v\":1", "\"type\":", "\"hello\"", "\"batch\"", "\"epoch\"", "\"event\"",
+                           "\"ack\"", "\"end\"", "\"command\"", "\"logs\":{", "\"NaN\"", "\"-Infinity\"", "1e308",
+                           "-99999999999999999999", "9223372036854775807", "null", "\n", "\\u0000", ","])) { b in
+        var server = LineFramer(limit: AttachProtocol.clientLineLimit)
+        var client = LineFramer(limit: AttachProtocol.runLineLimit)
+        server.append(b)
+        client.append(b)
+        while let line = try server.nextLine() { _ = try? ClientMessage.decode(line) }
+        var feed = AttachFeed()
+        var snapshot = TrainingSnapshot()
+        while let line = try client.nextLine() {
+            if let m = try? RunMessage.decode(line) { feed.apply(m, to: &snapshot) }
+        }
+    },
 ]
+
+/// A run's session as the attach protocol's seed: every message type once.
+func attachSeed() -> [UInt8] {
+    let hello = Hello(framework: "trainboard 0", name: "f", pid: 1, model: ModelInfo(summary: "784-64-10", params: 50890), epochs: 3,
+                      stepsPerEpoch: 2, batchSize: 4, metrics: ["loss", "accuracy", "val_loss"], learningRate: 0.1, state: "running")
+    let messages: [RunMessage] = [
+        .hello(hello),
+        .batch(BatchMessage(epoch: 0, batch: 0, update: 1, time: 0.1, logs: ["loss": 2.3, "accuracy": .nan], learningRate: 0.1)),
+        .epoch(EpochMessage(epoch: 0, update: 2, time: 0.3, logs: ["loss": 2.1, "val_loss": .infinity], learningRate: 0.1)),
+        .event(EventMessage(kind: "checkpoint", epoch: 0, update: 2, time: 0.4, message: "checkpoint a.keras", path: "a.keras")),
+        .ack(Ack(id: 1, command: "set_lr", ok: true, applied: Applied(learningRate: 0.05), update: 3, message: "lr", from: 1)),
+        .historyEnd(count: 4), .error(ErrorMessage(id: 2, message: "bad")), .pong(id: 3),
+        .end(EndMessage(reason: "completed 3 epochs", epoch: 2, update: 6)),
+    ]
+    var out: [UInt8] = []
+    for m in messages { out += m.line + [0x0A] }
+    out += ClientMessage.command(CommandMessage(id: 1, command: "set_lr", value: 0.05)).line + [0x0A]
+    out += ClientMessage.auth(token: "00ff").line + [0x0A]
+    return out
+}
 
 /// One to four random edits of `input`.
 func mutate(_ input: [UInt8], tokens: [[UInt8]], corpus: [[UInt8]], rng: inout Rng) -> [UInt8] {

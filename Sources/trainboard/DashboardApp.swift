@@ -12,7 +12,17 @@ struct DashboardApp {
 
     func run() throws {
         SignalTrap.install()
-        let trainer = InProcessTrainer(run: trainingRun)
+        let bridge = AttachBridge()
+        let listen = trainingRun.plan.listen
+        let trainer = listen == nil ? InProcessTrainer(run: trainingRun)
+            : InProcessTrainer(run: trainingRun, beforeChannelCallback: [bridge.publisher], commandObserver: bridge.commandObserver)
+        if let address = listen { try startListening(bridge, address: address, channel: trainer.channel) }
+        // Attached clients get `end` and the files are removed however the dashboard ends.
+        defer {
+            if listen != nil {
+                bridge.finish(reason: trainer.outcome?.reason ?? (trainer.isDone ? "failed: \(trainer.error ?? "unknown error")" : "the dashboard closed"))
+            }
+        }
         let screen: NCursesScreen
         do { screen = try NCursesScreen() } catch {
             printError("error: cannot start the dashboard: \(error). Use --headless.")

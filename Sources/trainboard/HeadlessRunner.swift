@@ -31,6 +31,10 @@ struct HeadlessRunner {
             print("Resuming \(r.path): epoch \(s.resumeEpoch + 1)\(s.isMidEpoch ? ", batch \(s.batchesDone + 1)" : ""), update \(s.iterations + 1), \(s.history.count) earlier epoch\(s.history.count == 1 ? "" : "s")")
         }
         let reporter = EpochLineReporter(epochs: p.epochs, stepsPerEpoch: run.stepsPerEpoch)
+        if let address = p.listen {
+            try runListening(address, reporter: reporter)
+            return
+        }
         let outcome: RunOutcome
         do {
             // Errors are reported once, at the end ("error: training failed: ..."); other messages follow their epoch.
@@ -49,6 +53,45 @@ struct HeadlessRunner {
         if let sig = SignalTrap.pendingSignal() {
             // The finished epochs are in the last checkpoint: say how to continue from it.
             if let path = outcome.lastResumableCheckpoint { print("Resume with: \(ResumePlan.command(path))") }
+            printError("stopped by signal \(sig)")
+            throw ExitCode(SignalTrap.exitStatus(for: sig))
+        }
+    }
+
+    /// `--listen`: the trainer on its own thread with the dashboard's callback (so that attached clients can steer it
+    /// through the same commands as the dashboard's keys), the epoch lines as without `--listen`.
+    private func runListening(_ address: AttachAddress, reporter: EpochLineReporter) throws {
+        let bridge = AttachBridge()
+        // The reporter is used on the trainer's thread only (its callbacks and these messages).
+        struct TrainerThreadOnly: @unchecked Sendable { let reporter: EpochLineReporter }
+        let box = TrainerThreadOnly(reporter: reporter)
+        let trainer = InProcessTrainer(run: trainingRun, extraCallbacks: [SignalStop(), reporter],
+                                       beforeChannelCallback: [bridge.publisher],
+                                       onMessage: { message in
+                                           if message.severity != .error { box.reporter.message(message.description) }
+                                       }, commandObserver: bridge.commandObserver)
+        try startListening(bridge, address: address, channel: trainer.channel)
+        trainer.start()
+        var stopSent = false
+        while !trainer.isDone {
+            // A signal also ends a pause (SignalStop alone would wait for the next batch).
+            if !stopSent, SignalTrap.pendingSignal() != nil { trainer.channel.send(.stop); stopSent = true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let outcome = trainer.outcome
+        bridge.finish(reason: outcome?.reason ?? "failed: \(trainer.error ?? "unknown error")")
+        if let e = trainer.error {
+            printError("error: training failed: \(e)")
+            throw ExitCode(1)
+        }
+        let report = trainer.report(skipSummary: false)
+        if let o = outcome { print(o.summaryLines.joined(separator: "\n")) }
+        if let error = report.error {
+            printError("error: \(error)")
+            throw ExitCode(1)
+        }
+        if let sig = SignalTrap.pendingSignal() {
+            if let path = outcome?.lastResumableCheckpoint { print("Resume with: \(ResumePlan.command(path))") }
             printError("stopped by signal \(sig)")
             throw ExitCode(SignalTrap.exitStatus(for: sig))
         }

@@ -151,7 +151,7 @@ struct Search: ParsableCommand {
             }
         }
         // Interface options mean nothing to a fit process.
-        base.headless = nil; base.theme = nil; base.exitWhenDone = nil; base.charts = nil; base.resume = nil
+        base.headless = nil; base.theme = nil; base.exitWhenDone = nil; base.charts = nil; base.resume = nil; base.listen = nil
         guard let spec = grid else {
             throw SearchSpaceError("--grid: missing; give the space to search, e.g. --grid 'init=lecun_uniform,glorot_uniform;batch-size=32,128'")
         }

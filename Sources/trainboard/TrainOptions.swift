@@ -48,6 +48,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: .option(\.charts)) var charts: String?
     @Option(help: .option(\.from)) var from: String?
     @Option(help: .option(\.resume)) var resume: String?
+    @Option(help: .option(\.listen)) var listen: String?
     @Option(help: ArgumentHelp("YAML file with any of these options (keys = flag names without --); flags override it.", valueName: "file.yaml"))
     var config: String?
 

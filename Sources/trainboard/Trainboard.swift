@@ -16,7 +16,7 @@ struct Trainboard: ParsableCommand {
         128+N when stopped by signal N.
         """,
         version: TrainboardInfo.version,
-        subcommands: [Train.self, Search.self, FitTrial.self, Replay.self, Compare.self, Evaluate.self, Predict.self, Convert.self, Bench.self,
+        subcommands: [Train.self, Attach.self, ListRuns.self, Search.self, FitTrial.self, Replay.self, Compare.self, Evaluate.self, Predict.self, Convert.self, Bench.self,
                       Themes.self, Info.self],
         defaultSubcommand: Train.self)
 
@@ -26,7 +26,7 @@ struct Trainboard: ParsableCommand {
     /// - a command-line parse error (unknown flag, missing or malformed value) exits with status 2, like every
     ///   other kind of bad input, instead of ArgumentParser's 64 (EX_USAGE).
     static func main() {
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        let arguments = listenDefaulted(Array(CommandLine.arguments.dropFirst()))
         if arguments == ["--help"] || arguments == ["-h"] || arguments == ["help"] {
             print(helpMessage())
             print("OPTIONS OF `trainboard train` (the default subcommand):\n")
@@ -44,6 +44,20 @@ struct Trainboard: ParsableCommand {
             exit(withError: error)
         }
     }
+}
+
+/// `--listen` takes an optional value: given alone (last, or before another option), it means `--listen=auto`.
+func listenDefaulted(_ arguments: [String]) -> [String] {
+    var out: [String] = []
+    for (i, a) in arguments.enumerated() {
+        if a == "--" { out += arguments[i...]; break }
+        if a == "--listen", i + 1 == arguments.count || arguments[i + 1].hasPrefix("-") {
+            out.append("--listen=auto")
+        } else {
+            out.append(a)
+        }
+    }
+    return out
 }
 
 /// Prints `message` to standard error with the program's prefix.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs tb-fuzz on every loader of untrusted files (IDX raw and gzipped, .npy, .npz, CSV, YAML config, theme, control
-# journal, model files: .tbmodel, and Keras's .keras, .h5/.weights.h5 and architecture .json) for a bounded time
+# journal, model files: .tbmodel, and Keras's .keras, .h5/.weights.h5 and architecture .json; the attach protocol's lines) for a bounded time
 # each: no crash, no input slower than 2 s, peak RSS under 512 MiB. A longer run of one target: TB_FUZZ_SECONDS=300
 # (the HDF5 target parses in a child process per input: 300 s ran 20,534 inputs with no crash, debug build, 2 cores).
 # A failing input is kept in $TB_FUZZ_OUT (default: a scratch folder, printed) to reproduce with

@@ -44,7 +44,8 @@ class ExamplesTest(unittest.TestCase):
         def reported():
             with open(record) as handle:
                 rows = [json.loads(line) for line in handle if line.endswith("\n")]
-            return [row["learning_rate"] for row in rows if row["iterations"] == ack["update"]]
+            # `iterations` is recorded before each batch: the batch making update U starts at U - 1.
+            return [row["learning_rate"] for row in rows if row["iterations"] == ack["update"] - 1]
 
         wait_for(lambda: reported(), what="the batch after set_lr")
         self.assertAlmostEqual(reported()[0], 0.003, places=7)

@@ -116,14 +116,15 @@ class KerasSteeringTest(unittest.TestCase):
         ack = client.ack(id)
         self.assertTrue(ack["ok"], ack)
         self.assertAlmostEqual(ack["applied"]["learning_rate"], 0.0123, places=7)
-        update = ack["update"]
+        update = ack["update"]     # the first update that uses the new rate (updates done + 1)
         id = client.command("resume")
         self.assertTrue(client.ack(id)["ok"])
-        first = client.read_until(lambda m: m["type"] == "batch" and m["update"] == update + 1)
+        first = client.read_until(lambda m: m["type"] == "batch" and m["update"] == update)
         self.assertAlmostEqual(first["learning_rate"], 0.0123, places=7)
-        wait_for(lambda: any(it == update for it, _ in recorder.begins), what="the next batch")
-        before = [lr for it, lr in recorder.begins if it == update - 1]
-        after = [lr for it, lr in recorder.begins if it == update]
+        # recorder.begins holds optimizer.iterations before each batch: update - 1 before the batch making update.
+        wait_for(lambda: any(it == update - 1 for it, _ in recorder.begins), what="the next batch")
+        before = [lr for it, lr in recorder.begins if it == update - 2]
+        after = [lr for it, lr in recorder.begins if it == update - 1]
         self.assertAlmostEqual(before[-1], 0.01, places=7)
         self.assertAlmostEqual(after[0], 0.0123, places=7)   # float32 0.0123 = 0.012299999594688416
 
@@ -131,8 +132,8 @@ class KerasSteeringTest(unittest.TestCase):
         id = client.command("scale_lr", value=0.5)
         ack = client.ack(id)
         self.assertAlmostEqual(ack["applied"]["learning_rate"], 0.00615, places=7)
-        wait_for(lambda: any(it == ack["update"] for it, _ in recorder.begins), what="the batch after scale_lr")
-        self.assertAlmostEqual([lr for it, lr in recorder.begins if it == ack["update"]][0], 0.00615, places=7)
+        wait_for(lambda: any(it == ack["update"] - 1 for it, _ in recorder.begins), what="the batch after scale_lr")
+        self.assertAlmostEqual([lr for it, lr in recorder.begins if it == ack["update"] - 1][0], 0.00615, places=7)
 
         # checkpoint: a .keras file that Keras loads, with the learning rate and iterations of that moment.
         checkpoint = os.path.join(self.dir, "ck.keras")

@@ -35,7 +35,7 @@ class NumpyLoop(threading.Thread):
     def handle(self, command):
         if command.command in ("set_lr", "scale_lr"):
             self.lr = command.new_learning_rate(self.lr)
-            command.ack(applied={"learning_rate": self.lr}, update=self.updates)
+            command.ack(applied={"learning_rate": self.lr}, update=self.updates + 1)   # the first update at the new rate
         elif command.command == "stop":
             self.stopped = True
             command.ack(applied={"stop": True}, update=self.updates)
@@ -113,7 +113,8 @@ class SessionTest(unittest.TestCase):
 
         id = client.command("set_lr", value=0.02)
         ack = client.ack(id)
-        self.assertEqual((ack["ok"], ack["applied"]["learning_rate"], ack["update"]), (True, 0.02, counted))
+        # the ack names the first update at the new rate: updates done + 1
+        self.assertEqual((ack["ok"], ack["applied"]["learning_rate"], ack["update"]), (True, 0.02, counted + 1))
         self.assertTrue(client.ack(client.command("resume"))["ok"])
         first = client.read_until(lambda m: m["type"] == "batch" and m["update"] == counted + 1)
         self.assertEqual(first["learning_rate"], 0.02)

@@ -52,7 +52,7 @@ class TrainboardCallback(keras.callbacks.Callback):
     batch size, metric names, learning rate); `on_train_batch_end` publishes the batch logs (Keras's keys) with the
     learning rate used and the update count (`optimizer.iterations`), then applies the commands that arrived: pause
     (waits there, serving commands, until resume or stop), set_lr/scale_lr (`model.optimizer.learning_rate = v`: the
-    next batch uses it; the ack's `update` is `optimizer.iterations` at that moment), stop (`model.stop_training =
+    next batch uses it; the ack's `update` is that next update, `optimizer.iterations` + 1), stop (`model.stop_training =
     True`), checkpoint (`model.save`, written to a temporary file in the same directory and renamed: a crash never
     leaves half a checkpoint under the name); `on_epoch_end` publishes the epoch logs; NaN losses and stops by other
     callbacks (EarlyStopping, TerminateOnNaN) become events; `on_train_end` sends `end` and removes the socket."""
@@ -200,7 +200,8 @@ class TrainboardCallback(keras.callbacks.Callback):
                 before = self._read_lr(optimizer)
                 optimizer.learning_rate = command.new_learning_rate(before)
                 self._lr = self._read_lr(optimizer)
-                command.ack(applied={"learning_rate": self._lr}, update=update,
+                # The ack names the first update that uses the new rate (updates done + 1), as the protocol says.
+                command.ack(applied={"learning_rate": self._lr}, update=update + 1,
                             message=f"learning rate {before:g} -> {self._lr:g} from update {update + 1}")
                 session.event("lr_change", f"learning rate {before:g} -> {self._lr:g} by client {command.origin}")
             elif command.command == "checkpoint":

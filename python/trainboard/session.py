@@ -58,7 +58,8 @@ class Command:
     def ack(self, ok=True, applied=None, message="", update=None):
         """Sends the `ack` to every attached client: `ok`, `applied` (a dict, e.g. {"learning_rate": 0.005} or
         {"path": "..."}), `update` (default: the session's current update count, i.e. the updates done when the command
-        took effect) and a human `message`. An applied learning rate becomes the session's current rate. A second
+        took effect; for set_lr/scale_lr that count + 1, the first update that uses the new rate, as the protocol
+        says) and a human `message`. An applied learning rate becomes the session's current rate. A second
         call raises RuntimeError."""
         if self.acked:
             raise RuntimeError(f"{self!r} was already acknowledged")
@@ -417,12 +418,19 @@ class Session:
             self._paused = paused
             self._info["state"] = state or ("paused" if paused else "running")
 
+    def _ack_update(self, command, update):
+        """An ack's `update`: the given one, else the updates done, + 1 for set_lr/scale_lr (the first update that
+        uses the new rate, as the protocol says)."""
+        if update is not None:
+            return int(update)
+        return self.update + (1 if command in ("set_lr", "scale_lr") else 0)
+
     def _send_ack(self, id, command, ok, applied, update, message, origin):
         with self._lock:
             if ok and isinstance(applied, dict) and "learning_rate" in applied:
                 self._info["learning_rate"] = _wire.jsonable(applied["learning_rate"])
             self._publish({"type": "ack", "id": id, "command": command, "ok": bool(ok), "applied": applied or {},
-                           "update": self.update if update is None else int(update), "message": str(message),
+                           "update": self._ack_update(command, update), "message": str(message),
                            "from": origin})
 
     def _publish(self, body, batch_epoch=None):

@@ -10,7 +10,8 @@ import TerminalUI
 /// alone at up to 10, on the screen's clock (every wake-up and frame takes CPU time from training; bench:
 /// `dashboard_overhead_pct`). CPU and RSS of this process are sampled once a second into the snapshot.
 ///
-/// Leaving: `q` (the source stops first when it can be steered; a second `q`, or `q` after the run ended, leaves),
+/// Leaving: `q` (the source stops first when it can be steered; a second `q`, or `q` after the run ended, leaves;
+/// a source with `detachOnQuit`, an attached run, is left at the first `q` and goes on),
 /// a source that fails (at once, so the caller can print why), the run's end with `exitWhenDone`, or a signal (the
 /// source is stopped, up to 10 s). The screen is stopped before `run` returns.
 ///
@@ -102,6 +103,13 @@ public struct DashboardLoop {
                 screen.invalidate()
                 needsRender = true
             case .key(let input):
+                // An attached dashboard detaches with `q` (the run goes on), unless a prompt or the help is open.
+                if source.info.detachOnQuit, input == .char("q") || input == .char("Q"), state.lrInput == nil,
+                   !state.showHelp {
+                    source.stop(waitingUpTo: 5)
+                    ending = .quit(skipSummary: true)
+                    break loop
+                }
                 let status = channel.snapshot().status
                 let snap = channel.snapshot()
                 let effects = DashboardReducer.reduce(&state, key: input, status: status, themeCount: themes.count,

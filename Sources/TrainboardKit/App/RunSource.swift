@@ -9,10 +9,13 @@ public struct RunSourceInfo: Sendable, Equatable {
     /// True when the source obeys control commands (pause, checkpoint, stop, learning-rate changes). A read-only
     /// source (a finished run's files) gets none: the keys `p c s + - l` are disabled and the key hints say so.
     public var canSteer: Bool
+    /// True when `q` leaves at once without stopping the run (an attached dashboard detaches; the run goes on).
+    public var detachOnQuit: Bool
 
-    public init(name: String, canSteer: Bool) {
+    public init(name: String, canSteer: Bool, detachOnQuit: Bool = false) {
         self.name = name
         self.canSteer = canSteer
+        self.detachOnQuit = detachOnQuit
     }
 }
 

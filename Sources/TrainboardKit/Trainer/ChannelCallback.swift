@@ -51,6 +51,8 @@ public final class ChannelCallback: Callback {
     private var paused = false
     /// Seconds spent paused, excluded from throughput.
     private var pausedSeconds = 0.0
+    /// Told of every command taken from the channel (an attached client's acknowledgement, `AttachBridge`).
+    private let commandObserver: CommandObserver?
 
     /// - Parameters:
     ///   - channel: where to publish.
@@ -61,12 +63,15 @@ public final class ChannelCallback: Callback {
     ///   - epochObserver: called at each epoch end under the channel lock to copy other callbacks' state (e.g.
     ///     EarlyStopping's best epoch) into the snapshot.
     ///   - writer: where checkpoints are written (a new background writer by default).
+    ///   - commandObserver: told of each command when it is taken (trainer thread) and, through the closure it
+    ///     returns, of its outcome when it has taken effect (a checkpoint: when written, on the writer's thread).
     public init(channel: TrainingChannel, epochs: Int, stepsPerEpoch: Int, batchSize: Int,
                 journal: ControlJournalWriter? = nil,
                 checkpointPath: @escaping (_ epoch: Int, _ update: Int, _ final: Bool) -> String,
                 planner: ((_ fromEpoch: Int, _ optimizer: Optimizer) -> [Double])? = nil,
                 epochObserver: ((_ epoch: Int, _ snapshot: inout TrainingSnapshot) -> Void)? = nil,
-                writer: CheckpointWriter = CheckpointWriter()) {
+                writer: CheckpointWriter = CheckpointWriter(),
+                commandObserver: CommandObserver? = nil) {
         self.channel = channel
         self.epochs = epochs
         self.stepsPerEpoch = stepsPerEpoch
@@ -76,6 +81,7 @@ public final class ChannelCallback: Callback {
         self.planner = planner
         self.epochObserver = epochObserver
         self.writer = writer
+        self.commandObserver = commandObserver
         start = clock.now
         super.init()
     }
@@ -202,7 +208,7 @@ public final class ChannelCallback: Callback {
 
     /// Queues a snapshot for the writer; the completion (on the writer's thread) publishes the outcome.
     private func enqueue(_ snapshot: ModelSnapshot, to path: String, epoch e: Int, update u: Int, time t: Double,
-                         final: Bool) {
+                         final: Bool, report: (@Sendable (CommandOutcome) -> Void)? = nil) {
         // Only manual checkpoints are journaled (as requested), so only their failures are.
         let channel = self.channel, failures = self.failures, journal = final ? nil : self.journal
         writer.write(snapshot, to: path) { result in
@@ -216,6 +222,7 @@ public final class ChannelCallback: Callback {
                     s.events.append(TrainingEvent(kind: .warning, epoch: e, update: u, time: t, message: text))
                     if final { s.summary.append("Final checkpoint FAILED: \(error)") }
                 }
+                report?(CommandOutcome(ok: false, update: u, message: text))
             } else {
                 channel.update { s in
                     s.lastCheckpointPath = path
@@ -227,6 +234,7 @@ public final class ChannelCallback: Callback {
                         s.summary.append("Resume with: \(ResumePlan.command(path))")
                     }
                 }
+                report?(CommandOutcome(ok: true, path: path, update: u, message: "checkpoint \(path)"))
             }
         }
     }
@@ -273,23 +281,30 @@ public final class ChannelCallback: Callback {
         }
     }
 
-    private func apply(_ command: ControlCommand) {
-        guard let model, let optimizer = model.optimizer else { return }
+    private func apply(_ given: ControlCommand) {
+        let command = given == .togglePause ? (paused ? ControlCommand.resume : .pause) : given
+        let report = commandObserver?(command)
+        guard let model, let optimizer = model.optimizer else {
+            report?(CommandOutcome(ok: false, update: 0, message: "no model to steer"))
+            return
+        }
         let e = epoch, u = updates, t = seconds
         switch command {
-        case .togglePause: apply(paused ? .resume : .pause)
+        case .togglePause: break
         case .pause:
-            guard !paused else { return }
+            guard !paused else { report?(CommandOutcome(ok: true, update: u, message: "already paused")); return }
             paused = true
             channel.update { $0.status = .paused }
             record(.pause, "paused", journal: JournalEntry(action: "pause", epoch: e, update: u, time: t))
+            report?(CommandOutcome(ok: true, update: u, message: "paused at update \(u)"))
         case .resume:
-            guard paused else { return }
+            guard paused else { report?(CommandOutcome(ok: true, update: u, message: "not paused")); return }
             paused = false
             channel.update { $0.status = .running }
             record(.resume, "resumed", journal: JournalEntry(action: "resume", epoch: e, update: u, time: t))
+            report?(CommandOutcome(ok: true, update: u, message: "resumed at update \(u)"))
         case .stop:
-            guard !stopRequested else { return }
+            guard !stopRequested else { report?(CommandOutcome(ok: true, update: u, message: "already stopping")); return }
             stopRequested = true
             paused = false
             // The batch boundary: what a resumed run continues from (before fit ends this epoch early).
@@ -297,21 +312,31 @@ public final class ChannelCallback: Callback {
             model.stopTraining = true
             channel.update { $0.status = .stopping }
             record(.stop, "stop requested", journal: JournalEntry(action: "stop", epoch: e, update: u, time: t))
+            report?(CommandOutcome(ok: true, update: u, message: "stopping after update \(u)"))
         case .checkpoint:
             // The batch boundary: copy the weights now (the file shows exactly this update), write in the background.
             let path = uniquePath(checkpointPath(e, u, false))
             appendToJournal(JournalEntry(action: "checkpoint", epoch: e, update: u, time: t, path: path))
             enqueue(model.snapshot(metadata: ModelMetadata(epoch: e, iterations: u, reason: "manual checkpoint")),
-                    to: path, epoch: e, update: u, time: t, final: false)
+                    to: path, epoch: e, update: u, time: t, final: false, report: report)
         case .scaleLearningRate(let f):
-            guard f.isFinite, f > 0 else { return }
+            guard f.isFinite, f > 0 else {
+                report?(CommandOutcome(ok: false, update: u, message: "scale_lr: the factor must be finite and > 0, got \(f)"))
+                return
+            }
             let old = optimizer.currentLearningRate
             optimizer.learningRate *= f
             publishLR(optimizer, message: String(format: "lr x%.2f: %.4g -> %.4g", f, old, optimizer.currentLearningRate),
                       entry: JournalEntry(action: "lr_scale", epoch: e, update: u, time: t,
                                           learningRate: optimizer.learningRate, factor: f))
+            report?(CommandOutcome(ok: true, learningRate: optimizer.currentLearningRate, update: u + 1,
+                                   message: String(format: "learning rate %.6g -> %.6g", old, optimizer.currentLearningRate)))
         case .setLearningRate(let v):
-            guard v.isFinite, v > 0 else { return }
+            // 0 is allowed, as for --lr: it freezes the weights.
+            guard v.isFinite, v >= 0 else {
+                report?(CommandOutcome(ok: false, update: u, message: "set_lr: the rate must be finite and >= 0, got \(v)"))
+                return
+            }
             // The typed value is the rate the next update applies: with legacy decay the base rate is set to
             // v * (1 + decay * iterations), so that learningRate / (1 + decay * iterations) == v.
             let old = optimizer.currentLearningRate
@@ -319,6 +344,8 @@ public final class ChannelCallback: Callback {
             publishLR(optimizer, message: String(format: "lr set: %.4g -> %.4g", old, v),
                       entry: JournalEntry(action: "lr_set", epoch: e, update: u, time: t,
                                           learningRate: optimizer.learningRate))
+            report?(CommandOutcome(ok: true, learningRate: optimizer.currentLearningRate, update: u + 1,
+                                   message: String(format: "learning rate %.6g -> %.6g", old, optimizer.currentLearningRate)))
         }
     }
 
@@ -334,3 +361,22 @@ public final class ChannelCallback: Callback {
         record(.learningRate, message, journal: entry)
     }
 }
+
+/// What became of a control command: applied (`ok`) or refused, the learning rate or checkpoint file it produced, and
+/// the update it took effect at (updates done; for learning-rate changes, the first update that uses the new rate).
+///
+/// Thread-safety: a value.
+public struct CommandOutcome: Sendable, Equatable {
+    public var ok: Bool
+    public var learningRate: Double?
+    public var path: String?
+    public var update: Int
+    public var message: String
+    public init(ok: Bool, learningRate: Double? = nil, path: String? = nil, update: Int, message: String) {
+        self.ok = ok; self.learningRate = learningRate; self.path = path; self.update = update; self.message = message
+    }
+}
+
+/// Called on the trainer thread with each command taken from the channel (`togglePause` already resolved to
+/// `pause` or `resume`); returns what to call with its outcome once it has taken effect.
+public typealias CommandObserver = @Sendable (ControlCommand) -> (@Sendable (CommandOutcome) -> Void)

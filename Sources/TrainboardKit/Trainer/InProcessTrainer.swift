@@ -21,14 +21,30 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
     /// Where manual and final checkpoints are written.
     public let checkpointDirectory: String
     private let run: TrainingRun
+    private let extras: CallbackBox
+    private let leading: CallbackBox
+    /// Told of every callback message too (training thread), e.g. the headless reporter's lines.
+    private let onMessage: (@Sendable (CallbackMessage) -> Void)?
+    private let commandObserver: CommandObserver?
     private let result = Locked<(done: Bool, outcome: RunOutcome?, error: String?)>((false, nil, nil))
     private var thread: Thread?
 
     /// - Parameters:
     ///   - run: the prepared run (data loaded, options checked).
     ///   - stamp: names the default run directory and journal (`yyyyMMdd-HHmmss` of now by default).
-    public init(run: TrainingRun, stamp: String = InProcessTrainer.timestamp()) {
+    ///   - extraCallbacks: added after the dashboard's callback (an `AttachPublisher`, the headless reporter); they
+    ///     run on the trainer's thread.
+    ///   - beforeChannelCallback: run just before the dashboard's callback, after the built-in ones (an
+    ///     `AttachPublisher`: a batch is published before a pause taken at its boundary blocks the trainer).
+    ///   - onMessage: also receives the callbacks' messages (trainer thread).
+    ///   - commandObserver: told of each command the trainer takes and of its outcome (`ChannelCallback`).
+    public init(run: TrainingRun, stamp: String = InProcessTrainer.timestamp(), extraCallbacks: [Callback] = [],
+                beforeChannelCallback: [Callback] = [], onMessage: (@Sendable (CallbackMessage) -> Void)? = nil, commandObserver: CommandObserver? = nil) {
         self.run = run
+        extras = CallbackBox(extraCallbacks)
+        leading = CallbackBox(beforeChannelCallback)
+        self.onMessage = onMessage
+        self.commandObserver = commandObserver
         let plan = run.plan
         let logDir = [plan.csvLog, plan.logJSONL, plan.checkpoint].compactMap { $0 }.first
             .map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? "trainboard-runs/\(stamp)"
@@ -73,14 +89,19 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
         guard thread == nil else { return }
         let run = self.run, channel = self.channel, journal = self.journal, dir = checkpointDirectory
         let result = self.result
+        let extras = self.extras, leading = self.leading, onMessage = self.onMessage, observer = self.commandObserver
         let t = Thread {
             do {
-                let outcome = try run.execute(onMessage: { message in
+                let outcome = try run.execute(extraCallbacks: extras.callbacks, onMessage: { message in
                     channel.update { s in
                         s.events.append(TrainingEvent(message, currentEpoch: s.epoch, update: s.updates, time: s.elapsed))
                     }
+                    onMessage?(message)
                 }, makeChannelCallback: { cbs in
-                    Self.channelCallback(channel: channel, run: run, callbacks: cbs, journal: journal, checkpointDir: dir)
+                    let cb = Self.channelCallback(channel: channel, run: run, callbacks: cbs, journal: journal,
+                                                  checkpointDir: dir, commandObserver: observer)
+                    // Neither the dashboard's callback nor the publisher has state to resume: a list is fine here.
+                    return leading.callbacks.isEmpty ? cb : CallbackList(leading.callbacks + [cb])
                 })
                 result.withLock { $0.outcome = outcome }
                 channel.update { s in
@@ -136,7 +157,8 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
     /// The dashboard's callback for this run, wired to the other callbacks' state (EarlyStopping's best epoch and
     /// patience, ModelCheckpoint's last file, the planned learning rates).
     static func channelCallback(channel: TrainingChannel, run: TrainingRun, callbacks cbs: RunCallbacks,
-                                journal: ControlJournalWriter, checkpointDir: String) -> Callback {
+                                journal: ControlJournalWriter, checkpointDir: String,
+                                commandObserver: CommandObserver? = nil) -> Callback {
         let plan = run.plan
         let steps = run.stepsPerEpoch
         // Manual and final checkpoints take --checkpoint's format when it names one, else Keras's .keras.
@@ -166,7 +188,7 @@ public final class InProcessTrainer: RunSource, @unchecked Sendable {
                     s.lastCheckpointPath = p
                     s.lastCheckpointEpoch = ck.lastSavedEpoch
                 }
-            })
+            }, commandObserver: commandObserver)
     }
 }
 
@@ -193,4 +215,10 @@ extension RunOutcome {
         }
         return out
     }
+}
+
+/// Callbacks handed to the trainer's thread: they are used there only, after `start`.
+struct CallbackBox: @unchecked Sendable {
+    let callbacks: [Callback]
+    init(_ callbacks: [Callback]) { self.callbacks = callbacks }
 }
