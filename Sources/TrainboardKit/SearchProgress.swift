@@ -115,8 +115,9 @@ public struct SearchProgress: Sendable {
     /// error (not skipped), ascending.
     public var finishTimes: [Double]
 
-    /// Counts of fits by state.
-    public var total: Int { candidates.count * plan.nSplits }
+    /// Counts of fits by state. `total` is the plan's fit count (successive halving: every iteration's fits,
+    /// including those of iterations not decided yet, which count as pending).
+    public var total: Int { max(plan.fitCount, candidates.count * plan.nSplits) }
     public var finished: Int { count { $0.state.isFinished } }
     public var running: Int { count { $0.state == .running } }
     public var failed: Int { count { if case .failed = $0.state { return true } else { return false } } }

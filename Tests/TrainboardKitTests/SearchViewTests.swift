@@ -321,3 +321,56 @@ final class SearchEstimateTests: XCTestCase {
         XCTAssertTrue(e.describe(3725, jobs: 2).hasPrefix("estimated time: about 1h 02m with 2 jobs (probe: 10.000 ms per row"))
     }
 }
+
+/// A successive-halving directory in the view: one row per candidate per iteration decided so far, each row's fits
+/// found by their fit numbers (iteration 1 starts at fit 10 here), the running fit of a later iteration included.
+final class SearchProgressHalvingTests: XCTestCase {
+    func testRowsOfLaterIterationsAndTheirFits() throws {
+        let path = NSTemporaryDirectory() + "search-halving-view-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let d = SearchDirectory(path)
+        // 5 candidates, factor 2, epochs 1, 2, 4, 2 folds: iterations of 5, 3, 2 candidates = fits 0-9, 10-15, 16-19.
+        var p = SearchPlan(kind: "halving-grid", space: "lr=...", candidates: (0..<5).map { ["lr": .double(Double($0) / 10)] },
+                           nSplits: 2, crossValidator: .kFold, shuffleFolds: false, seed: 1, testFold: [0, 0, 1, 1],
+                           scoring: .accuracy, returnTrainScore: false, options: [:], created: "now")
+        p.halving = try HalvingSchedule(candidates: 5, factor: 2, minResources: .smallest, maxResources: 4,
+                                        aggressiveElimination: false)
+        p.version = 2
+        try d.writePlan(p)
+        func write(_ i: Int, _ score: Double) throws {
+            let (row, k) = try d.fit(i, plan: p)
+            var r = FitResult(index: i, candidate: row.candidate, split: k, params: row.params, testScore: score,
+                              trainScore: nil, fitTime: 1, scoreTime: 1, nTrainSamples: 2, nTestSamples: 2,
+                              epochs: row.nResources ?? 0, reason: "", error: nil)
+            r.iter = row.iter; r.nResources = row.nResources
+            try d.writeResult(r)
+        }
+        // Iteration 0: candidate c scores 0.1 * (c + 1) on both splits: candidates 4, 3, 2 go on (ceil(5 / 2) = 3).
+        for i in 0..<10 { try write(i, 0.1 * Double(i / 2 + 1)) }
+        let it1 = try XCTUnwrap(try d.iteration(1, plan: p))
+        XCTAssertEqual(Set(it1.candidates), [2, 3, 4])
+        // Iteration 1: fit 10 done; fit 11's log is being written (running).
+        try write(10, 0.9)
+        XCTAssertTrue(FileManager.default.createFile(atPath: d.logPath(fit: 11), contents: Data("epoch,loss,val_loss\n0,1,1.5\n".utf8)))
+        let progress = try SearchProgress.read(d, plan: p)
+        XCTAssertEqual(progress.candidates.count, 8)                  // 5 rows of iteration 0, 3 of iteration 1
+        let row5 = progress.candidates[5]
+        XCTAssertEqual(row5.candidate, it1.candidates[0])
+        XCTAssertEqual(row5.iter, 1)
+        XCTAssertEqual(row5.nResources, 2)
+        XCTAssertEqual(row5.fits.map(\.index), [10, 11])
+        XCTAssertEqual(row5.fits[0].state, .done)
+        XCTAssertEqual(row5.fits[1].state, .running)
+        XCTAssertEqual(progress.candidates[7].fits.map(\.index), [14, 15])
+        XCTAssertTrue(progress.position(ofFit: 13).map { $0 == (6, 1) } ?? false)
+        XCTAssertNil(progress.position(ofFit: 16))                    // iteration 2 is not decided yet
+        // The table labels the row with its candidate and iteration.
+        var buffer = CellBuffer(width: 120, height: 24)
+        SearchView(progress: progress, state: SearchViewState(), theme: .dark, symbols: .unicode, rate: 1, eta: 10)
+            .render(into: &buffer)
+        let text = buffer.lines.joined(separator: "\n")
+        XCTAssertTrue(text.contains("\(it1.candidates[0]).1 running"), text)
+        XCTAssertTrue(text.contains(" 4.0 done"), text)
+        XCTAssertTrue(text.contains("11/20 fits"), text)                // iteration 2's 4 fits are still to come
+    }
+}
