@@ -46,13 +46,15 @@ struct Search: ParsableCommand {
     var out: String?
     @Option(parsing: .unconditional, help: "Fits run at once, each as its own process with cores/jobs BLAS threads (default: the number of cores).")
     var jobs: Int?
-    @Flag(name: .customLong("dry-run"), help: "Check the options, the space and the data, print the candidates and the number of fits, and stop: nothing is written or trained.")
+    @Flag(name: .customLong("dry-run"), help: "Check the options, the space and the data, print the candidates and the number of fits, and stop: nothing is written or trained (with --executor slurm: also the batch script and the sbatch commands, nothing submitted).")
     var dryRun = false
+    @OptionGroup(title: "Executor") var executor: ExecutorOptions
 
     func run() throws {
         let directory: SearchDirectory
         let plan: SearchPlan
         do {
+            try executor.validate(jobs: jobs)
             // `--resume` is declared once, with the training options; for `search` it names a search directory.
             if let dir = options.resume {
                 if grid != nil || nIter != nil || out != nil {
@@ -68,6 +70,16 @@ struct Search: ParsableCommand {
             printError("error: \(error)"); throw ExitCode(2)
         }
         if let j = jobs, j < 1 { printError("error: --jobs: must be at least 1, got \(j)"); throw ExitCode(2) }
+        if executor.isSlurm {
+            if dryRun {
+                do { try executor.printDryRun(directory: directory.path, plan: plan,
+                                              fits: try (0..<plan.fitCount).filter { try directory.result(fit: $0) == nil }) }
+                catch where Self.isBadInput(error) { printError("error: \(error)"); throw ExitCode(2) }
+                throw ExitCode(0)
+            }
+            try SlurmSearchRunner(directory: directory, plan: plan, options: executor).run()
+            return
+        }
         try SearchRunner(directory: directory, plan: plan, jobs: jobs ?? LocalExecutor.cores).run()
     }
 
@@ -151,6 +163,10 @@ struct Search: ParsableCommand {
             print("\(cvKind.rawValue)(n_splits=\(cv)\(shuffleFolds ? ", shuffle=True" : "")), scoring \(scorer.rawValue)")
             for (i, c) in candidates.enumerated() { print("candidate \(i): \(JSONText.object(c))") }
             print("\(plan.summary) (dry run: nothing written or trained)")
+            if executor.isSlurm {
+                try executor.printDryRun(directory: out ?? "trainboard-runs/search-\(stamp.compact)", plan: plan,
+                                         fits: Array(0..<plan.fitCount))
+            }
             throw ExitCode(0)
         }
         let path = out ?? "trainboard-runs/search-\(stamp.compact)"
