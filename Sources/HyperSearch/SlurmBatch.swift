@@ -124,8 +124,8 @@ public enum SlurmBatch {
         }
     }
 
-    /// The batch script every task runs (`DIR/slurm/fit.sh`): the fit number is `SLURM_ARRAY_TASK_ID`, or the first
-    /// argument when the job is not an array task (the refit). It fails the task with a clear message in the task's
+    /// The batch script every task runs (`DIR/slurm/fit.sh`): the fit number is the first argument when one is given
+    /// (the refit job), otherwise `SLURM_ARRAY_TASK_ID` (an array task). It fails the task with a clear message in the task's
     /// output file when the trainboard binary or the search directory is not visible on the node, sets
     /// `OPENBLAS_NUM_THREADS`/`OMP_NUM_THREADS` to the CPUs Slurm gave the task and `exec`s
     /// `trainboard fit-trial DIR INDEX`. `executable` and `directory` are absolute (see `checkPath`).
@@ -134,12 +134,12 @@ public enum SlurmBatch {
         return """
         #!/bin/bash
         # Written by `trainboard search --executor slurm` for the search in \(directory).
-        # One fit per job: the fit number is the array task id (SLURM_ARRAY_TASK_ID) or, for the refit, the first
-        # argument. Both the trainboard binary and the search directory must be visible at the same paths on every
+        # One fit per job: the fit number is the first argument (the refit) or else the array task id
+        # (SLURM_ARRAY_TASK_ID). Both the trainboard binary and the search directory must be visible at the same paths on every
         # node (a shared file system): build trainboard there once.
         tb=\(tb)
         dir=\(dir)
-        fit=${SLURM_ARRAY_TASK_ID:-${1:-}}
+        fit=${1:-${SLURM_ARRAY_TASK_ID:-}}
         host=$(hostname 2>/dev/null || echo '?')
         if [ -z "$fit" ]; then
             echo "trainboard slurm task: no fit number: neither SLURM_ARRAY_TASK_ID nor an argument is set" >&2; exit 2

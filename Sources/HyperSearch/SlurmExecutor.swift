@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import SafeIO
 
@@ -64,12 +69,17 @@ public struct SystemSlurmCommands: SlurmCommands {
         let done = DispatchSemaphore(value: 0)
     }
 
+    /// Reads `h` to its end with read(2) (retrying when a signal interrupts it: Foundation's `availableData` traps
+    /// on EINTR), keeping at most `outputLimit` bytes.
     static func readBounded(_ h: FileHandle) -> Data {
         var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let fd = h.fileDescriptor
         while true {
-            let chunk = h.availableData
-            if chunk.isEmpty { break }
-            if data.count < outputLimit { data.append(chunk.prefix(outputLimit - data.count)) }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            if data.count < outputLimit { data.append(contentsOf: buffer[0..<min(n, outputLimit - data.count)]) }
         }
         return data
     }

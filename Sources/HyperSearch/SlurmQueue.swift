@@ -90,6 +90,8 @@ public enum SlurmQueue {
 
     /// The fit state for a job Slurm reports in `status`; `hasResult`: the fit's result file exists (a fit that
     /// wrote its result counts as completed whatever happened after); `cancelledByUs`: the follower cancelled it.
+    /// A job Slurm cancelled because its dependency can never be met (the refit after a failed fit) is cancelled;
+    /// any other cancellation is a failure (someone ran scancel on the task).
     public static func fitState(_ status: SlurmJobStatus, hasResult: Bool, cancelledByUs: Bool) -> SlurmFitState {
         if hasResult { return .completed }
         switch status.state {
@@ -97,7 +99,7 @@ public enum SlurmQueue {
         case "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "STOPPED", "SIGNALING", "STAGE_OUT", "RESIZING":
             return .running
         case "TIMEOUT", "DEADLINE": return .timeout
-        case "CANCELLED" where cancelledByUs: return .cancelled
+        case "CANCELLED" where cancelledByUs || status.reason == "DependencyNeverSatisfied": return .cancelled
         default: return .failed  // COMPLETED without a result, FAILED, NODE_FAIL, PREEMPTED, OUT_OF_MEMORY, BOOT_FAIL, CANCELLED by someone else
         }
     }
@@ -113,6 +115,8 @@ public enum SlurmQueue {
             }
         }
         switch s.state {
+        case "CANCELLED" where s.reason == "DependencyNeverSatisfied":
+            text += ": Slurm cancelled it because a job it waits for (--dependency=afterok) ended without success"
         case "CANCELLED": text += ": cancelled by scancel or an administrator"
         case "TIMEOUT": text += ": the time limit (--time) was reached"
         case "NODE_FAIL": text += ": the node failed"

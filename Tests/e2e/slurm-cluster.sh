@@ -2,7 +2,8 @@
 #   slurm_start DIR   starts munged (own key and socket in DIR), slurmctld -D and slurmd -D in the background, exports
 #                     SLURM_CONF=DIR/slurm.conf and waits until `sinfo` shows the node idle (exit status 1 if not
 #                     within 30 s; the daemons' logs are in DIR/log).
-#   slurm_stop        stops every daemon slurm_start started, by PID (TERM, then KILL after 5 s), and unsets SLURM_CONF
+#   slurm_stop        cancels the cluster's jobs (scancel), stops every daemon slurm_start started, by PID (TERM, then
+#                     KILL after 5 s), and unsets SLURM_CONF
 #                     (clients retry for about 60 s when it names a file that no longer exists). Safe to call twice.
 # Needs Debian's slurmctld, slurmd, slurm-client and munge (Slurm 22.05); run as root (SlurmUser=root).
 # Settings without cgroups or accounting: proctrack/linuxproc, task/none, no accounting storage; cons_tres with CR_Core
@@ -77,9 +78,14 @@ EOF
 }
 
 slurm_stop() {
-    local p
+    local p i
+    # First end the jobs (their processes belong to slurmstepd, not to the daemons): every job of this private cluster.
+    if [[ -n ${SLURM_CONF:-} && ${#slurm_pids[@]} -gt 0 ]]; then
+        scancel --user="$(id -un)" 2>/dev/null
+        for ((i = 0; i < 50; i++)); do [[ -z $(squeue -h -o %i 2>/dev/null) ]] && break; sleep 0.1; done
+    fi
     for p in "${slurm_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    local i alive
+    local alive
     for ((i = 0; i < 50; i++)); do
         alive=0
         for p in "${slurm_pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
