@@ -86,8 +86,8 @@ public enum SlurmBatch {
     /// or nil when it is not one; at most `limit` ids (bounds the memory for a hostile or huge range).
     public static func parseArraySpec(_ spec: String, limit: Int = 4_000_001) -> [Int]? {
         var body = Substring(spec)
-        if let pct = body.firstIndex(of: "%") { body = body[..<pct] }
         if body.hasPrefix("[") && body.hasSuffix("]") { body = body.dropFirst().dropLast() }
+        if let pct = body.firstIndex(of: "%") { body = body[..<pct] }
         var out: [Int] = []
         for part in body.split(separator: ",", omittingEmptySubsequences: false) {
             var range = part
