@@ -26,6 +26,12 @@ struct Search: ParsableCommand {
         without a result. A failing fit is recorded with a NaN score and a warning (error_score=nan).
         Output: one line per finished fit, then the candidates sorted by rank. Exit status: 0 when the search \
         finished (even with failed fits), 1 when the refit failed, 2 on bad input.
+        With --executor slurm the fits without a result are submitted as one Slurm job array (each task runs \
+        `trainboard fit-trial DIR FIT` with this binary's absolute path; the directory and the binary must be on a \
+        file system every node shares), the refit as a job that depends on it (or here with --refit-local); this \
+        process follows the queue (squeue, scontrol), prints state changes and writes slurm/state.json; Ctrl-C or s \
+        cancels the array (scancel) keeping finished results. A task Slurm kills is recorded there as failed, \
+        timeout or cancelled with its reason, and --resume submits it again (also across executors).
         """)
 
     @OptionGroup var options: TrainOptions

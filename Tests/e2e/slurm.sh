@@ -114,7 +114,9 @@ if [[ $done_n == 7 && $refit_st == cancelled && ! -e $work/s/best_model.keras &&
 else fail "the other fits finished and the refit job was cancelled" "$done_n completed, refit $refit_st: $refit_reason" "$(squeue -h 2>&1)"; fi
 
 # --- --resume on Slurm submits only the killed fit, then the refit job runs.
+t=$SECONDS
 run "$bin" search --resume "$work/s" --executor slurm --max-parallel 2
+resume_s=$((SECONDS - t))
 check_output "--resume submits only the unfinished fit" 0 "7 of 8 fits already finished, 1 to run" \
     "submitted 1 fit as job array" "(--array=$killed%2)" "refit (job" "saved $work/s/best_model.keras"
 [[ $(state "$work/s" "s['fits'][$killed]['state']") == completed ]] || fail "state.json: the resubmitted fit completed"
@@ -167,12 +169,19 @@ if [[ $status -eq 130 && -z $(squeue -h -o %i) && $completed -ge 1 && $results -
     pass "Ctrl-C cancels the array ($completed results kept, $cancelled fits cancelled)"
 else fail "Ctrl-C cancels the array" "status $status, $completed completed, $cancelled cancelled, $results results" "${out:0:800}" "$(squeue -h 2>&1)"; fi
 
+# --- The scheduler's own latency: 8 empty tasks, 2 at once (4 waves), from sbatch until the queue is empty.
+t0=$(date +%s.%N)
+sbatch --parsable --array=0-7%2 --output=/dev/null --wrap=true >/dev/null
+for ((i = 0; i < 300; i++)); do [[ -z $(squeue -h -o %i) ]] && break; sleep 0.1; done
+latency=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+
 # --- Stop every daemon by PID; nothing of the cluster is left running.
 pids=("${slurm_pids[@]}")
 slurm_stop
 left=0
 for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
 if [[ $left -eq 0 && -z ${SLURM_CONF:-} ]]; then pass "every daemon stopped, SLURM_CONF unset"; else fail "every daemon stopped" "$left alive"; fi
-echo "timing: local executor $local_s s, Slurm $slurm_s s for 8 fits (2 at once, one killed); whole script $((SECONDS - started)) s"
+echo "timing: local executor $local_s s, Slurm $slurm_s s for 8 fits (2 at once, one killed); --resume of 1 fit + the refit job $resume_s s;" \
+    "8 empty array tasks 2 at once: $latency s from sbatch to an empty queue; whole script $((SECONDS - started)) s"
 echo "$passed passed, $failed failed"
 ((failed == 0))
