@@ -76,7 +76,8 @@ struct ExecutorOptions: ParsableArguments {
 /// Runs a planned search on Slurm: submits the fits without a result as one job array (or follows an array that an
 /// earlier run submitted and that is still queued), follows the queue with squeue/scontrol, printing state changes
 /// and writing `slurm/state.json`, then refits (as a job or locally) and prints the table as the local runner does.
-/// Ctrl-C, SIGTERM or `s` (when stdin is a terminal) cancel the array with scancel; finished results stay.
+/// Ctrl-C, SIGTERM or `s` (when stdin is a terminal) cancel the array with scancel; finished results stay. A hangup
+/// only stops following (the jobs run on; `--resume` follows them again).
 struct SlurmSearchRunner {
     let directory: SearchDirectory
     let plan: SearchPlan
@@ -110,6 +111,10 @@ struct SlurmSearchRunner {
         fflush(nil)
         let cancelled = try follow(exec)
         exec.detach()
+        if cancelled == SIGHUP {
+            printError("hangup: stopped following; the jobs keep running. `trainboard search --resume \(directory.path) --executor slurm` follows them again")
+            throw ExitCode(SignalTrap.exitStatus(for: SIGHUP))
+        }
         let lost = exec.state.fits.filter { $0.state != .completed }
         if cancelled != nil || !lost.isEmpty {
             exec.cancelRefit()
@@ -124,7 +129,7 @@ struct SlurmSearchRunner {
             throw ExitCode(1)
         }
         var refitOK = exec.state.refit?.state == .completed
-        if options.refitLocal {
+        if exec.state.refitLocal {
             print("refit of the best candidate on all training data (here) ...")
             fflush(nil)
             exec.recordLocalRefit(.running)
@@ -150,6 +155,8 @@ struct SlurmSearchRunner {
     }
 
     /// Polls until every fit (and the refit job) is over; returns the signal (0 for `s`) when the user cancelled.
+    /// A hangup (SIGHUP: the terminal or the ssh session closed) stops following without cancelling anything and
+    /// returns SIGHUP: the jobs run on, and `--resume` follows them again.
     func follow(_ exec: SlurmExecutor) throws -> Int32? {
         SignalTrap.install(forceExitOnRepeat: true)
         defer { SignalTrap.uninstall() }
@@ -163,6 +170,7 @@ struct SlurmSearchRunner {
         while !exec.isDone {
             if cancelledBy == nil {
                 let sig = SignalTrap.pendingSignal()
+                if sig == SIGHUP { return SIGHUP }
                 if sig != nil || keys.pressed("s") {
                     cancelledBy = sig ?? 0
                     SignalTrap.clear()

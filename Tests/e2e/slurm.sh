@@ -169,6 +169,22 @@ if [[ $status -eq 130 && -z $(squeue -h -o %i) && $completed -ge 1 && $results -
     pass "Ctrl-C cancels the array ($completed results kept, $cancelled fits cancelled)"
 else fail "Ctrl-C cancels the array" "status $status, $completed completed, $cancelled cancelled, $results results" "${out:0:800}" "$(squeue -h 2>&1)"; fi
 
+# --- A hangup only stops following: the array runs on, and --resume follows it again instead of submitting twice.
+"$bin" search "${grid[@]}" --executor slurm --max-parallel 2 --out "$work/h" >"$work/h.out" 2>&1 &
+hpid=$!; bg+=("$hpid")
+for ((i = 0; i < 200; i++)); do [[ -e $work/h/fits/fit-00000.json ]] && break; sleep 0.1; done
+kill -HUP "$hpid"
+wait "$hpid"; hstatus=$?
+harray=$(state "$work/h" 's["array_job_id"]')
+queued=$(squeue -h -o %i 2>/dev/null | grep -c .)
+run "$bin" search --resume "$work/h" --executor slurm
+if [[ $hstatus -eq 129 && $status -eq 0 && $queued -ge 1 ]] && grep -qF "stopped following; the jobs keep running" "$work/h.out" \
+   && grep -qF "following job array $harray that an earlier run submitted" <<<"$out" && ! grep -q "^submitted " <<<"$out" \
+   && [[ -s $work/h/best_model.keras && $(same_cv "$work/local" "$work/h" 2>&1) == ok ]]; then
+    pass "a hangup leaves the array running; --resume follows it to the end (same cv_results)"
+else fail "a hangup leaves the array running; --resume follows it to the end" "hangup status $hstatus, resume status $status, $queued queued" \
+    "$(cat "$work/h.out")" "${out:0:600}"; fi
+
 # --- The scheduler's own latency: 8 empty tasks, 2 at once (4 waves), from sbatch until the queue is empty.
 t0=$(date +%s.%N)
 sbatch --parsable --array=0-7%2 --output=/dev/null --wrap=true >/dev/null
