@@ -291,7 +291,8 @@ public final class SlurmExecutor {
                     resultGrace[fit, default: 0] += 1   // the file may not be visible here yet
                     continue
                 }
-                let reason = st.isFinal ? SlurmQueue.endReason(j) : (st == .pending ? j.reason : nil)
+                var reason = st.isFinal ? SlurmQueue.endReason(j) : (st == .pending ? j.reason : nil)
+                if st == .cancelled { reason = Self.cancelReason(j) }
                 update(n, st, slurmState: j.state, reason: reason, node: j.nodes, now: now, into: &changes)
             }
         }
@@ -311,7 +312,8 @@ public final class SlurmExecutor {
                     if hasRefit { st = .completed }
                     else if resultGrace[r.fit, default: 0] < Self.graceRounds { resultGrace[r.fit, default: 0] += 1; st = r.state }
                 }
-                let reason = st == .pending ? s.reason : (st.isFinal && st != .completed ? SlurmQueue.endReason(s) : nil)
+                var reason = st == .pending ? s.reason : (st.isFinal && st != .completed ? SlurmQueue.endReason(s) : nil)
+                if st == .cancelled && cancelledByUs { reason = Self.cancelReason(s) }
                 next = SlurmFitRecord(fit: r.fit, state: st, jobId: rid, slurmState: s.state, reason: reason,
                                       node: s.nodes ?? r.node, since: r.since)
             } else if known {
@@ -327,6 +329,12 @@ public final class SlurmExecutor {
             }
         }
         return finish(changes)
+    }
+
+    /// The reason recorded for a job this search cancelled itself.
+    static func cancelReason(_ s: SlurmJobStatus) -> String {
+        if s.reason == "DependencyNeverSatisfied" { return SlurmQueue.endReason(s) }
+        return "cancelled by this search (s or Ctrl-C) " + (s.nodes.map { "while running on \($0)" } ?? "before it started")
     }
 
     func finish(_ changes: [SlurmChange]) -> [SlurmChange] {

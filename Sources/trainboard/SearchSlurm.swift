@@ -204,6 +204,7 @@ struct SlurmSearchRunner {
             case .pending: print("refit (\(job)): pending\(r.reason.map { " (\($0))" } ?? "")")
             case .running: print("refit (\(job)): running on \(r.node ?? "?")")
             case .completed: print("refit (\(job)): finished")
+            case .cancelled: print("refit (\(job)): cancelled\(r.reason.map { ": \($0)" } ?? "")")
             default: printError("warning: refit (\(job)): \(r.state.rawValue): \(r.reason ?? "")")
             }
             return
@@ -225,7 +226,9 @@ struct SlurmSearchRunner {
                 print("\(line): \(plan.scoring.rawValue) \(SearchRunner.format(res.testScore ?? .nan))\(train) "
                       + "(\(res.epochs) epochs, fit \(String(format: "%.1f", res.fitTime)) s, \(job)) \(JSONText.object(plan.candidates[cand]))")
             }
-        case .failed, .timeout, .cancelled:
+        case .cancelled:
+            print("fit \(r.fit) (\(head), \(job)): cancelled\(r.reason.map { ": \($0)" } ?? "")")
+        case .failed, .timeout:
             printError("warning: fit \(r.fit) (\(head), \(job)): \(r.state.rawValue): \(r.reason ?? "no reason given") (output in \(directory.outputPath(fit: r.fit))); no result, --resume submits it again")
         }
     }
@@ -237,6 +240,8 @@ final class QueueKeys {
     private var saved = termios()
     let active: Bool
     private var buffered: [UInt8] = []
+    /// Stdin reached its end (or failed): no more keys, wait by sleeping.
+    private var closed = false
 
     init() {
         guard isatty(0) == 1, tcgetattr(0, &saved) == 0 else { active = false; return }
@@ -250,12 +255,16 @@ final class QueueKeys {
     /// Waits up to `seconds` for a key (returns early on a key or a signal).
     func wait(seconds: Double) {
         let ms = Int32(seconds * 1000)
-        if active {
+        if active && !closed {
             var fds = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0)]
             if poll(&fds, 1, ms) > 0 {
                 var b = [UInt8](repeating: 0, count: 16)
                 let n = read(0, &b, b.count)
                 if n > 0 { buffered += b[0..<n] }
+                else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                    closed = true   // end of input or a dead terminal: poll would return at once from now on
+                    wait(seconds: seconds)
+                }
             }
         } else {
             var ts = timespec(tv_sec: Int(ms / 1000), tv_nsec: Int(ms % 1000) * 1_000_000)

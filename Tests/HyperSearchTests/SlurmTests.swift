@@ -329,6 +329,9 @@ final class SlurmExecutorTests: XCTestCase {
         """)
         _ = try exec.poll()
         XCTAssertEqual(exec.state.fits.map(\.state), [.completed, .cancelled, .cancelled, .cancelled])
+        XCTAssertEqual(exec.state.fits.map(\.reason), [nil, "cancelled by this search (s or Ctrl-C) while running on n1",
+                                                       "cancelled by this search (s or Ctrl-C) before it started",
+                                                       "cancelled by this search (s or Ctrl-C) before it started"])
         XCTAssertTrue(exec.isDone)
     }
 }

@@ -53,6 +53,7 @@ PY
 }
 
 # --- --dry-run: the script and the commands, nothing written or submitted; bad options.
+echo "[$((SECONDS - started)) s] --dry-run"
 run "$bin" search "${grid[@]}" --executor slurm --max-parallel 2 --time 5 --mem 500M --partition debug \
     --sbatch-arg=--comment=tb --out "$work/dry" --dry-run
 check_output "--dry-run prints the batch script and the sbatch commands" 0 "#!/bin/bash" 'exec "$tb" fit-trial "$dir" "$fit"' \
@@ -67,12 +68,14 @@ expect_error "--jobs with slurm" "--max-parallel" -- search "${grid[@]}" --execu
 expect_error "--cpus-per-fit 0" "--cpus-per-fit: expected a whole number" -- search "${grid[@]}" --executor slurm --cpus-per-fit 0 --out "$work/bad5"
 
 # --- The reference: the local executor, same seed.
+echo "[$((SECONDS - started)) s] The reference"
 t=$SECONDS
 run "$bin" search "${grid[@]}" --jobs 2 --out "$work/local"
 local_s=$((SECONDS - t))
 [[ $status -eq 0 ]] || { fail "local reference search" "status $status" "${out:0:600}"; exit 1; }
 
 # --- On Slurm: follow it, kill one running task with scancel.
+echo "[$((SECONDS - started)) s] On Slurm"
 t=$SECONDS
 "$bin" search "${grid[@]}" --executor slurm --max-parallel 2 --out "$work/s" >"$work/s.out" 2>&1 &
 spid=$!; bg+=("$spid")
@@ -114,6 +117,7 @@ if [[ $done_n == 7 && $refit_st == cancelled && ! -e $work/s/best_model.keras &&
 else fail "the other fits finished and the refit job was cancelled" "$done_n completed, refit $refit_st: $refit_reason" "$(squeue -h 2>&1)"; fi
 
 # --- --resume on Slurm submits only the killed fit, then the refit job runs.
+echo "[$((SECONDS - started)) s] --resume on Slurm submits only the killed fit, then the refi"
 t=$SECONDS
 run "$bin" search --resume "$work/s" --executor slurm --max-parallel 2
 resume_s=$((SECONDS - t))
@@ -124,6 +128,7 @@ if [[ $(same_cv "$work/local" "$work/s" 2>&1) == ok ]]; then pass "cv_results on
 else fail "cv_results on Slurm equal the local executor's" "$(same_cv "$work/local" "$work/s" 2>&1 | tail -n 3)"; fi
 
 # --- Across executors: local -> Slurm (refit here), Slurm -> local.
+echo "[$((SECONDS - started)) s] Across executors"
 cp -r "$work/local" "$work/x"
 rm "$work/x/fits/fit-00002.json" "$work/x/fits/fit-00005.json" "$work/x/cv_results.json" "$work/x/best_model.keras"
 run "$bin" search --resume "$work/x" --executor slurm --refit-local
@@ -138,6 +143,7 @@ if [[ $status -eq 0 ]] && grep -qF "6 of 8 fits already finished, 2 to run" <<<"
 else fail "a Slurm search resumed locally, same cv_results" "status $status" "${out:0:600}"; fi
 
 # --- A task that cannot run the binary fails with a clear message in its output file. The array is held until the
+echo "[$((SECONDS - started)) s] A task that cannot run the binary fails with a clear message"
 # binary the script names is gone.
 cp "$bin" "$work/tb-copy"
 cp -r "$work/local" "$work/y"
@@ -155,6 +161,7 @@ if [[ $status -eq 1 && $log == *"cannot run $work/tb-copy"*"build trainboard on 
 else fail "a task without the binary fails with a clear message" "status $status, reason $reason" "log: $log" "$(cat "$work/y.out")"; fi
 
 # --- Ctrl-C in the following process cancels the array and keeps finished results.
+echo "[$((SECONDS - started)) s] Ctrl-C in the following process cancels the array and keeps "
 "$bin" search "${grid[@]}" --executor slurm --max-parallel 1 --out "$work/c" >"$work/c.out" 2>&1 &
 cpid=$!; bg+=("$cpid")
 for ((i = 0; i < 200; i++)); do [[ -e $work/c/fits/fit-00000.json ]] && break; sleep 0.1; done
@@ -169,7 +176,19 @@ if [[ $status -eq 130 && -z $(squeue -h -o %i) && $completed -ge 1 && $results -
     pass "Ctrl-C cancels the array ($completed results kept, $cancelled fits cancelled)"
 else fail "Ctrl-C cancels the array" "status $status, $completed completed, $cancelled cancelled, $results results" "${out:0:800}" "$(squeue -h 2>&1)"; fi
 
+# --- `s` in a terminal does the same (script(1) gives the follower a terminal).
+echo "[$((SECONDS - started)) s] s in a terminal does the same (script(1) gives the follower "
+(sleep 3; printf s; sleep 6) | script -qfec "$bin search --grid 'init=zero,lecun_uniform' --max-samples 1000 --epochs 3 --cv 2 --executor slurm --max-parallel 1 --out $work/k" /dev/null >"$work/k.out" 2>&1 &
+kpid=$!; bg+=("$kpid")
+for ((i = 0; i < 200; i++)); do grep -q "have results (kept)" "$work/k.out" 2>/dev/null && break; sleep 0.1; done
+wait "$kpid" 2>/dev/null    # the whole pipeline: at most the 9 s of its input
+states=$(state "$work/k" "' '.join(sorted(set(f['state'] for f in s['fits'])))")
+if grep -qF "s or Ctrl-C cancels the array" "$work/k.out" && grep -qF "cancelled by this search (s or Ctrl-C)" "$work/k.out" \
+   && [[ $states == *cancelled* && -z $(squeue -h -o %i) ]]; then pass "s in the terminal cancels the array (fits: $states)"
+else fail "s in the terminal cancels the array" "fits: $states" "$(tail -n 8 "$work/k.out")"; fi
+
 # --- A hangup only stops following: the array runs on, and --resume follows it again instead of submitting twice.
+echo "[$((SECONDS - started)) s] A hangup only stops following"
 "$bin" search "${grid[@]}" --executor slurm --max-parallel 2 --out "$work/h" >"$work/h.out" 2>&1 &
 hpid=$!; bg+=("$hpid")
 for ((i = 0; i < 200; i++)); do [[ -e $work/h/fits/fit-00000.json ]] && break; sleep 0.1; done
@@ -186,12 +205,14 @@ else fail "a hangup leaves the array running; --resume follows it to the end" "h
     "$(cat "$work/h.out")" "${out:0:600}"; fi
 
 # --- The scheduler's own latency: 8 empty tasks, 2 at once (4 waves), from sbatch until the queue is empty.
+echo "[$((SECONDS - started)) s] The scheduler's own latency"
 t0=$(date +%s.%N)
 sbatch --parsable --array=0-7%2 --output=/dev/null --wrap=true >/dev/null
 for ((i = 0; i < 300; i++)); do [[ -z $(squeue -h -o %i) ]] && break; sleep 0.1; done
 latency=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
 # --- Stop every daemon by PID; nothing of the cluster is left running.
+echo "[$((SECONDS - started)) s] Stop every daemon by PID; nothing of the cluster is left run"
 pids=("${slurm_pids[@]}")
 slurm_stop
 left=0
