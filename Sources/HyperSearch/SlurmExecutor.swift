@@ -109,8 +109,6 @@ public final class SlurmExecutor {
     public let refitLocal: Bool
     /// The current state (also in `slurm/state.json`).
     public private(set) var state: SlurmSearchState
-    /// Fits this submission follows (the others had results before it).
-    public private(set) var following: [Int] = []
     var cancelledByUs = false
     /// Polls a fit stays completed-by-Slurm without a visible result file (a shared file system's cache) before it
     /// counts as failed.
@@ -164,7 +162,6 @@ public final class SlurmExecutor {
         guard q.status == 0, !SlurmQueue.parseSqueue(q.stdout).isEmpty else { return false }
         state = old
         state.followerPid = getpid()
-        following = old.fits.filter { !$0.state.isFinal }.map(\.fit)
         return true
     }
 
@@ -203,7 +200,6 @@ public final class SlurmExecutor {
                                          slurmState: "PENDING", reason: arrayJob == nil ? nil : "Dependency",
                                          node: nil, since: now)
         }
-        following = fits
         let submitted = Set(fits)
         state.fits = (0..<plan.fitCount).map { i in
             submitted.contains(i)
@@ -236,7 +232,8 @@ public final class SlurmExecutor {
 
     /// Asks the queue once and updates the state: `squeue` for what is queued or running, `scontrol show job -o` for
     /// tasks that left the queue without a result (why they ended). Returns the changes (also written to
-    /// `slurm/state.json`). Throws `SearchDirectoryError` when a result file is damaged.
+    /// `slurm/state.json`; a fit counts as completed when its result file exists: results are written atomically).
+    /// Throws `SearchDirectoryError` when a Slurm command cannot be started.
     public func poll() throws -> [SlurmChange] {
         var changes: [SlurmChange] = []
         let now = Self.now()
@@ -256,7 +253,7 @@ public final class SlurmExecutor {
         }
         var ended: [Int] = []
         for (n, rec) in state.fits.enumerated() where !rec.state.isFinal {
-            let hasResult = try directory.result(fit: rec.fit) != nil
+            let hasResult = FileManager.default.fileExists(atPath: directory.resultPath(fit: rec.fit))
             if let s = byTask[rec.fit] {
                 let st = SlurmQueue.fitState(s, hasResult: hasResult, cancelledByUs: cancelledByUs)
                 let reason = st == .pending ? s.reason : nil
@@ -274,7 +271,7 @@ public final class SlurmExecutor {
             for n in ended {
                 let fit = state.fits[n].fit
                 // Look again: the result may have been written between squeue and now.
-                if try directory.result(fit: fit) != nil {
+                if FileManager.default.fileExists(atPath: directory.resultPath(fit: fit)) {
                     update(n, .completed, slurmState: "COMPLETED", reason: nil, node: state.fits[n].node, now: now, into: &changes)
                     continue
                 }

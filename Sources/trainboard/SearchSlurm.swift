@@ -165,6 +165,7 @@ struct SlurmSearchRunner {
         if keys.active { print("following the queue: s or Ctrl-C cancels the array (finished results are kept)") }
         var finished = exec.state.fits.filter { $0.state == .completed }.count
         var interval = 1.0
+        var lastChange = Date()
         var cancelledBy: Int32?
         var cancelStarted: Date?
         while !exec.isDone {
@@ -188,7 +189,9 @@ struct SlurmSearchRunner {
                 report(c, finished: &finished)
             }
             fflush(nil)
-            interval = changes.isEmpty ? min(interval * 1.5, 5) : 1
+            // Every second while something changed in the last 30 s, then every 5 s (long fits: less load on slurmctld).
+            if !changes.isEmpty { lastChange = Date() }
+            interval = Date().timeIntervalSince(lastChange) < 30 ? 1 : 5
             if cancelledBy != nil { interval = 0.5 }
             if exec.isDone { break }
             keys.wait(seconds: interval)

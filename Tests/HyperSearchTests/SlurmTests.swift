@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 import XCTest
 @testable import HyperSearch
 
@@ -7,7 +8,7 @@ let slurmFixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
     .appendingPathComponent("Fixtures/slurm").path
 
 func slurmFixture(_ name: String) throws -> String {
-    try String(contentsOfFile: "\(slurmFixtures)/\(name)", encoding: .utf8)
+    String(decoding: try SafeFile.read("\(slurmFixtures)/\(name)", limit: 1 << 20), as: UTF8.self)
 }
 
 final class SlurmBatchTests: XCTestCase {
@@ -253,7 +254,7 @@ final class SlurmExecutorTests: XCTestCase {
         XCTAssertEqual(saved.refitJobId, "42")
         XCTAssertEqual(saved.fits.map(\.state), [.pending, .pending, .pending, .completed])
         XCTAssertEqual(saved.fits.map(\.jobId), ["41_0", "41_1", "41_2", nil])
-        XCTAssertTrue(try String(contentsOfFile: dir.slurmScriptPath, encoding: .utf8).contains("tb=/opt/tb/trainboard\n"))
+        XCTAssertTrue(String(decoding: try SafeFile.read(dir.slurmScriptPath, limit: 1 << 20), as: UTF8.self).contains("tb=/opt/tb/trainboard\n"))
 
         fake.answer("squeue", "41|2|41|PENDING|JobArrayTaskLimit|\n42|N/A|42|PENDING|Dependency|\n41|0|43|RUNNING|None|n1\n41|1|44|RUNNING|None|n2\n")
         var changes = try exec.poll()
