@@ -196,6 +196,15 @@ public struct SearchProgress: Sendable {
             guard (0..<k).contains(r.split) else { continue }
             results[n] = (r, iter, mtime)
         }
+        // Slurm's view of the fits without a result (`slurm/state.json`, written by `--executor slurm`'s follower):
+        // pending, running, or ended without a result (with the reason), each with its array task id.
+        var slurm: [Int: (state: String, jobID: String?)] = [:]
+        if let st = try? directory.slurmState() {
+            for f in st.fits where f.state != .completed && f.state != .running {   // running: inferred from its log, with its sparkline
+                let why = f.state.isFinal ? f.reason.map { ": " + $0 } ?? "" : ""
+                slurm[f.fit] = (String((f.state.rawValue + why).prefix(80)), f.jobId)
+            }
+        }
         var candidates: [Candidate] = []
         for (ri, row) in rows.enumerated() {
             let c = row.candidate, params = row.params
@@ -212,6 +221,7 @@ public struct SearchProgress: Sendable {
                     else { fit.state = .done }
                     if fit.state != .skipped, known[i] == nil { finishTimes.append(mtime) }
                 } else {
+                    if let st = slurm[i] { fit.state = .external(state: st.state, jobID: st.jobID) }
                     if names.contains(logName(i, "state.json")),
                        let st = readState(directory.fitsPath + "/" + logName(i, "state.json")) {
                         fit.state = .external(state: st.state, jobID: st.jobID)

@@ -53,6 +53,12 @@ struct Search: ParsableCommand {
         best_params.json says "complete": false with n_finished_fits of n_fits (the best so far).
         --normalize is fitted on each fold's training part only (the held-out fold is scaled with its statistics), \
         and on all training data for the refit.
+        With --executor slurm the fits without a result are submitted as one Slurm job array (each task runs \
+        `trainboard fit-trial DIR FIT` with this binary's absolute path; the directory and the binary must be on a \
+        file system every node shares), the refit as a job that depends on it (or here with --refit-local); this \
+        process follows the queue (squeue, scontrol), prints state changes and writes slurm/state.json; Ctrl-C or s \
+        cancels the array (scancel) keeping finished results. A task Slurm kills is recorded there as failed, \
+        timeout or cancelled with its reason, and --resume submits it again (also across executors).
         Headless output (--headless or not a terminal): one line per finished fit, then the candidates sorted by \
         rank. Exit status: 0 when the search finished or was stopped from the view (even with failed fits), 1 when \
         the refit failed, 2 on bad input.
@@ -76,7 +82,7 @@ struct Search: ParsableCommand {
     var out: String?
     @Option(parsing: .unconditional, help: "Fits run at once, each as its own process with cores/jobs BLAS threads (default: the number of cores).")
     var jobs: Int?
-    @Flag(name: .customLong("dry-run"), help: "Check the options, the space and the data, print the candidates and the number of fits (successive halving: the iterations, candidates and epochs per iteration), and stop: nothing is written or trained.")
+    @Flag(name: .customLong("dry-run"), help: "Check the options, the space and the data, print the candidates and the number of fits (successive halving: the iterations, candidates and epochs per iteration), and stop: nothing is written or trained (with --executor slurm: also the batch script and the sbatch commands, nothing submitted).")
     var dryRun = false
     @Option(help: ArgumentHelp("Open a finished (or partial) search directory in the search view, read-only (headless: print its table sorted by rank).", valueName: "dir"))
     var replay: String?
@@ -94,6 +100,7 @@ struct Search: ParsableCommand {
     var maxResources: Int?
     @Flag(name: .customLong("aggressive-elimination"), help: "Successive halving: run the iterations needed to end with fewer than factor candidates even if the first ones must repeat min_resources (aggressive_elimination=True).")
     var aggressiveElimination = false
+    @OptionGroup(title: "Executor") var executor: ExecutorOptions
 
     func run() throws {
         if let dir = replay {
@@ -103,6 +110,10 @@ struct Search: ParsableCommand {
         let directory: SearchDirectory
         let plan: SearchPlan
         do {
+            try executor.validate(jobs: jobs)
+            if executor.isSlurm && halving {
+                throw SearchSpaceError("--executor slurm: successive halving runs with the local executor only; drop --halving or --executor slurm")
+            }
             // `--resume` is declared once, with the training options; for `search` it names a search directory.
             if let dir = options.resume {
                 if grid != nil || nIter != nil || out != nil || halving {
@@ -118,6 +129,22 @@ struct Search: ParsableCommand {
             printError("error: \(error)"); throw ExitCode(2)
         }
         if let j = jobs, j < 1 { printError("error: --jobs: must be at least 1, got \(j)"); throw ExitCode(2) }
+        if executor.isSlurm {
+            if plan.halving != nil {
+                // Each iteration's candidates are decided from the previous one's results: one array per iteration,
+                // which the Slurm runner does not do yet.
+                printError("error: --executor slurm: successive halving runs with the local executor only; drop --halving or --executor slurm")
+                throw ExitCode(2)
+            }
+            if dryRun {
+                do { try executor.printDryRun(directory: directory.path, plan: plan,
+                                              fits: try (0..<plan.fitCount).filter { try directory.result(fit: $0) == nil }) }
+                catch where Self.isBadInput(error) { printError("error: \(error)"); throw ExitCode(2) }
+                throw ExitCode(0)
+            }
+            try SlurmSearchRunner(directory: directory, plan: plan, options: executor).run()
+            return
+        }
         let jobs = jobs ?? LocalExecutor.cores
         var interactive = !options.headless && Terminal.isInteractive
         if interactive, let problem = Terminal.unsupportedTerminal() {
@@ -268,6 +295,10 @@ struct Search: ParsableCommand {
             for (i, c) in candidates.enumerated() { print("candidate \(i): \(JSONText.object(c))") }
             if let h = plan.halving { for line in h.describe(nSplits: cv) { print(line) } }
             print("\(plan.summary) (dry run: nothing written or trained)")
+            if executor.isSlurm {
+                try executor.printDryRun(directory: out ?? "trainboard-runs/search-\(stamp.compact)", plan: plan,
+                                         fits: Array(0..<plan.fitCount))
+            }
             throw ExitCode(0)
         }
         let path = out ?? "trainboard-runs/search-\(stamp.compact)"

@@ -374,3 +374,26 @@ final class SearchProgressHalvingTests: XCTestCase {
         XCTAssertTrue(text.contains("11/20 fits"), text)                // iteration 2's 4 fits are still to come
     }
 }
+
+/// `--executor slurm`'s `slurm/state.json` in the view: fits without a result show Slurm's state and task id (a
+/// running task is inferred from its log as for local fits).
+final class SearchProgressSlurmTests: XCTestCase {
+    func testSlurmStatesOfFitsWithoutAResult() throws {
+        let f = try SearchViewFixture(self)
+        func rec(_ fit: Int, _ state: SlurmFitState, _ reason: String? = nil) -> SlurmFitRecord {
+            SlurmFitRecord(fit: fit, state: state, jobId: "900_\(fit)", slurmState: state.rawValue.uppercased(),
+                           reason: reason, node: nil, since: "2026-01-01T00:00:00Z")
+        }
+        let state = SlurmSearchState(arrayJobId: "900", refitJobId: nil, refitLocal: false, followerPid: nil,
+                                     submitted: "2026-01-01T00:00:00Z", updated: "2026-01-01T00:00:00Z",
+                                     fits: [rec(0, .completed), rec(3, .running), rec(5, .pending, "Priority"),
+                                            rec(7, .timeout, "TIMEOUT after 00:10:00")], refit: nil)
+        try f.dir.writeSlurmState(state)
+        try FileManager.default.removeItem(atPath: f.dir.fitsPath + "/fit-00005.state.json")
+        let p = try f.progress()
+        XCTAssertEqual(p.candidates[0].fits[0].state, .done)                               // its result wins
+        XCTAssertEqual(p.candidates[1].fits[1].state, .running)                            // fresh log
+        XCTAssertEqual(p.candidates[2].fits[1].state, .external(state: "pending", jobID: "900_5"))
+        XCTAssertEqual(p.candidates[3].fits[1].state, .external(state: "timeout: TIMEOUT after 00:10:00", jobID: "900_7"))
+    }
+}
