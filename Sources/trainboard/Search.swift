@@ -142,7 +142,14 @@ struct Search: ParsableCommand {
                 catch where Self.isBadInput(error) { printError("error: \(error)"); throw ExitCode(2) }
                 throw ExitCode(0)
             }
-            try SlurmSearchRunner(directory: directory, plan: plan, options: executor).run()
+            let runner = SlurmSearchRunner(directory: directory, plan: plan, options: executor)
+            // In a terminal the search view follows the directory (Slurm's states from slurm/state.json); s cancels.
+            if !options.headless && Terminal.isInteractive && Terminal.unsupportedTerminal() == nil {
+                try SearchApp(session: SlurmSearchSession(runner: runner), directory: directory, plan: plan,
+                              theme: options.theme, confirm: nil).run()
+            } else {
+                try runner.run()
+            }
             return
         }
         let jobs = jobs ?? LocalExecutor.cores
@@ -157,7 +164,7 @@ struct Search: ParsableCommand {
         if let e = estimate { print(e.text) }
         guard interactive else { try runner.run(); return }
         let ask = !yes && (estimate?.seconds ?? 0) > 3600
-        try SearchApp(runner: runner, theme: options.theme,
+        try SearchApp(session: LocalSearchSession(runner: runner), directory: directory, plan: plan, theme: options.theme,
                       confirm: ask ? "\(plan.summary)\n\(estimate?.text ?? "")\nThis is more than an hour." : nil).run()
     }
 

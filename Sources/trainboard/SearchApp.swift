@@ -7,11 +7,108 @@ import SafeIO
 import TerminalUI
 import TrainboardKit
 
+/// A session the search view drives and `SearchApp` ends: it can be waited for and its lines printed afterwards.
+protocol ViewedSearchSession: SearchSession {
+    /// Waits for the runner's thread (after a stop) up to `seconds`.
+    func wait(upTo seconds: Double)
+    /// Prints the runner's lines (stdout, warnings to stderr) and rethrows its error.
+    func finish() throws
+}
+
+/// The runner's lines and how it ended, kept while the view owns the terminal.
+///
+/// Thread-safety: every member is safe from any thread (one lock).
+final class SessionLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [(text: String, error: Bool)] = []
+    private var done = false
+    private var state = "starting"
+    private var failure: Error?
+
+    func add(_ text: String, error: Bool) {
+        lock.withLock {
+            lines.append((text, error))
+            if text.hasPrefix("refit of the best") { state = "refit" }
+        }
+    }
+    func set(state s: String) { lock.withLock { if !done { state = s } } }
+    func end(_ error: Error?, state s: String) { lock.withLock { failure = error; done = true; state = s } }
+    var isDone: Bool { lock.withLock { done } }
+    var status: String { lock.withLock { state } }
+    var summary: [String] {
+        lock.withLock {
+            guard done else { return [] }
+            var out = lines.filter { l in
+                l.text.hasPrefix("best:") || l.text.hasPrefix("saved ") || l.text.hasPrefix("stopped")
+                    || l.text.hasPrefix("cancelled") || l.text.hasPrefix("error:")
+            }.map(\.text)
+            if let e = failure, !(e is ExitCode) { out.append("error: \(e)") }
+            if out.isEmpty { out = [state] }
+            return out
+        }
+    }
+    func wait(upTo seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !isDone && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+    }
+    func finish() throws {
+        let (all, error) = lock.withLock { (lines, failure) }
+        for l in all { if l.error { printError(l.text) } else { print(l.text) } }
+        if let error { throw error }
+    }
+}
+
+/// A search run by `--executor slurm` as the view's session: `SlurmSearchRunner` follows the queue on its own thread
+/// (its lines kept for after the view), `s` (or `q`) cancels the array with scancel keeping finished results;
+/// skipping one candidate is not offered (one array for the whole search).
+///
+/// Thread-safety: every member is safe from any thread.
+final class SlurmSearchSession: ViewedSearchSession, @unchecked Sendable {
+    private let log = SessionLog()
+    private let cancel = Locked(false)
+    let runner: SlurmSearchRunner
+
+    init(runner: SlurmSearchRunner) { self.runner = runner }
+
+    func start() {
+        var r = runner
+        let log = self.log, cancel = self.cancel
+        r.say = { log.add($0, error: false) }
+        r.warn = { log.add($0, error: true) }
+        r.cancelRequested = { cancel.withLock { $0 } }
+        log.set(state: "following Slurm")
+        let runner = r
+        let t = Thread {
+            var error: Error?
+            do { try runner.run() } catch let e { error = e }
+            log.end(error, state: cancel.withLock { $0 } ? "cancelled" : error == nil ? "finished" : "failed")
+        }
+        t.stackSize = 8 << 20
+        t.start()
+    }
+
+    func skip(candidate c: Int) -> String {
+        "skipping one candidate is not available with --executor slurm (one job array); s cancels the whole array"
+    }
+
+    func stop() -> String {
+        cancel.withLock { $0 = true }
+        log.set(state: "cancelling")
+        return "cancelling the job array (scancel); finished results are kept"
+    }
+
+    var isDone: Bool { log.isDone }
+    var status: String { log.status }
+    var summary: [String] { log.summary }
+    func wait(upTo seconds: Double) { log.wait(upTo: seconds) }
+    func finish() throws { try log.finish() }
+}
+
 /// The local search as the view's session: `SearchRunner` on its own thread with a `FitControl`; its lines are kept
 /// (printed after the view closes) and its status is read by the view.
 ///
 /// Thread-safety: every member is safe from any thread (one lock; the runner's thread writes, the UI reads).
-final class LocalSearchSession: SearchSession, @unchecked Sendable {
+final class LocalSearchSession: ViewedSearchSession, @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [(text: String, error: Bool)] = []
     private var done = false
@@ -107,7 +204,9 @@ final class LocalSearchSession: SearchSession, @unchecked Sendable {
 /// `trainboard search` with the search view: the runner on its own thread, the view on the main thread; when it
 /// closes, the runner's lines are printed and its exit status kept.
 struct SearchApp {
-    let runner: SearchRunner
+    let session: any ViewedSearchSession
+    let directory: SearchDirectory
+    let plan: SearchPlan
     let theme: String?
     /// Asked before starting (the estimate exceeds an hour), nil to start at once.
     let confirm: String?
@@ -122,13 +221,12 @@ struct SearchApp {
             printError("error: cannot start the dashboard: \(error). Use --headless.")
             throw ExitCode(1)
         }
-        let session = LocalSearchSession(runner: runner)
-        var loop = SearchViewLoop(screen: screen, directory: runner.directory, plan: runner.plan, session: session,
+        var loop = SearchViewLoop(screen: screen, directory: directory, plan: plan, session: session,
                                   themes: resolved.themes, confirm: confirm)
         let ending = loop.run()
         switch ending {
         case .declined:
-            print("not started; start it later with `trainboard search --resume \(runner.directory.path)`")
+            print("not started; start it later with `trainboard search --resume \(directory.path)`")
             return
         case .signal(let sig):
             session.wait(upTo: 30)

@@ -82,37 +82,43 @@ struct SlurmSearchRunner {
     let directory: SearchDirectory
     let plan: SearchPlan
     let options: ExecutorOptions
+    /// Where the lines go: stdout and stderr headless, the search view's session otherwise.
+    var say: @Sendable (String) -> Void = { print($0) }
+    var warn: @Sendable (String) -> Void = { printError($0) }
+    /// In the search view: true once the user pressed `s` (the view owns the terminal and the signals, so the
+    /// follower then reads no keys and installs no signal handlers of its own). Nil headless.
+    var cancelRequested: (@Sendable () -> Bool)? = nil
 
     func run() throws {
         guard plan.kind == "grid" || plan.kind == "randomized" else {
-            printError("error: --executor slurm runs grid and randomized searches; this plan is '\(plan.kind)'")
+            warn("error: --executor slurm runs grid and randomized searches; this plan is '\(plan.kind)'")
             throw ExitCode(2)
         }
         let dir = SearchDirectory(ExecutorOptions.absolute(directory.path))
         let exec = SlurmExecutor(directory: dir, plan: plan, settings: options.settings,
                                  executable: SearchRunner.executablePath(), refitLocal: options.refitLocal)
-        print(plan.summary)
+        say(plan.summary)
         do {
             if try exec.attachIfActive() {
-                print("following job array \(exec.state.arrayJobId ?? "?") that an earlier run submitted (still in the queue); nothing submitted")
+                say("following job array \(exec.state.arrayJobId ?? "?") that an earlier run submitted (still in the queue); nothing submitted")
             } else {
                 let pending = try exec.unfinishedFits()
                 if pending.count < plan.fitCount {
-                    print("resuming: \(plan.fitCount - pending.count) of \(plan.fitCount) fits already finished, \(pending.count) to run")
+                    say("resuming: \(plan.fitCount - pending.count) of \(plan.fitCount) fits already finished, \(pending.count) to run")
                 }
                 try exec.submit(fits: pending)
                 let array = exec.state.arrayJobId.map { "job array \($0) (--array=\(SlurmBatch.arraySpec(pending))\(options.maxParallel.map { "%\($0)" } ?? ""))" }
                 let refit = exec.state.refitJobId.map { "the refit as job \($0) (after the array)" } ?? "the refit runs here afterwards"
-                print("submitted \(array.map { "\(pending.count) fit\(pending.count == 1 ? "" : "s") as \($0), " } ?? "")\(refit); state in \(dir.slurmStatePath)")
+                say("submitted \(array.map { "\(pending.count) fit\(pending.count == 1 ? "" : "s") as \($0), " } ?? "")\(refit); state in \(dir.slurmStatePath)")
             }
         } catch let e as SearchDirectoryError {
-            printError("error: \(e)"); throw ExitCode(2)
+            warn("error: \(e)"); throw ExitCode(2)
         }
         fflush(nil)
         let cancelled = try follow(exec)
         exec.detach()
         if cancelled == SIGHUP {
-            printError("hangup: stopped following; the jobs keep running. `trainboard search --resume \(directory.path) --executor slurm` follows them again")
+            warn("hangup: stopped following; the jobs keep running. `trainboard search --resume \(directory.path) --executor slurm` follows them again")
             throw ExitCode(SignalTrap.exitStatus(for: SIGHUP))
         }
         let lost = exec.state.fits.filter { $0.state != .completed }
@@ -122,15 +128,15 @@ struct SlurmSearchRunner {
             let done = exec.state.fits.filter { $0.state == .completed }.count
             let resume = "trainboard search --resume \(directory.path) --executor slurm"
             if let sig = cancelled {
-                printError("cancelled: \(done) of \(plan.fitCount) fits have results (kept); `\(resume)` submits the rest")
+                warn("cancelled: \(done) of \(plan.fitCount) fits have results (kept); `\(resume)` submits the rest")
                 throw ExitCode(sig == 0 ? 130 : SignalTrap.exitStatus(for: sig))
             }
-            printError("error: \(lost.count) fit\(lost.count == 1 ? "" : "s") did not finish on Slurm (see \(dir.slurmStatePath)); `\(resume)` submits \(lost.count == 1 ? "it" : "them") again")
+            warn("error: \(lost.count) fit\(lost.count == 1 ? "" : "s") did not finish on Slurm (see \(dir.slurmStatePath)); `\(resume)` submits \(lost.count == 1 ? "it" : "them") again")
             throw ExitCode(1)
         }
         var refitOK = exec.state.refit?.state == .completed
         if exec.state.refitLocal {
-            print("refit of the best candidate on all training data (here) ...")
+            say("refit of the best candidate on all training data (here) ...")
             fflush(nil)
             exec.recordLocalRefit(.running)
             let local = LocalExecutor(executable: SearchRunner.executablePath(), directory: dir, jobs: 1,
@@ -146,23 +152,24 @@ struct SlurmSearchRunner {
         runner.printTable(cv, rows: try directory.rows(plan))
         guard refitOK, let r = refit else {
             let why = exec.state.refit?.reason.map { ": \($0)" } ?? ""
-            printError("error: the refit did not finish\(why) (see \(directory.refitOutputPath))"); throw ExitCode(1)
+            warn("error: the refit did not finish\(why) (see \(directory.refitOutputPath))"); throw ExitCode(1)
         }
-        if let e = r.error { printError("error: the refit failed: \(e)"); throw ExitCode(1) }
+        if let e = r.error { warn("error: the refit failed: \(e)"); throw ExitCode(1) }
         let test = r.testScore.map { "; test \(plan.scoring.rawValue) \(SearchRunner.format($0)) on \(r.nTestSamples) samples" } ?? "; no test split"
-        print("best: candidate \(r.bestIndex) \(JSONText.object(r.params)), mean_test_score \(SearchRunner.format(cv.meanTestScore[r.bestIndex]))\(test)")
-        print("saved \(directory.modelPath); results in \(directory.path)/cv_results.csv")
+        say("best: candidate \(r.bestIndex) \(JSONText.object(r.params)), mean_test_score \(SearchRunner.format(cv.meanTestScore[r.bestIndex]))\(test)")
+        say("saved \(directory.modelPath); results in \(directory.path)/cv_results.csv")
     }
 
     /// Polls until every fit (and the refit job) is over; returns the signal (0 for `s`) when the user cancelled.
     /// A hangup (SIGHUP: the terminal or the ssh session closed) stops following without cancelling anything and
     /// returns SIGHUP: the jobs run on, and `--resume` follows them again.
     func follow(_ exec: SlurmExecutor) throws -> Int32? {
-        SignalTrap.install(forceExitOnRepeat: true)
-        defer { SignalTrap.uninstall() }
-        let keys = QueueKeys()
+        let inView = cancelRequested != nil
+        if !inView { SignalTrap.install(forceExitOnRepeat: true) }
+        defer { if !inView { SignalTrap.uninstall() } }
+        let keys = QueueKeys(enabled: !inView)
         defer { keys.restore() }
-        if keys.active { print("following the queue: s or Ctrl-C cancels the array (finished results are kept)") }
+        if keys.active { say("following the queue: s or Ctrl-C cancels the array (finished results are kept)") }
         var finished = exec.state.fits.filter { $0.state == .completed }.count
         var interval = 1.0
         var lastChange = Date()
@@ -170,18 +177,18 @@ struct SlurmSearchRunner {
         var cancelStarted: Date?
         while !exec.isDone {
             if cancelledBy == nil {
-                let sig = SignalTrap.pendingSignal()
+                let sig = inView ? nil : SignalTrap.pendingSignal()
                 if sig == SIGHUP { return SIGHUP }
-                if sig != nil || keys.pressed("s") {
+                if sig != nil || keys.pressed("s") || cancelRequested?() == true {
                     cancelledBy = sig ?? 0
-                    SignalTrap.clear()
-                    print("cancelling: scancel \(exec.state.arrayJobId ?? "")\(exec.state.refitJobId.map { " \($0)" } ?? "")")
+                    if !inView { SignalTrap.clear() }
+                    say("cancelling: scancel \(exec.state.arrayJobId ?? "")\(exec.state.refitJobId.map { " \($0)" } ?? "")")
                     let r = try exec.cancel()
-                    if r.status != 0 { printError("warning: scancel: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))") }
+                    if r.status != 0 { warn("warning: scancel: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))") }
                     cancelStarted = Date()
                 }
             } else if let t = cancelStarted, Date().timeIntervalSince(t) > 60 {
-                printError("warning: the cancelled tasks are still in the queue after 60 s; stopped following (see squeue)")
+                warn("warning: the cancelled tasks are still in the queue after 60 s; stopped following (see squeue)")
                 break
             }
             let changes = try exec.poll()
@@ -204,35 +211,35 @@ struct SlurmSearchRunner {
         let job = r.jobId.map { "job \($0)" } ?? "job ?"
         if r.fit == plan.fitCount {
             switch r.state {
-            case .pending: print("refit (\(job)): pending\(r.reason.map { " (\($0))" } ?? "")")
-            case .running: print("refit (\(job)): running on \(r.node ?? "?")")
-            case .completed: print("refit (\(job)): finished")
-            case .cancelled: print("refit (\(job)): cancelled\(r.reason.map { ": \($0)" } ?? "")")
-            default: printError("warning: refit (\(job)): \(r.state.rawValue): \(r.reason ?? "")")
+            case .pending: say("refit (\(job)): pending\(r.reason.map { " (\($0))" } ?? "")")
+            case .running: say("refit (\(job)): running on \(r.node ?? "?")")
+            case .completed: say("refit (\(job)): finished")
+            case .cancelled: say("refit (\(job)): cancelled\(r.reason.map { ": \($0)" } ?? "")")
+            default: warn("warning: refit (\(job)): \(r.state.rawValue): \(r.reason ?? "")")
             }
             return
         }
         let (cand, k) = plan.position(ofFit: r.fit)
         let head = "candidate \(cand) split \(k)"
         switch r.state {
-        case .pending: print("fit \(r.fit) (\(head)): pending (\(job)\(r.reason.map { ", \($0)" } ?? ""))")
-        case .running: print("fit \(r.fit) (\(head)): running on \(r.node ?? "?") (\(job))")
+        case .pending: say("fit \(r.fit) (\(head)): pending (\(job)\(r.reason.map { ", \($0)" } ?? ""))")
+        case .running: say("fit \(r.fit) (\(head)): running on \(r.node ?? "?") (\(job))")
         case .completed:
             finished += 1
             let line = "[\(finished)/\(plan.fitCount)] \(head)"
-            guard let res = try? directory.result(fit: r.fit) else { print("\(line): finished (\(job))"); return }
+            guard let res = try? directory.result(fit: r.fit) else { say("\(line): finished (\(job))"); return }
             if let e = res.error {
-                printError("warning: \(line): fit failed; its score is set to NaN (error_score=nan): \(e)")
-                print("\(line): \(plan.scoring.rawValue) NaN (failed) \(JSONText.object(plan.candidates[cand]))")
+                warn("warning: \(line): fit failed; its score is set to NaN (error_score=nan): \(e)")
+                say("\(line): \(plan.scoring.rawValue) NaN (failed) \(JSONText.object(plan.candidates[cand]))")
             } else {
                 let train = res.trainScore.map { " train \(SearchRunner.format($0))" } ?? ""
-                print("\(line): \(plan.scoring.rawValue) \(SearchRunner.format(res.testScore ?? .nan))\(train) "
+                say("\(line): \(plan.scoring.rawValue) \(SearchRunner.format(res.testScore ?? .nan))\(train) "
                       + "(\(res.epochs) epochs, fit \(String(format: "%.1f", res.fitTime)) s, \(job)) \(JSONText.object(plan.candidates[cand]))")
             }
         case .cancelled:
-            print("fit \(r.fit) (\(head), \(job)): cancelled\(r.reason.map { ": \($0)" } ?? "")")
+            say("fit \(r.fit) (\(head), \(job)): cancelled\(r.reason.map { ": \($0)" } ?? "")")
         case .failed, .timeout:
-            printError("warning: fit \(r.fit) (\(head), \(job)): \(r.state.rawValue): \(r.reason ?? "no reason given") (output in \(directory.outputPath(fit: r.fit))); no result, --resume submits it again")
+            warn("warning: fit \(r.fit) (\(head), \(job)): \(r.state.rawValue): \(r.reason ?? "no reason given") (output in \(directory.outputPath(fit: r.fit))); no result, --resume submits it again")
         }
     }
 }
@@ -246,8 +253,9 @@ final class QueueKeys {
     /// Stdin reached its end (or failed): no more keys, wait by sleeping.
     private var closed = false
 
-    init() {
-        guard isatty(0) == 1, tcgetattr(0, &saved) == 0 else { active = false; return }
+    /// `enabled` false (the search view owns the terminal): never reads, only sleeps.
+    init(enabled: Bool = true) {
+        guard enabled, isatty(0) == 1, tcgetattr(0, &saved) == 0 else { active = false; return }
         var raw = saved
         raw.c_lflag &= ~tcflag_t(ICANON | ECHO)
         active = tcsetattr(0, TCSANOW, &raw) == 0

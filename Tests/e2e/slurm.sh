@@ -176,9 +176,10 @@ if [[ $status -eq 130 && -z $(squeue -h -o %i) && $completed -ge 1 && $results -
     pass "Ctrl-C cancels the array ($completed results kept, $cancelled fits cancelled)"
 else fail "Ctrl-C cancels the array" "status $status, $completed completed, $cancelled cancelled, $results results" "${out:0:800}" "$(squeue -h 2>&1)"; fi
 
-# --- `s` in a terminal does the same (script(1) gives the follower a terminal).
+# --- `s` in a terminal does the same with --headless (script(1) gives the follower a terminal; without --headless
+# the search view opens there, tested below).
 echo "[$((SECONDS - started)) s] s in a terminal does the same (script(1) gives the follower "
-(sleep 3; printf s; sleep 6) | script -qfec "$bin search --grid 'init=zero,lecun_uniform' --max-samples 1000 --epochs 3 --cv 2 --executor slurm --max-parallel 1 --out $work/k" /dev/null >"$work/k.out" 2>&1 &
+(sleep 3; printf s; sleep 6) | script -qfec "$bin search --grid 'init=zero,lecun_uniform' --max-samples 1000 --epochs 3 --cv 2 --executor slurm --max-parallel 1 --headless --out $work/k" /dev/null >"$work/k.out" 2>&1 &
 kpid=$!; bg+=("$kpid")
 for ((i = 0; i < 200; i++)); do grep -q "have results (kept)" "$work/k.out" 2>/dev/null && break; sleep 0.1; done
 wait "$kpid" 2>/dev/null    # the whole pipeline: at most the 9 s of its input
@@ -186,6 +187,29 @@ states=$(state "$work/k" "' '.join(sorted(set(f['state'] for f in s['fits'])))")
 if grep -qF "s or Ctrl-C cancels the array" "$work/k.out" && grep -qF "cancelled by this search (s or Ctrl-C)" "$work/k.out" \
    && [[ $states == *cancelled* && -z $(squeue -h -o %i) ]]; then pass "s in the terminal cancels the array (fits: $states)"
 else fail "s in the terminal cancels the array" "fits: $states" "$(tail -n 8 "$work/k.out")"; fi
+
+# --- In a terminal the search view follows the Slurm search: Slurm's states and task ids in the table (from
+# slurm/state.json), s cancels the array and keeps finished results.
+echo "[$((SECONDS - started)) s] the search view follows a Slurm search"
+tui=$root/Tests/e2e/tmux-drive
+export TMUX_DRIVE_SOCKET="tb-slurm-view-$$"
+"$tui" start sv 130x30 --env "SLURM_CONF=$SLURM_CONF" -- "$bin" search --grid 'init=zero,lecun_uniform,glorot_uniform' \
+    --max-samples 1000 --epochs 30 --cv 2 --executor slurm --max-parallel 1 --out "$work/v"
+if "$tui" wait sv 'rank +# +state +split0 +split1' 60 >/dev/null 2>&1 && "$tui" wait sv 'pending [0-9]+_[0-9]+' 60 >/dev/null 2>&1
+then pass "the search view shows the Slurm search: pending fits with their array task ids"
+else fail "the search view shows Slurm's states" "$("$tui" screen sv 2>&1 | head -n 14)"; fi
+for ((i = 0; i < 300; i++)); do [[ -e $work/v/fits/fit-00000.json ]] && break; sleep 0.1; done
+"$tui" keys sv s
+for ((i = 0; i < 300; i++)); do
+    vstates=$(state "$work/v" "' '.join(sorted(set(f['state'] for f in s['fits'])))")
+    [[ $vstates == *cancelled* && $vstates != *running* && $vstates != *pending* ]] && break; sleep 0.1
+done
+"$tui" keys sv q
+for ((i = 0; i < 100; i++)); do "$tui" alive sv >/dev/null 2>&1 || break; sleep 0.1; done
+if [[ -e $work/v/fits/fit-00000.json && $vstates == *cancelled* && -z $(squeue -h -o %i) ]]; then
+    pass "s in the search view cancels the array (fits: $vstates), finished results kept"
+else fail "s in the search view cancels the array" "fits: $vstates" "$(squeue -h 2>&1)" "$("$tui" screen sv 2>&1 | head -n 14)"; fi
+"$tui" kill-server >/dev/null 2>&1
 
 # --- A hangup only stops following: the array runs on, and --resume follows it again instead of submitting twice.
 echo "[$((SECONDS - started)) s] A hangup only stops following"
