@@ -74,6 +74,7 @@ public struct LocalExecutor: Sendable {
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_NUM_THREADS"] = String(blasThreads)
         env["OMP_NUM_THREADS"] = String(blasThreads)
+        env[ParentWatch.environmentKey] = String(getpid())  // the fit ends itself if this process dies
         let envStrings = env.map { "\($0.key)=\($0.value)" }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -291,6 +291,7 @@ struct FitTrial: ParsableCommand {
     @Argument(help: "The fit number.") var index: Int
 
     func run() throws {
+        ParentWatch.start()
         do {
             try SearchTrial.run(directory: SearchDirectory(directory), index: index, log: { StandardError.write($0 + "\n") })
         } catch let e as SearchDirectoryError {
