@@ -17,6 +17,7 @@
 #        SK_JOBS (GridSearchCV n_jobs, default 1: n_jobs=2 was no faster on 2 cores)
 # Exit status: 0 when both ran (whatever the ratio), 1 when one of them failed, 2 when the setup failed.
 set -uo pipefail
+export KERAS_BACKEND=jax
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root" || exit 2
 n_train=${N_TRAIN:-4000}; epochs=${EPOCHS:-10}; batch=${BATCH:-128}; sk_jobs=${SK_JOBS:-1}

@@ -35,15 +35,26 @@ public enum Gzip {
     /// inflated to at most that size plus one byte: a small file declaring little but inflating to gigabytes stops
     /// there, and a header declaring more than the compressed bytes can hold (`maximumRatio`) is refused at once.
     /// Throws `DataError.badHeader` in both cases.
+    ///
+    /// `bodyLimit` reads the header (after `declaredBody` accepted it) and returns the most body bytes wanted. When
+    /// the header declares more, a gzipped body is inflated only that far (the rest of the stream is not checked; a
+    /// stream that ends sooner is left to the caller's length check) and a raw body is cut there.
     static func readFile(_ path: String, headerSize: Int,
-                         declaredBody: ((_ header: [UInt8]) throws -> Int?)? = nil) throws -> (header: [UInt8], body: [UInt8]) {
+                         declaredBody: ((_ header: [UInt8]) throws -> Int?)? = nil,
+                         bodyLimit: ((_ header: [UInt8]) -> Int)? = nil) throws -> (header: [UInt8], body: [UInt8]) {
         let raw = try readRawFile(path)
-        let chunks = isGzip(raw) ? try inflateChunks(raw, path: path, firstChunk: headerSize, declaredBody: declaredBody) : [raw]
-        if chunks.count == 2 && chunks[0].count == headerSize { return (chunks[0], chunks[1]) }
+        let chunks = isGzip(raw) ? try inflateChunks(raw, path: path, firstChunk: headerSize, declaredBody: declaredBody,
+                                                     bodyLimit: bodyLimit) : [raw]
+        if chunks.count == 2 && chunks[0].count == headerSize
+            && chunks[1].count <= bodyLimit.map({ $0(chunks[0]) }) ?? Int.max { return (chunks[0], chunks[1]) }
         if chunks.count == 1 && chunks[0].count <= headerSize { return (chunks[0], []) }
         let all = chunks.count == 1 ? chunks[0] : joined(chunks)
         let h = min(headerSize, all.count)
-        return (Array(all[..<h]), Array(all[h...]))
+        let header = Array(all[..<h])
+        // A raw file is read whole; its body is cut here (a gzipped one already stopped inflating there).
+        var end = all.count
+        if let bodyLimit, h == headerSize { end = min(end, h + max(0, bodyLimit(header))) }
+        return (header, Array(all[h..<end]))
     }
 
     /// Whether `bytes` starts with the gzip magic.
@@ -109,7 +120,7 @@ public enum Gzip {
     /// The output is bounded by the memory limit (`MemoryLimit`): a gzip bomb is refused with `DataError.gzip` once it
     /// inflates past it, before more is allocated.
     public static func inflate(_ compressed: [UInt8], path: String) throws -> [UInt8] {
-        let chunks = try inflateChunks(compressed, path: path, firstChunk: nil, declaredBody: nil)
+        let chunks = try inflateChunks(compressed, path: path, firstChunk: nil, declaredBody: nil, bodyLimit: nil)
         return chunks.count == 1 ? chunks[0] : joined(chunks)
     }
 
@@ -121,12 +132,16 @@ public enum Gzip {
     }
 
     /// Inflates into arrays built in place (no zero-filling): `firstChunk` bytes (when given), then the rest of the
-    /// size promised by the gzip trailer, then 1 MB+ chunks if the trailer understated it.
+    /// size promised by the gzip trailer, then 1 MB+ chunks if the trailer understated it. With `bodyLimit` below
+    /// the declared body, inflating stops after `firstChunk + bodyLimit` bytes.
     private static func inflateChunks(_ compressed: [UInt8], path: String, firstChunk: Int?,
-                                      declaredBody: ((_ header: [UInt8]) throws -> Int?)?) throws -> [[UInt8]] {
-        // The most output accepted: the memory limit, then (once the header is read) what the header declares + 1.
+                                      declaredBody: ((_ header: [UInt8]) throws -> Int?)?,
+                                      bodyLimit: ((_ header: [UInt8]) -> Int)?) throws -> [[UInt8]] {
+        // The most output accepted: the memory limit, then (once the header is read) what the header declares + 1,
+        // or the first `bodyLimit` body bytes when the caller wants no more.
         var cap = MemoryLimit.bytes
         var capIsDeclared = false
+        var stopsAtLimit = false
         // ISIZE (the last four bytes) is the uncompressed size modulo 2^32 of the last member: a good first guess.
         var capacity = compressed.count * 4
         if compressed.count >= 18 {
@@ -208,9 +223,15 @@ public enum Gzip {
                                 declaredFailure = true
                                 break
                             }
-                            cap = min(cap, firstChunk + body + 1)
-                            capIsDeclared = true
-                            capacity = firstChunk + body
+                            if let wanted = bodyLimit?(chunk), body > wanted {
+                                cap = min(cap, firstChunk + max(0, wanted))
+                                stopsAtLimit = true
+                                capacity = cap
+                            } else {
+                                cap = min(cap, firstChunk + body + 1)
+                                capIsDeclared = true
+                                capacity = firstChunk + body
+                            }
                         }
                     } catch let e {
                         thrown = e
@@ -219,7 +240,7 @@ public enum Gzip {
                 }
                 chunkSize = total < capacity ? max(capacity - total, 1 << 16) : max(1 << 20, capacity / 4)
             }
-            if !finished && error == nil && thrown == nil && total >= cap {
+            if !finished && !stopsAtLimit && error == nil && thrown == nil && total >= cap {
                 overflow = true
             }
         }

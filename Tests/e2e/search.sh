@@ -123,7 +123,7 @@ wait "$bg_pid" 2>/dev/null; kstatus=$?; bg_pid=
 sleep 1.5    # the fits watch their parent every 0.2 s
 orphans=()
 for p in /proc/[0-9]*; do
-    cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+    cmd=$( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
     [[ $cmd == *"fit-trial $kdir "* ]] && orphans+=("${p#/proc/}: $cmd")
 done
 results_n=$(find "$kdir/fits" -name 'fit-*.json' 2>/dev/null | wc -l)
