@@ -116,14 +116,15 @@ enum DashboardProbe {
 }
 
 /// Measures `search_speedup`: the same small grid search (`grid`, `folds` folds, the first `rows` samples, batch 128,
-/// seed 1) as `trainboard search --jobs 1` and `--jobs 2` child processes of this executable, `--jobs 2` first, each
+/// seed 1; many short epochs, so that it takes 10-20 s at --jobs 1 on 2 cores, of which the refit, which cannot run
+/// beside other fits, is about a tenth) as `trainboard search --jobs 1` and `--jobs 2` child processes of this executable, `--jobs 2` first, each
 /// into a new directory under a temporary folder removed afterwards; returns both wall times (process start to exit).
 enum SearchProbe {
     static let grid = "init=lecun_uniform,glorot_uniform,he_uniform,glorot_normal"
     static let candidates = 4
-    static let folds = 2
-    static let rows = 2000
-    static let defaultEpochs = 60
+    static let folds = 3
+    static let rows = 3000
+    static let defaultEpochs = 80
     static var summary: String { "\(candidates) candidates x \(folds) folds + refit, \(rows) rows, batch 128" }
 
     static func measure(data: String, epochs: Int) throws -> (jobs1: Double, jobs2: Double, description: String) {
@@ -154,6 +155,6 @@ enum SearchProbe {
         }
         let two = try time(jobs: 2)
         let one = try time(jobs: 1)
-        return (one, two, "\(candidates) candidates x \(folds) folds = \(candidates * folds) fits + 1 refit, \(rows) rows, \(epochs) epochs, batch 128")
+        return (one, two, "\(candidates) candidates x \(folds) folds = \(candidates * folds) fits + 1 refit, the first \(rows) rows, \(epochs) epochs, batch 128")
     }
 }

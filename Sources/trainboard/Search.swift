@@ -235,7 +235,10 @@ struct SearchRunner {
         }
         print("refit of the best candidate on all training data ...")
         var refitEnding: LocalExecutor.Ending = .exited(0)
-        try executor.run([plan.fitCount]) { _, e in refitEnding = e }
+        // The refit runs alone: it gets every core's BLAS threads.
+        let refitExecutor = LocalExecutor(executable: executor.executable, directory: directory, jobs: 1,
+                                          blasThreads: LocalExecutor.cores, refitIndex: plan.fitCount)
+        try refitExecutor.run([plan.fitCount]) { _, e in refitEnding = e }
         let refit = try? directory.refit()
         let cv = try directory.writeDerived(plan, refit: refit)
         printTable(cv)

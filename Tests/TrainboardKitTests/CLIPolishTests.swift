@@ -207,7 +207,7 @@ final class BenchTableTests: XCTestCase {
         r.cores = 2
         r.searchSecondsJobs1 = 15.3
         r.searchSecondsJobs2 = 9.0   // 15.3 / 9.0 = 1.70
-        r.searchDescription = "4 candidates x 2 folds = 8 fits + 1 refit"
+        r.searchDescription = "4 candidates x 3 folds = 12 fits + 1 refit"
         var byName = Dictionary(uniqueKeysWithValues: r.rows.map { ($0.metric, $0) })
         XCTAssertEqual(byName["search_speedup"], .init(metric: "search_speedup", value: "1.70", target: ">= 1.7", met: true))
         XCTAssertEqual(byName["search_s_jobs1"]?.value, "15.30")
