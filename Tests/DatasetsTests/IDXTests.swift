@@ -47,8 +47,9 @@ final class IDXTests: XCTestCase {
     }
 
     /// `maxSamples` (--max-samples) keeps the first N images of each split, raw or gzipped, with their labels; the
-    /// class count and the source sizes are the whole files'. A gzipped image file is inflated only that far: a file
-    /// whose stream is corrupt after the first images still loads its first ones (and fails without the limit).
+    /// class count and the source sizes are the whole files'. A gzipped image file is read and inflated only that far
+    /// (1 MiB first, more when needed): a file cut after the first images still loads its first ones (and fails
+    /// without the limit, or with a limit beyond the cut).
     func testMaxSamplesReadsOnlyThePrefix() throws {
         for gzip in [false, true] {
             try writeSet(gzip: gzip, trainLabels: [3, 0, 9, 1, 2], testLabels: [7, 11, 4])
@@ -80,6 +81,8 @@ final class IDXTests: XCTestCase {
         XCTAssertEqual(first.count, 100)
         XCTAssertEqual(first.declaredCount, 2000)
         XCTAssertEqual(first.pixels, Array(images[16 ..< 16 + 100 * 784]))
+        // 1400 images need more than the first MiB of the (incompressible) file: it is read further.
+        XCTAssertEqual(try IDX.readImages(cut, limit: 1400).pixels, Array(images[16 ..< 16 + 1400 * 784]))
         XCTAssertThrowsError(try IDX.readImages(cut))
         XCTAssertThrowsError(try IDX.readImages(cut, limit: 1990))
     }

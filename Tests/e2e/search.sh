@@ -107,20 +107,22 @@ run "$bin" search "${kargs[@]}" --out "$work/k-ref"
 kdir=$work/k-killed
 "$bin" search "${kargs[@]}" --out "$kdir" >"$work/k-killed.txt" 2>&1 &
 bg_pid=$!
-finished_at_kill=-1
-for ((i = 0; i < 1200; i++)); do    # up to 60 s
-    # Kill once 2 fits have finished and at least one has started (its .log exists) without a result.
-    done_n=0 running_n=0
+finished_at_kill=-1 fresh= seen=" "
+for ((i = 0; i < 2400; i++)); do    # up to 60 s
+    # Kill once 2 fits have finished, at the moment a new fit process starts (its .log appears): that fit is
+    # certainly running (it has its data to load and 3 epochs to train) and must not finish after the kill.
+    done_n=0 new=
     for f in "$kdir"/fits/fit-*.log; do
         [[ -e $f ]] || continue
-        if [[ -e ${f%.log}.json ]]; then done_n=$((done_n + 1)); else running_n=$((running_n + 1)); fi
+        [[ -e ${f%.log}.json ]] && done_n=$((done_n + 1))
+        [[ $seen == *" $f "* ]] || { seen+="$f "; [[ -e ${f%.log}.json ]] || new=$f; }
     done
-    if ((done_n >= 2 && running_n >= 1)); then kill -KILL "$bg_pid"; finished_at_kill=$done_n; break; fi
+    if ((done_n >= 2)) && [[ -n $new ]]; then kill -KILL "$bg_pid"; finished_at_kill=$done_n; fresh=${new%.log}; break; fi
     kill -0 "$bg_pid" 2>/dev/null || break
-    sleep 0.05
+    sleep 0.025
 done
 wait "$bg_pid" 2>/dev/null; kstatus=$?; bg_pid=
-sleep 1.5    # the fits watch their parent every 0.2 s
+sleep 2    # the fits check their parent every 0.2 s
 orphans=()
 for p in /proc/[0-9]*; do
     cmd=$( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
@@ -128,10 +130,11 @@ for p in /proc/[0-9]*; do
 done
 results_n=$(find "$kdir/fits" -name 'fit-*.json' 2>/dev/null | wc -l)
 if ((finished_at_kill >= 2 && kstatus == 137 && results_n < 12)) && [[ ! -e $kdir/refit.json ]]; then
-    pass "search killed with SIGKILL mid-way ($finished_at_kill of 12 fits finished, fits running)"
+    pass "search killed with SIGKILL mid-way ($finished_at_kill of 12 fits finished, $(basename "$fresh") just started)"
 else fail "search killed with SIGKILL mid-way" "finished at kill: $finished_at_kill, status $kstatus, $results_n results" "$(tail -n 5 "$work/k-killed.txt")"; fi
-if [[ ${#orphans[@]} -eq 0 ]]; then pass "the killed search's fit processes end with it"
-else fail "the killed search's fit processes end with it" "${orphans[@]}"; fi
+# Without the watch, the fit started at the kill would go on (an orphan) or finish and write its result.
+if [[ ${#orphans[@]} -eq 0 && -n $fresh && ! -e $fresh.json ]]; then pass "the killed search's fit processes end with it, without a result"
+else fail "the killed search's fit processes end with it, without a result" "${orphans[@]}" "$(ls "$kdir/fits")"; fi
 run "$bin" search --resume "$kdir" --jobs 2
 if [[ $status -eq 0 ]] && grep -qF "resuming: $results_n of 12 fits already finished, $((12 - results_n)) to run" <<<"$out"; then
     pass "--resume after SIGKILL runs the rest"
