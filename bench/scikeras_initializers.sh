@@ -64,7 +64,7 @@ t1=$(date +%s.%N)
 tb_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 if ((tb_status != 0)); then echo "error: trainboard search failed (status $tb_status):" >&2; tail -n 20 "$out/tb.txt" >&2; exit 1; fi
 echo "trainboard search: $tb_s s ($("$bin" --version 2>/dev/null | head -n 1), $(grep -m1 -o '[0-9]* candidates x [0-9]* folds = [0-9]* fits + 1 refit' "$out/tb.txt"))"
-sed -n '/^rank  candidate/,$p' "$out/tb.txt"
+sed -n '/^rank  candidate/,/^best:/p' "$out/tb.txt"
 
 # --- scikeras -----------------------------------------------------------------------------------------------------------
 t0=$(date +%s.%N)
