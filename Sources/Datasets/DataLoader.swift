@@ -17,6 +17,11 @@ public struct LoadedData: Sendable {
     public var source: DataSource
     /// For a CSV file: the label column used, rows dropped, whether it was read as images; `nil` for other sources.
     public var csv: CSVLoader.Report?
+    /// Samples of the training split in the source: `train.count`, or more when only the first
+    /// `LoadOptions.maxSamples` were loaded.
+    public var trainCount: Int
+    /// Samples of the test split in the source (`nil` without one), as `trainCount`.
+    public var testCount: Int?
 
     /// Creates a value from its parts.
     public init(train: Dataset, test: Dataset?, name: String, location: String, source: DataSource,
@@ -27,6 +32,8 @@ public struct LoadedData: Sendable {
         self.location = location
         self.source = source
         self.csv = csv
+        self.trainCount = train.count
+        self.testCount = test?.count
     }
 
     /// One line for logs, e.g. `Fashion-MNIST (/usr/share/datasets/fashion-mnist): 60000 train, 10000 test, 784
@@ -57,6 +64,10 @@ public struct LoadOptions: Sendable {
     public var allowDownload: Bool
     /// The environment consulted for overrides; the process environment by default.
     public var environment: [String: String]
+    /// Keep only the first N samples of each split (`--max-samples`, >= 1). IDX sources (Fashion-MNIST, IDX
+    /// directories) then inflate only those images; other sources load everything and are cut by the caller.
+    /// `LoadedData.trainCount` / `testCount` still give the source's sizes.
+    public var maxSamples: Int? = nil
     /// Receives progress messages ("downloading ..."); called on the loading thread.
     public var log: (@Sendable (String) -> Void)?
 
@@ -94,8 +105,11 @@ public enum DataLoader {
         case .fashionMNIST(let dir):
             guard IDX.looksLikeIDXDirectory(dir) else { throw DataError.fashionMNISTMissing(directory: dir, missingFile: nil) }
             do {
-                let (train, test) = try IDX.loadDirectory(dir, classCount: 10, classNames: DataSource.fashionMNISTClassNames)
-                return LoadedData(train: train, test: test, name: "Fashion-MNIST", location: dir, source: source)
+                let (train, test, counts) = try IDX.loadDirectory(dir, classCount: 10, classNames: DataSource.fashionMNISTClassNames,
+                                                                  limit: options.maxSamples)
+                var loaded = LoadedData(train: train, test: test, name: "Fashion-MNIST", location: dir, source: source)
+                (loaded.trainCount, loaded.testCount) = counts
+                return loaded
             } catch DataError.notFound(let file) {
                 throw DataError.fashionMNISTMissing(directory: dir, missingFile: file)
             }
@@ -106,8 +120,10 @@ public enum DataLoader {
             return LoadedData(train: train, test: test, name: "MNIST", location: path, source: source)
 
         case .idxDirectory(let dir):
-            let (train, test) = try IDX.loadDirectory(dir)
-            return LoadedData(train: train, test: test, name: lastComponent(dir), location: dir, source: source)
+            let (train, test, counts) = try IDX.loadDirectory(dir, limit: options.maxSamples)
+            var loaded = LoadedData(train: train, test: test, name: lastComponent(dir), location: dir, source: source)
+            (loaded.trainCount, loaded.testCount) = counts
+            return loaded
 
         case .npz(let path):
             let (train, test) = try NPZ.loadKerasMNIST(path)

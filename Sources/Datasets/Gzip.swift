@@ -35,15 +35,41 @@ public enum Gzip {
     /// inflated to at most that size plus one byte: a small file declaring little but inflating to gigabytes stops
     /// there, and a header declaring more than the compressed bytes can hold (`maximumRatio`) is refused at once.
     /// Throws `DataError.badHeader` in both cases.
+    ///
+    /// `bodyLimit` reads the header (after `declaredBody` accepted it) and returns the most body bytes wanted. When
+    /// the header declares more, a gzipped body is inflated only that far (the rest of the stream is neither read nor
+    /// checked; a stream that ends sooner is left to the caller's length check) and a raw body is cut there. Only the
+    /// start of a gzipped file is read then: 1 MiB, then 4 times more until the wanted bytes inflate.
     static func readFile(_ path: String, headerSize: Int,
-                         declaredBody: ((_ header: [UInt8]) throws -> Int?)? = nil) throws -> (header: [UInt8], body: [UInt8]) {
-        let raw = try readRawFile(path)
-        let chunks = isGzip(raw) ? try inflateChunks(raw, path: path, firstChunk: headerSize, declaredBody: declaredBody) : [raw]
-        if chunks.count == 2 && chunks[0].count == headerSize { return (chunks[0], chunks[1]) }
+                         declaredBody: ((_ header: [UInt8]) throws -> Int?)? = nil,
+                         bodyLimit: ((_ header: [UInt8]) -> Int)? = nil) throws -> (header: [UInt8], body: [UInt8]) {
+        var chunks: [[UInt8]]
+        var readSize = bodyLimit == nil ? Int.max : 1 << 20
+        while true {
+            let (raw, fileSize) = try readRawFile(path, maxBytes: readSize)
+            let whole = raw.count >= fileSize
+            guard isGzip(raw) else {
+                if whole { chunks = [raw]; break }
+                readSize = Int.max; continue    // a raw file is read whole and cut below
+            }
+            do {
+                chunks = try inflateChunks(raw, path: path, firstChunk: headerSize, declaredBody: declaredBody,
+                                           bodyLimit: bodyLimit, partialOf: whole ? nil : fileSize)
+                break
+            } catch is NeedMoreInput {
+                readSize = readSize > Int.max / 4 ? Int.max : readSize * 4
+            }
+        }
+        if chunks.count == 2 && chunks[0].count == headerSize
+            && chunks[1].count <= bodyLimit.map({ $0(chunks[0]) }) ?? Int.max { return (chunks[0], chunks[1]) }
         if chunks.count == 1 && chunks[0].count <= headerSize { return (chunks[0], []) }
         let all = chunks.count == 1 ? chunks[0] : joined(chunks)
         let h = min(headerSize, all.count)
-        return (Array(all[..<h]), Array(all[h...]))
+        let header = Array(all[..<h])
+        // A raw file is read whole; its body is cut here (a gzipped one already stopped inflating there).
+        var end = all.count
+        if let bodyLimit, h == headerSize { end = min(end, h + max(0, bodyLimit(header))) }
+        return (header, Array(all[h..<end]))
     }
 
     /// Whether `bytes` starts with the gzip magic.
@@ -56,7 +82,11 @@ public enum Gzip {
     /// Only regular files are read (symbolic links followed): a FIFO, `/dev/zero` or another device is refused before
     /// any read (`DataError.unreadable` "not a regular file"), so nothing blocks or reads forever; a file larger than
     /// the memory limit (`MemoryLimit`) is refused before it is read.
-    public static func readRawFile(_ path: String) throws -> [UInt8] {
+    public static func readRawFile(_ path: String) throws -> [UInt8] { try readRawFile(path, maxBytes: Int.max).bytes }
+
+    /// The first `maxBytes` bytes of the file at `path` (all of it when smaller) and the file's size; checks and
+    /// throws as `readRawFile(_:)`.
+    static func readRawFile(_ path: String, maxBytes: Int) throws -> (bytes: [UInt8], fileSize: Int) {
         // O_NONBLOCK: opening a FIFO without a writer would block before fstat could refuse it.
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
@@ -77,10 +107,11 @@ public enum Gzip {
             throw DataError.unreadable(path: path, reason: MemoryLimit.refusal("reading the file", needs: size))
         }
         var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buf, initialized in
+        let wanted = min(size, max(0, maxBytes))
+        let bytes = [UInt8](unsafeUninitializedCapacity: wanted) { buf, initialized in
             var done = 0
-            while done < size, let base = buf.baseAddress {
-                let n = read(fd, base + done, size - done)
+            while done < wanted, let base = buf.baseAddress {
+                let n = read(fd, base + done, wanted - done)
                 if n < 0 {
                     if errno == EINTR { continue }
                     failure = errno
@@ -100,8 +131,11 @@ public enum Gzip {
             if n > 0 { throw DataError.unreadable(path: path, reason: "the file grew while it was read") }
             break
         }
-        return bytes
+        return (bytes, size)
     }
+
+    /// Inflating a file's first bytes needs more of them (internal to `readFile`).
+    struct NeedMoreInput: Error {}
 
     /// Inflates the gzip (or zlib) stream `compressed`; `path` is only used in error messages.
     /// Throws `DataError.gzip` when the stream is corrupt or ends before its end marker.
@@ -109,7 +143,8 @@ public enum Gzip {
     /// The output is bounded by the memory limit (`MemoryLimit`): a gzip bomb is refused with `DataError.gzip` once it
     /// inflates past it, before more is allocated.
     public static func inflate(_ compressed: [UInt8], path: String) throws -> [UInt8] {
-        let chunks = try inflateChunks(compressed, path: path, firstChunk: nil, declaredBody: nil)
+        let chunks = try inflateChunks(compressed, path: path, firstChunk: nil, declaredBody: nil, bodyLimit: nil,
+                                       partialOf: nil)
         return chunks.count == 1 ? chunks[0] : joined(chunks)
     }
 
@@ -121,15 +156,22 @@ public enum Gzip {
     }
 
     /// Inflates into arrays built in place (no zero-filling): `firstChunk` bytes (when given), then the rest of the
-    /// size promised by the gzip trailer, then 1 MB+ chunks if the trailer understated it.
+    /// size promised by the gzip trailer, then 1 MB+ chunks if the trailer understated it. With `bodyLimit` below
+    /// the declared body, inflating stops after `firstChunk + bodyLimit` bytes. `partialOf`: `compressed` is only the
+    /// start of a file of this many bytes; running out of it throws `NeedMoreInput` (not a truncation error).
     private static func inflateChunks(_ compressed: [UInt8], path: String, firstChunk: Int?,
-                                      declaredBody: ((_ header: [UInt8]) throws -> Int?)?) throws -> [[UInt8]] {
-        // The most output accepted: the memory limit, then (once the header is read) what the header declares + 1.
+                                      declaredBody: ((_ header: [UInt8]) throws -> Int?)?,
+                                      bodyLimit: ((_ header: [UInt8]) -> Int)?, partialOf fileSize: Int?) throws -> [[UInt8]] {
+        let isPartial = fileSize != nil
+        var needMore = false
+        // The most output accepted: the memory limit, then (once the header is read) what the header declares + 1,
+        // or the first `bodyLimit` body bytes when the caller wants no more.
         var cap = MemoryLimit.bytes
         var capIsDeclared = false
+        var stopsAtLimit = false
         // ISIZE (the last four bytes) is the uncompressed size modulo 2^32 of the last member: a good first guess.
         var capacity = compressed.count * 4
-        if compressed.count >= 18 {
+        if compressed.count >= 18 && !isPartial {
             let n = compressed.count
             let isize = Int(compressed[n - 4]) | Int(compressed[n - 3]) << 8 | Int(compressed[n - 2]) << 16
                 | Int(compressed[n - 1]) << 24
@@ -175,6 +217,7 @@ public enum Gzip {
                             // Another member may follow (trailing zero padding is ignored, as gzip does).
                             var next = consumed
                             while next < input.count && input[next] == 0 { next += 1 }
+                            if isPartial && input.count - next < 2 { needMore = true; error = "partial"; return }
                             if next >= input.count { finished = true; return }
                             guard input.count - next >= 2, input[next] == magic.0, input[next + 1] == magic.1 else {
                                 error = "trailing garbage after the gzip stream at byte \(next)"
@@ -186,6 +229,7 @@ public enum Gzip {
                             continue
                         case Z_BUF_ERROR:
                             if consumed >= input.count {
+                                if isPartial { needMore = true; error = "partial"; return }
                                 error = "truncated gzip stream: input ended after \(input.count) compressed bytes "
                                     + "before the end marker"
                                 return
@@ -203,14 +247,21 @@ public enum Gzip {
                 if chunks.count == 1, let firstChunk, let declaredBody, chunk.count == firstChunk, !finished {
                     do {
                         if let body = try declaredBody(chunk) {
-                            guard body <= compressed.count * maximumRatio else {
-                                error = "declared \(body) data bytes cannot come from \(compressed.count) compressed bytes"
+                            let compressedSize = fileSize ?? compressed.count
+                            guard body <= compressedSize * maximumRatio else {
+                                error = "declared \(body) data bytes cannot come from \(compressedSize) compressed bytes"
                                 declaredFailure = true
                                 break
                             }
-                            cap = min(cap, firstChunk + body + 1)
-                            capIsDeclared = true
-                            capacity = firstChunk + body
+                            if let wanted = bodyLimit?(chunk), body > wanted {
+                                cap = min(cap, firstChunk + max(0, wanted))
+                                stopsAtLimit = true
+                                capacity = cap
+                            } else {
+                                cap = min(cap, firstChunk + body + 1)
+                                capIsDeclared = true
+                                capacity = firstChunk + body
+                            }
                         }
                     } catch let e {
                         thrown = e
@@ -219,10 +270,11 @@ public enum Gzip {
                 }
                 chunkSize = total < capacity ? max(capacity - total, 1 << 16) : max(1 << 20, capacity / 4)
             }
-            if !finished && error == nil && thrown == nil && total >= cap {
+            if !finished && !stopsAtLimit && error == nil && thrown == nil && total >= cap {
                 overflow = true
             }
         }
+        if needMore { throw NeedMoreInput() }
         if let thrown { throw thrown }
         if declaredFailure, let error { throw DataError.badHeader(path: path, reason: error) }
         if let error { throw DataError.gzip(path: path, reason: error) }

@@ -9,7 +9,8 @@ import SafeIO
 /// Runs fits as separate processes on this machine: each fit is `EXECUTABLE fit-trial DIR INDEX` (the same unit a
 /// cluster array task runs), at most `jobs` at once, each with its output in the search directory
 /// (`fits/fit-NNNNN.log`) and `OPENBLAS_NUM_THREADS` (and `OMP_NUM_THREADS`) set to `blasThreads` so that
-/// `jobs x blasThreads` does not exceed the cores (BLAS reads the variable when it loads, in the new process).
+/// `jobs x blasThreads` does not exceed the cores (BLAS reads the variable when it loads, in the new process), and
+/// `TRAINBOARD_SEARCH_PID` set to this process, so that a fit ends when the search dies (`ParentWatch`).
 ///
 /// Thread-safety: `run` blocks the calling thread; call it from one thread at a time (it reaps any child process of
 /// the caller, so the caller must not have other children it waits for).
@@ -95,6 +96,7 @@ public struct LocalExecutor: Sendable {
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_NUM_THREADS"] = String(blasThreads)
         env["OMP_NUM_THREADS"] = String(blasThreads)
+        env[ParentWatch.environmentKey] = String(getpid())  // the fit ends itself if this process dies
         let envStrings = env.map { "\($0.key)=\($0.value)" }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -1,6 +1,7 @@
 import Dashboard
 import Datasets
 import Foundation
+import HyperSearch
 import NeuralEngine
 import TerminalUI
 
@@ -29,6 +30,20 @@ public struct Benchmark {
         /// The engine's 64-64 samples/s over Keras/JAX's, both from this run (`nil` when Keras was not measured).
         public var ratio64VsKeras: Double? {
             kerasSamplesPerSecond64.flatMap { $0 > 0 ? samplesPerSecond64 / $0 : nil }
+        }
+        /// Wall seconds of the bench's search (`Benchmark.searchProbe`) with `--jobs 1` and with `--jobs 2`, both from
+        /// this run (`nil` when not measured).
+        public var searchSecondsJobs1: Double?
+        public var searchSecondsJobs2: Double?
+        /// What the search was ("4 candidates x 2 folds = 8 fits + 1 refit, 2000 rows, 40 epochs").
+        public var searchDescription: String?
+        /// The online processors when measured.
+        public var cores = 0
+        /// `search_s_jobs1 / search_s_jobs2`: how much faster two fits at once finish the same search (target >= 1.7
+        /// on 2 cores; a machine with one core cannot be faster).
+        public var searchSpeedup: Double? {
+            guard let one = searchSecondsJobs1, let two = searchSecondsJobs2, two > 0 else { return nil }
+            return one / two
         }
 
         /// All zeros (filled in by `Benchmark.run`).
@@ -65,7 +80,27 @@ public struct Benchmark {
                 row("frame_ms_1e6", frameMs1e6, "%.3f", "<= 2", { $0 <= 2 }),
             ]
             if let d = dashboardOverheadPct { r.append(row("dashboard_overhead_pct", d, "%.2f", "<= 3", { $0 <= 3 })) }
+            if searchSecondsJobs1 != nil || searchSecondsJobs2 != nil {
+                r.append(row("search_s_jobs1", searchSecondsJobs1, "%.2f"))
+                r.append(row("search_s_jobs2", searchSecondsJobs2, "%.2f"))
+                // With fewer than 2 cores the target does not apply: the row's status reads "n/a" and a note says why.
+                let applies = cores >= 2
+                r.append(row("search_speedup", searchSpeedup, "%.2f", ">= 1.7", applies ? { $0 >= 1.7 } : nil))
+            }
             return r
+        }
+
+        /// Lines printed under the table: what the search measured, and that `search_speedup` has no target on a
+        /// machine with fewer than 2 cores.
+        public var notes: [String] {
+            var n: [String] = []
+            if let d = searchDescription {
+                n.append("search_speedup: the same search (\(d)) with --jobs 1 and --jobs 2, in this run, on \(cores) core\(cores == 1 ? "" : "s")")
+            }
+            if searchSecondsJobs1 != nil && cores < 2 {
+                n.append("note: this machine has \(cores) core\(cores == 1 ? "" : "s"), fewer than 2: --jobs 2 cannot be faster, so the search_speedup target (>= 1.7 on 2 cores) does not apply")
+            }
+            return n
         }
 
         /// The table: a header and one line per row, "ok" or "MISSED" after each target (and "n/a" for a target
@@ -79,7 +114,7 @@ public struct Benchmark {
                 lines.append((pad(r.metric, 24) + lpad(r.value, 12) + "   " + pad(r.target, 11) + status)
                     .replacingOccurrences(of: " +$", with: "", options: .regularExpression))
             }
-            return lines.joined(separator: "\n")
+            return (lines + notes).joined(separator: "\n")
         }
 
         public var json: String {
@@ -96,6 +131,13 @@ public struct Benchmark {
                 ("frame_ms_1e6", String(format: "%.3f", frameMs1e6)),
             ]
             if let d = dashboardOverheadPct { fields.append(("dashboard_overhead_pct", String(format: "%.2f", d))) }
+            if searchSecondsJobs1 != nil || searchSecondsJobs2 != nil {
+                fields.append(("search_s_jobs1", searchSecondsJobs1.map { String(format: "%.3f", $0) } ?? "null"))
+                fields.append(("search_s_jobs2", searchSecondsJobs2.map { String(format: "%.3f", $0) } ?? "null"))
+                fields.append(("search_speedup", searchSpeedup.map { String(format: "%.3f", $0) } ?? "null"))
+                fields.append(("search", searchDescription.map(JSONLinesLogger.quote) ?? "null"))
+            }
+            fields.append(("cores", String(cores)))
             fields.append(("blas", JSONLinesLogger.quote(blas)))
             fields.append(("keras", kerasVersions.map(JSONLinesLogger.quote) ?? "null"))
             return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
@@ -111,6 +153,9 @@ public struct Benchmark {
     public var dashboardProbe: (() throws -> (dashboard: Double, headless: Double))?
     /// The Keras/JAX reference to measure right after the engine's 64-64 run (`--keras-python`), if any.
     public var keras: KerasReference?
+    /// Measures `search_speedup`: runs the same small search with `--jobs 1` and with `--jobs 2` (each fit its own
+    /// process, so the executable provides it) and returns both wall times in seconds and a description of the search.
+    public var searchProbe: (() throws -> (jobs1: Double, jobs2: Double, description: String))?
 
     public init() {}
 
@@ -201,7 +246,16 @@ public struct Benchmark {
             log(String(format: "dashboard: %.0f samples/s vs %.0f headless (whole run, 8 epochs, best of 3): %.2f %% overhead",
                        withUI, headless, r.dashboardOverheadPct ?? .nan))
         }
+        // 6. Search speedup: the peak RSS is taken before, as it counts this process only.
         r.peakRSSMiB = ProcessStats.sample()?.peakRSSMiB ?? .nan
+        r.cores = LocalExecutor.cores
+        if let probe = searchProbe {
+            let (one, two, what) = try probe()
+            r.searchSecondsJobs1 = one; r.searchSecondsJobs2 = two; r.searchDescription = what
+            log(String(format: "search (%@): %.2f s with --jobs 1, %.2f s with --jobs 2: speedup %.2f on %d cores",
+                       what, one, two, r.searchSpeedup ?? .nan, r.cores))
+            if r.cores < 2 { log("note: this machine has \(r.cores) core; the search_speedup target (>= 1.7) needs 2") }
+        }
         return r
     }
 

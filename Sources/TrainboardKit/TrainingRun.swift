@@ -71,6 +71,7 @@ public struct TrainingRun: Sendable {
         options.log = log
         if let l = requested.labelColumn { options.csv.label = l }
         options.csv.dropMissing = requested.dropMissing
+        options.maxSamples = requested.maxSamples   // IDX data: only these samples are inflated
         if lossExplicit && requested.loss != .meanSquaredError { options.csv.target = .classes }
         let source = try DataSource.resolve(requested.dataSpec, environment: options.environment)
         if case .csv = source {} else {
@@ -191,12 +192,12 @@ public struct TrainingRun: Sendable {
     /// were dropped, and how the features were scaled.
     static func describe(_ loaded: LoadedData, train: Dataset, test: Dataset?, heldOut: Int, notes: [String]) -> String {
         var s = "\(loaded.name) (\(loaded.location)): "
-        s += train.count < loaded.train.count ? "\(train.count) of \(loaded.train.count) train" : "\(train.count) train"
+        s += train.count < loaded.trainCount ? "\(train.count) of \(loaded.trainCount) train" : "\(train.count) train"
         if heldOut > 0 {
             s += " (last \(heldOut) held out for validation)"
         }
-        if let test, let all = loaded.test {
-            s += test.count < all.count ? ", \(test.count) of \(all.count) test" : ", \(test.count) test"
+        if let test, let all = loaded.testCount {
+            s += test.count < all ? ", \(test.count) of \(all) test" : ", \(test.count) test"
             if heldOut > 0 { s += " (not used)" }
         }
         s += ", \(train.featureCount) features"

@@ -11,7 +11,10 @@ struct Bench: ParsableCommand {
         same-run GEMM peak the 512-512 model reaches, peak RSS, the time from process start to the first finished \
         batch, and the cost of one dashboard frame holding 10^6 points. With --keras-python, the same 64-64 model, \
         optimizer, batch size and samples are also trained by Keras 3 on the JAX backend right after the engine, and \
-        the table shows the ratio (target >= 2.5x); without it the ratio row says "not measured".
+        the table shows the ratio (target >= 2.5x); without it the ratio row says "not measured". \
+        search_speedup: the same small search (\(SearchProbe.summary)) run with --jobs 1 and with --jobs 2 in this \
+        run, each fit its own process; the ratio of the wall times (target >= 1.7 on 2 cores; the output says when the \
+        machine has fewer). --search-epochs sizes it (about 10-20 s at --jobs 1 with the default); 0 skips it.
         """)
 
     @Flag(help: "Print one JSON object on stdout; progress and the table go to stderr.") var json = false
@@ -20,6 +23,8 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp(
         "Also train the 64-64 model with Keras 3 on JAX using this Python (a venv with keras and jax), right after the engine, and report the speed ratio.",
         valueName: "python")) var kerasPython: String?
+    @Option(name: .customLong("search-epochs"), parsing: .unconditional,
+            help: "Epochs per fit of the search_speedup search (0 skips it).") var searchEpochs = SearchProbe.defaultEpochs
 
     func run() throws {
         var b = Benchmark()
@@ -31,6 +36,14 @@ struct Bench: ParsableCommand {
         b.dashboardProbe = {
             let r = try DashboardProbe.measure(arguments: ["--data", dataSpec, "--epochs", "8", "--seed", "1"])
             return (dashboard: r.dashboard, headless: r.headless)
+        }
+        guard (0...100_000).contains(searchEpochs) else {
+            printError("error: --search-epochs: expected 0...100000, got \(searchEpochs)")
+            throw ExitCode(2)
+        }
+        if searchEpochs > 0 {
+            let epochs = searchEpochs
+            b.searchProbe = { try SearchProbe.measure(data: dataSpec, epochs: epochs) }
         }
         if let python = kerasPython {
             let reference = KerasReference(python: python, epochs: max(3, epochs))
@@ -99,5 +112,49 @@ enum DashboardProbe {
             d = max(d, try samplesPerSecond(arguments: arguments, dashboard: true))
         }
         return (d, h)
+    }
+}
+
+/// Measures `search_speedup`: the same small grid search (`grid`, `folds` folds, the first `rows` samples, batch 128,
+/// seed 1; many short epochs, so that it takes 10-20 s at --jobs 1 on 2 cores, of which the refit, which cannot run
+/// beside other fits, is about a tenth) as `trainboard search --jobs 1` and `--jobs 2` child processes of this executable, `--jobs 2` first, each
+/// into a new directory under a temporary folder removed afterwards; returns both wall times (process start to exit).
+enum SearchProbe {
+    static let grid = "init=lecun_uniform,glorot_uniform,he_uniform,glorot_normal"
+    static let candidates = 4
+    static let folds = 3
+    static let rows = 3000
+    static let defaultEpochs = 80
+    static var summary: String { "\(candidates) candidates x \(folds) folds + refit, \(rows) rows, batch 128" }
+
+    static func measure(data: String, epochs: Int) throws -> (jobs1: Double, jobs2: Double, description: String) {
+        let exe = Bundle.main.executableURL?.path ?? CommandLine.arguments[0]
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("trainboard-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        func time(jobs: Int) throws -> Double {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: exe)
+            p.arguments = ["search", "--grid", grid, "--cv", String(folds), "--max-samples", String(rows),
+                           "--epochs", String(epochs), "--batch-size", "128", "--seed", "1", "--data", data,
+                           "--jobs", String(jobs), "--out", base + "/jobs\(jobs)"]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = pipe
+            p.standardInput = FileHandle.nullDevice
+            let start = DispatchTime.now().uptimeNanoseconds
+            try p.run()
+            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            guard p.terminationStatus == 0 else {
+                let tail = String(decoding: output.suffix(600), as: UTF8.self)
+                throw ValidationError("search_speedup: `trainboard search --jobs \(jobs)` failed (status \(p.terminationStatus)): \(tail)")
+            }
+            return seconds
+        }
+        let two = try time(jobs: 2)
+        let one = try time(jobs: 1)
+        return (one, two, "\(candidates) candidates x \(folds) folds = \(candidates * folds) fits + 1 refit, the first \(rows) rows, \(epochs) epochs, batch 128")
     }
 }

@@ -474,7 +474,10 @@ struct SearchRunner: Sendable {
         }
         say("refit of the best candidate on all training data ...")
         var refitEnding: LocalExecutor.Ending = .exited(0)
-        try executor.run([plan.fitCount], control: control) { _, e in refitEnding = e }
+        // The refit runs alone: it gets every core's BLAS threads.
+        let refitExecutor = LocalExecutor(executable: executor.executable, directory: directory, jobs: 1,
+                                          blasThreads: LocalExecutor.cores, refitIndex: plan.fitCount)
+        try refitExecutor.run([plan.fitCount], control: control) { _, e in refitEnding = e }
         if let control, control.isStopped {
             _ = try directory.writeDerived(plan)
             say("stopped during the refit: every fit is kept; `trainboard search --resume \(directory.path)` runs the refit")
@@ -541,6 +544,7 @@ struct FitTrial: ParsableCommand {
     @Argument(help: "The fit number.") var index: Int
 
     func run() throws {
+        ParentWatch.start()
         do {
             try SearchTrial.run(directory: SearchDirectory(directory), index: index, log: { StandardError.write($0 + "\n") })
         } catch let e as SearchDirectoryError {

@@ -42,8 +42,49 @@ final class IDXTests: XCTestCase {
 
     func testRawDirectory() throws {
         try writeSet(gzip: false)
-        let (train, test) = try IDX.loadDirectory(dir.path)
+        let (train, test, _) = try IDX.loadDirectory(dir.path)
         check(train, test, classCount: 10)
+    }
+
+    /// `maxSamples` (--max-samples) keeps the first N images of each split, raw or gzipped, with their labels; the
+    /// class count and the source sizes are the whole files'. A gzipped image file is read and inflated only that far
+    /// (1 MiB first, more when needed): a file cut after the first images still loads its first ones (and fails
+    /// without the limit, or with a limit beyond the cut).
+    func testMaxSamplesReadsOnlyThePrefix() throws {
+        for gzip in [false, true] {
+            try writeSet(gzip: gzip, trainLabels: [3, 0, 9, 1, 2], testLabels: [7, 11, 4])
+            var options = LoadOptions()
+            options.maxSamples = 2
+            let loaded = try DataLoader.load(dir.path, options: options)
+            XCTAssertEqual(loaded.train.count, 2)
+            XCTAssertEqual(loaded.test?.count, 2)
+            XCTAssertEqual(loaded.trainCount, 5)
+            XCTAssertEqual(loaded.testCount, 3)
+            XCTAssertEqual(loaded.train.classCount, 12)   // max label of both whole label files + 1
+            guard case .bytes(let px, _) = loaded.train.features else { return XCTFail("expected byte features") }
+            XCTAssertEqual(px, (0..<2).flatMap { i in (0..<6).map { pixel(i, $0) } })
+            guard case .classes(let labels, _) = loaded.train.targets else { return XCTFail("expected classes") }
+            XCTAssertEqual(labels, [3, 0])
+            XCTAssertEqual(loaded.test?.label(1), 11)
+            // A limit above the file's count reads everything.
+            options.maxSamples = 50
+            let all = try DataLoader.load(dir.path, options: options)
+            XCTAssertEqual(all.train.count, 5)
+            XCTAssertEqual(all.test?.count, 3)
+            for f in try FileManager.default.contentsOfDirectory(atPath: dir.path) { try FileManager.default.removeItem(atPath: dir.path + "/" + f) }
+        }
+        // 2000 images of 28x28 whose compressed stream is cut in its second half: the first 100 images load.
+        let images = idxImages(count: 2000, rows: 28, cols: 28, pixel: { i, j in UInt8(truncatingIfNeeded: ((i * 784 + j) &* 2_654_435_761) >> 13) })
+        let gz = try Gzip.readRawFile(try dir.writeGzip("whole.gz", images))
+        let cut = try dir.write("cut-idx3-ubyte.gz", Array(gz.prefix(gz.count * 3 / 4)))
+        let first = try IDX.readImages(cut, limit: 100)
+        XCTAssertEqual(first.count, 100)
+        XCTAssertEqual(first.declaredCount, 2000)
+        XCTAssertEqual(first.pixels, Array(images[16 ..< 16 + 100 * 784]))
+        // 1400 images need more than the first MiB of the (incompressible) file: it is read further.
+        XCTAssertEqual(try IDX.readImages(cut, limit: 1400).pixels, Array(images[16 ..< 16 + 1400 * 784]))
+        XCTAssertThrowsError(try IDX.readImages(cut))
+        XCTAssertThrowsError(try IDX.readImages(cut, limit: 1990))
     }
 
     func testGzippedDirectoryThroughDataLoader() throws {

@@ -213,6 +213,34 @@ final class BenchTableTests: XCTestCase {
         XCTAssertTrue(r.json.contains("\"ratio_64_vs_keras\":1.980"), r.json)
     }
 
+    /// search_speedup is jobs-1 seconds over jobs-2 seconds of the same run, checked against 1.7 on 2 or more cores;
+    /// with one core the target does not apply (status n/a) and a note says so. Without the probe there are no rows.
+    func testSearchSpeedupRowsAndCoreNote() {
+        var r = Benchmark.Result()
+        XCTAssertFalse(r.rows.contains { $0.metric.hasPrefix("search") })
+        XCTAssertFalse(r.json.contains("search_speedup"), r.json)
+        r.cores = 2
+        r.searchSecondsJobs1 = 15.3
+        r.searchSecondsJobs2 = 9.0   // 15.3 / 9.0 = 1.70
+        r.searchDescription = "4 candidates x 3 folds = 12 fits + 1 refit"
+        var byName = Dictionary(uniqueKeysWithValues: r.rows.map { ($0.metric, $0) })
+        XCTAssertEqual(byName["search_speedup"], .init(metric: "search_speedup", value: "1.70", target: ">= 1.7", met: true))
+        XCTAssertEqual(byName["search_s_jobs1"]?.value, "15.30")
+        XCTAssertEqual(byName["search_s_jobs2"]?.value, "9.00")
+        XCTAssertTrue(r.json.contains("\"search_s_jobs1\":15.300,\"search_s_jobs2\":9.000,\"search_speedup\":1.700,"), r.json)
+        XCTAssertTrue(r.json.contains("\"cores\":2"), r.json)
+        XCTAssertFalse(r.table.contains("fewer than 2"), r.table)
+        r.searchSecondsJobs2 = 10.0  // 1.53
+        byName = Dictionary(uniqueKeysWithValues: r.rows.map { ($0.metric, $0) })
+        XCTAssertEqual(byName["search_speedup"]?.met, false)
+        XCTAssertTrue(r.table.contains("\nsearch_speedup                  1.53   >= 1.7     MISSED"), r.table)
+        r.cores = 1
+        byName = Dictionary(uniqueKeysWithValues: r.rows.map { ($0.metric, $0) })
+        XCTAssertNil(byName["search_speedup"]?.met)
+        XCTAssertTrue(r.table.contains("search_speedup                  1.53   >= 1.7     n/a"), r.table)
+        XCTAssertTrue(r.table.contains("note: this machine has 1 core, fewer than 2"), r.table)
+    }
+
     /// A --keras-python that does not exist or cannot import Keras is a clear error naming the flag.
     func testKerasReferenceErrorsNameTheFlag() throws {
         XCTAssertThrowsError(try KerasReference(python: "/nonexistent/venv/bin/python").check()) { e in

@@ -326,10 +326,12 @@ EOF
     # bench --json: stdout is exactly one JSON object; the table (targets marked) goes to stderr.
     printf 'a,b,c,label\n' >"$work/tiny.csv"
     for i in $(seq 1 120); do echo "$((i % 7)),$((i % 5)),$((i % 3)),$((i % 3))" >>"$work/tiny.csv"; done
-    "$bin" bench --json --epochs 1 --data "$work/tiny.csv" >"$work/bench.out" 2>"$work/bench.err" </dev/null
+    # (a 3-epoch search_speedup search: the two searches run and their times and ratio are reported)
+    "$bin" bench --json --epochs 1 --search-epochs 3 --data "$work/tiny.csv" >"$work/bench.out" 2>"$work/bench.err" </dev/null
     st=$?
-    if [[ $st -eq 0 ]] && python3 -c 'import json,sys; d=json.load(sys.stdin); assert "samples_per_s_64" in d' \
-        <"$work/bench.out" 2>/dev/null && grep -qE '^samples_per_s_64 .*(ok|MISSED)$' "$work/bench.err"; then
+    if [[ $st -eq 0 ]] && python3 -c 'import json,sys; d=json.load(sys.stdin); assert "samples_per_s_64" in d; assert d["search_s_jobs1"] > 0 and d["search_s_jobs2"] > 0 and abs(d["search_speedup"] - d["search_s_jobs1"] / d["search_s_jobs2"]) < 0.01' \
+        <"$work/bench.out" 2>/dev/null && grep -qE '^samples_per_s_64 .*(ok|MISSED)$' "$work/bench.err" \
+        && grep -qE '^search_speedup .*(ok|MISSED|n/a)$' "$work/bench.err"; then
         pass "bench --json prints only JSON on stdout, the marked table on stderr"
     else
         fail "bench --json prints only JSON on stdout, the marked table on stderr" "status $st" \

@@ -2,7 +2,8 @@
 # End-to-end tests of `trainboard search`: a tiny grid search (2x2 grid, 2 folds, 600 samples, 2 epochs) and its
 # directory (plan, one result and CSV log per fit, cv_results.csv/.json with scikit-learn's columns, best_params.json,
 # best_model.keras), the CSV read with Python's csv module (no pandas), --resume running only missing fits, a
-# randomized search with the same seed drawing the same candidates, and exit status 2 for bad grids.
+# randomized search with the same seed drawing the same candidates, exit status 2 for bad grids, a search killed with
+# SIGKILL mid-way that --resume completes with the results of an uninterrupted one, and the README's search commands.
 #
 # Usage: Tests/e2e/search.sh     (from anywhere; builds nothing)
 # Env:   TRAINBOARD_BIN  the binary (default .build/debug/trainboard, relative to the repository root)
@@ -96,6 +97,76 @@ else fail "--resume runs only the missing fits and regenerates the results" "sta
 run "$bin" search --resume "$dir" --jobs 1
 if [[ $status -eq 0 ]] && grep -qF "8 of 8 fits already finished, 0 to run" <<<"$out"; then pass "--resume of a finished search only refits"
 else fail "--resume of a finished search only refits" "${out:0:400}"; fi
+
+# SIGKILL while fits run, then --resume: the same cv_results (scores, ranks, params; not times), best_params.json and
+# refit score as the same search run without interruption. Both use the same seed and --jobs 2 (one BLAS thread per
+# fit, so every fit computes the same numbers in any process).
+kargs=(--grid 'init=lecun_uniform,zero,glorot_uniform;batch-size=32,64' --max-samples 600 --epochs 3 --cv 2 --jobs 2 --seed 7)
+run "$bin" search "${kargs[@]}" --out "$work/k-ref"
+[[ $status -eq 0 ]] || fail "uninterrupted search (for the SIGKILL comparison) exits 0" "status $status" "${out:0:600}"
+kdir=$work/k-killed
+"$bin" search "${kargs[@]}" --out "$kdir" >"$work/k-killed.txt" 2>&1 &
+bg_pid=$!
+finished_at_kill=-1 fresh= seen=" "
+for ((i = 0; i < 2400; i++)); do    # up to 60 s
+    # Kill once 2 fits have finished, at the moment a new fit process starts (its .log appears): that fit is
+    # certainly running (it has its data to load and 3 epochs to train) and must not finish after the kill.
+    done_n=0 new=
+    for f in "$kdir"/fits/fit-*.log; do
+        [[ -e $f ]] || continue
+        [[ -e ${f%.log}.json ]] && done_n=$((done_n + 1))
+        [[ $seen == *" $f "* ]] || { seen+="$f "; [[ -e ${f%.log}.json ]] || new=$f; }
+    done
+    if ((done_n >= 2)) && [[ -n $new ]]; then kill -KILL "$bg_pid"; finished_at_kill=$done_n; fresh=${new%.log}; break; fi
+    kill -0 "$bg_pid" 2>/dev/null || break
+    sleep 0.025
+done
+wait "$bg_pid" 2>/dev/null; kstatus=$?; bg_pid=
+sleep 2    # the fits check their parent every 0.2 s
+orphans=()
+for p in /proc/[0-9]*; do
+    cmd=$( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
+    [[ $cmd == *"fit-trial $kdir "* ]] && orphans+=("${p#/proc/}: $cmd")
+done
+results_n=$(find "$kdir/fits" -name 'fit-*.json' 2>/dev/null | wc -l)
+if ((finished_at_kill >= 2 && kstatus == 137 && results_n < 12)) && [[ ! -e $kdir/refit.json ]]; then
+    pass "search killed with SIGKILL mid-way ($finished_at_kill of 12 fits finished, $(basename "$fresh") just started)"
+else fail "search killed with SIGKILL mid-way" "finished at kill: $finished_at_kill, status $kstatus, $results_n results" "$(tail -n 5 "$work/k-killed.txt")"; fi
+# Without the watch, the fit started at the kill would go on (an orphan) or finish and write its result.
+if [[ ${#orphans[@]} -eq 0 && -n $fresh && ! -e $fresh.json ]]; then pass "the killed search's fit processes end with it, without a result"
+else fail "the killed search's fit processes end with it, without a result" "${orphans[@]}" "$(ls "$kdir/fits")"; fi
+run "$bin" search --resume "$kdir" --jobs 2
+if [[ $status -eq 0 ]] && grep -qF "resuming: $results_n of 12 fits already finished, $((12 - results_n)) to run" <<<"$out"; then
+    pass "--resume after SIGKILL runs the rest"
+else fail "--resume after SIGKILL runs the rest" "status $status, $results_n results before" "${out:0:600}"; fi
+check=$(python3 - "$work/k-ref" "$kdir" <<'PY'
+import csv, json, sys
+a, b = sys.argv[1], sys.argv[2]
+times = {"mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time", "refit_time"}
+rows = [list(csv.DictReader(open(d + "/cv_results.csv", newline=""))) for d in (a, b)]
+assert list(rows[0][0].keys()) == list(rows[1][0].keys()), "columns differ"
+assert len(rows[0]) == len(rows[1]) == 6, "rows"
+for i, (x, y) in enumerate(zip(*rows)):
+    for k in x:
+        if k not in times:
+            assert x[k] == y[k], f"cv_results.csv row {i} {k}: {x[k]} uninterrupted, {y[k]} resumed"
+js = [json.load(open(d + "/cv_results.json")) for d in (a, b)]
+assert {k: v for k, v in js[0].items() if k not in times} == {k: v for k, v in js[1].items() if k not in times}, "cv_results.json"
+bp = [json.load(open(d + "/best_params.json")) for d in (a, b)]
+assert {k: v for k, v in bp[0].items() if k not in times} == {k: v for k, v in bp[1].items() if k not in times}, bp
+# The scores are real ones (zero-initialised candidates near chance, the others above), not both empty.
+means = [float(r["mean_test_score"]) for r in rows[0]]
+assert all(0.05 < m < 0.2 for m in means[1::3]) and all(m > 0.3 for i, m in enumerate(means) if i % 3 != 1), means
+# Every fit's CSV log is whole: a header and the 3 epochs (a killed fit's log was rewritten, not appended to).
+import glob
+for f in sorted(glob.glob(b + "/fits/fit-*.csv")):
+    n = len(open(f).read().splitlines())
+    assert n == 4, f"{f}: {n} lines"
+print("ok")
+PY
+)
+if [[ $check == ok ]]; then pass "after SIGKILL and --resume: cv_results, best_params and refit score equal the uninterrupted search's"
+else fail "after SIGKILL and --resume: cv_results, best_params and refit score equal the uninterrupted search's" "$check"; fi
 
 # fit-trial: one fit as its own process writes its result file.
 rm "$dir/fits/fit-00001.json"
@@ -241,6 +312,59 @@ expect_error "--out already holds a search" "--resume" -- search --grid 'init=ze
 expect_error "--resume of a non-search directory" "no plan.json" -- search --resume "$work"
 left=$(ls -d "$work"/bad* 2>/dev/null)
 if [[ -z $left ]]; then pass "bad input leaves no directory"; else fail "bad input leaves no directory" "$left"; fi
+
+# The README's search commands (the sh block under "### Hyperparameter search with cross-validation"), read from the
+# README so that the test follows it: each runs with --dry-run (options, space and data checked, candidates counted),
+# and the tutorial's initializer search also runs for real on a subset (later flags win: --max-samples 1500
+# --epochs 3), where `zero` must come out near chance and last in the table.
+readme_cmds=()
+while IFS= read -r line; do readme_cmds+=("$line"); done < <(
+    awk '/^### Hyperparameter search with cross-validation/ { s = 1 } s && /^```sh/ { b = 1; next } b && /^```/ { exit } b' README.md \
+        | sed -e ':a' -e '/\\$/N; s/\\\n *//; ta' -e 's/[[:space:]][[:space:]]*# .*$//' | grep '^trainboard search ')
+# The counts of the commands this test knows (a command added later only has to pass its dry run).
+want_count() {
+    case $1 in
+        *--halving*) echo "" ;;    # successive halving: its own checks above; here only its dry run
+        *"init=zero,uniform,normal,lecun_uniform,lecun_normal,glorot_uniform,glorot_normal,he_uniform' --cv 3"*)
+            echo "8 candidates x 3 folds = 24 fits + 1 refit" ;;
+        *"batch-size=10,20;epochs=10,50;init=lecun_uniform,glorot_uniform,zero' --n-iter 10 --cv 3"*)
+            echo "10 candidates x 3 folds = 30 fits + 1 refit" ;;
+        *"batch-size=10,20;epochs=10,50;init=lecun_uniform,glorot_uniform,zero' --cv 3"*)
+            echo "12 candidates x 3 folds = 36 fits + 1 refit" ;;
+        *"dropout=uniform(0,0.5)' --n-iter 20 --cv 3"*) echo "20 candidates x 3 folds = 60 fits + 1 refit" ;;
+        *) echo "" ;;
+    esac
+}
+known=0
+for c in "${readme_cmds[@]}"; do [[ -n $(want_count "$c") ]] && known=$((known + 1)); done
+if [[ $known -eq 4 ]]; then pass "README: the 4 tutorial search commands found (${#readme_cmds[@]} in all)"
+else fail "README: the 4 tutorial search commands found" "found $known known of ${#readme_cmds[@]}:" "${readme_cmds[@]}"; fi
+for i in "${!readme_cmds[@]}"; do
+    eval "args=(${readme_cmds[$i]#trainboard })"    # the README's quoting, as a shell reads it
+    run "$bin" "${args[@]}" --dry-run
+    want=$(want_count "${readme_cmds[$i]}")
+    if [[ $status -eq 0 ]] && grep -qF "$want" <<<"$out" && grep -qF "(dry run" <<<"$out"; then
+        pass "README command $((i + 1)) (--dry-run)${want:+: $want}"
+    else fail "README command $((i + 1)) (--dry-run)" "${readme_cmds[$i]}" "status $status" "${out:0:600}"; fi
+done
+tutorial=
+for c in "${readme_cmds[@]}"; do [[ $(want_count "$c") == "8 candidates"* ]] && tutorial=$c; done
+eval "args=(${tutorial#trainboard })"
+run "$bin" "${args[@]}" --max-samples 1500 --epochs 3 --jobs 2 --seed 3 --out "$work/readme1"
+check=$(python3 - "$work/readme1" <<'PY' 2>&1
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/cv_results.csv", newline="")))
+by = {r["param_init"]: (float(r["mean_test_score"]), int(r["rank_test_score"])) for r in rows}
+assert sorted(by) == sorted("zero uniform normal lecun_uniform lecun_normal glorot_uniform glorot_normal he_uniform".split()), by
+assert by["zero"][0] < 0.2 and by["zero"][1] == 8, by
+assert max(m for m, _ in by.values()) > 0.5, by
+print("ok")
+PY
+)
+table=$(sed -n '/^rank  candidate/,/^best:/p' <<<"$out" | sed '1d;$d')
+if [[ $status -eq 0 && $check == ok ]] && tail -n 1 <<<"$table" | grep -q '"zero"'; then
+    pass "README's initializer search on 1,500 samples: zero near chance, last in the table"
+else fail "README's initializer search on 1,500 samples: zero near chance, last in the table" "status $status" "$check" "${out:0:800}"; fi
 
 echo "$passed passed, $failed failed"
 ((failed == 0))
