@@ -86,6 +86,29 @@ final class AttachServerTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.discoveryFile), "discovery file removed")
     }
 
+    /// `trainboard attach` reads the `hello` itself (to tell a refusal from a greeting) and hands it to the source: the
+    /// reader thread's feed must know it, or the batch size is lost and samples/s stays 0 (the bug seen with Keras).
+    func testAttachSourceContinuesFromTheGreetingItWasGiven() throws {
+        let s = try server()
+        defer { s.finish(EndMessage(reason: "done", epoch: 0, update: 0), flushSeconds: 0.5) }
+        for b in 0..<3 { s.publish(batch(0, b)) }
+        let c = try AttachConnection(.unix(try XCTUnwrap(s.socketPath)), token: nil)
+        let first = try XCTUnwrap(read(c) { _ in true }.first)
+        XCTAssertEqual(first, .hello(Self.hello()))
+        let source = AttachSource(connection: c, first: first)
+        XCTAssertEqual(source.channel.snapshot().modelDescription, "m (3 params)", "the greeting is shown at once")
+        source.start()
+        defer { source.stop(waitingUpTo: 2) }
+        let end = Date().addingTimeInterval(5)
+        while source.channel.snapshot().updates < 3 && Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+        let snap = source.channel.snapshot()
+        XCTAssertEqual(snap.updates, 3)
+        XCTAssertEqual(snap.batchSize, 4)
+        // Updates 1 -> 3 at times 0 -> 2 s, 4 samples each: (3 - 1) * 4 / 2 = 4 samples/s.
+        XCTAssertEqual(snap.samplesPerSecond, 4, accuracy: 1e-9)
+        XCTAssertNotNil(snap.etaSeconds)
+    }
+
     func testMalformedLinesGetErrorsAndTheConnectionStays() throws {
         let got = Locked<[CommandMessage]>([])
         let s = try server { c, _ in got.withLock { $0.append(c) } }
