@@ -208,10 +208,13 @@ final class AttachServerTests: XCTestCase {
             }
         }.start()
         // 5,000 messages of ~1 KiB (5 MB) at a fast trainer's pace (5,000/s): far more than the socket buffers and the stuck
-        // client's 1 MiB queue.
+        // client's 1 MiB queue. The publisher never runs more than 400 messages (~400 KB) ahead of the reader, so that
+        // a reader slowed down (ThreadSanitizer makes decoding ~10x slower) stays under the same 1 MiB limit.
         let big = String(repeating: "x", count: 900)
         var inPublish = 0.0
+        let paceDeadline = Date().addingTimeInterval(60)
         for i in 0..<5_000 {
+            while i - received.withLock({ $0 }) > 400 && Date() < paceDeadline { Thread.sleep(forTimeInterval: 0.001) }
             let t0 = Date()
             s.publish(.event(EventMessage(kind: "info", epoch: 0, update: i, time: 0, message: big)))
             inPublish += Date().timeIntervalSince(t0)
