@@ -8,11 +8,14 @@
 # the optimizer's `iterations` and `learning_rate`; --history dumps fit's History at the end. A headless client
 # (`trainboard attach --headless`) attached from the start prints every ack with its update.
 # Checks (Keras): `p` stops the batches (no --record row for 2 s) and `p` again resumes; `l` + "0.0123" + Enter: the
-# batch making the ack's update is the first that Keras's optimizer runs at 0.0123 (the one before ran at 0.01); `c`
-# writes a .keras file that keras.saving.load_model loads (50,890 parameters); `q` detaches (exit 0) and the fit goes on;
-# attaching again (headless and the dashboard) shows the history from epoch 1; `s` ends fit early (exit 0) and the
-# History dump has every epoch the run reported, with the same losses.
-# Checks (NumPy): the same p / p / l (its --record: the rate each step used) / c (the .npy loads) / q / re-attach / s.
+# batch making the ack's update is the first that Keras's optimizer runs at 0.0123 (the one before ran at 0.01); `+`
+# makes it 0.015375 (x1.25) from the ack's update; `c` writes a .keras file that keras.saving.load_model loads (50,890
+# parameters, the rate set); `q` detaches (exit 0) and the fit goes on; attaching again (headless and the dashboard)
+# shows the history from epoch 1; `s` ends fit early (exit 0) and the History dump has every epoch the run reported,
+# with the same losses.
+# Checks (NumPy): the same p / p / l / + (its --record: the rate each step used) / c (the .npy loads) / q / re-attach /
+# s. Both: the key hints say "q: detach"; the model line and samples/s come from the run's hello; `trainboard ls`
+# lists the Keras run.
 # The Python package is used from a copy of python/ on PYTHONPATH (Tests/e2e/python.sh checks `pip install ./python`).
 #
 # Usage: Tests/e2e/keras-attach.sh   (env: TRAINBOARD_BIN, default .build/debug/trainboard; ORACLE_VENV, PYTHON as
@@ -129,6 +132,19 @@ steer() {
         fail "$label: no set_lr ack: $(tail -n 3 "$watch")" "$name"
     fi
 
+    # +: the rate x1.25 (scale_lr) from the next batch.
+    "$tui" keys "$name" +
+    if wait_grep "$watch" '^ack scale_lr #[0-9]+ from [0-9]+: ok at update [0-9]+' 15; then
+        local su sat scaled
+        su=$(sed -n 's/^ack scale_lr #[0-9]* from [0-9]*: ok at update \([0-9]*\).*/\1/p' "$watch" | head -n1)
+        sat=$su; [[ $key == iterations ]] && sat=$((su - 1))
+        for _ in $(seq 100); do scaled=$(record_lr "$record" "$key" "$sat"); [[ -n $scaled ]] && break; sleep 0.1; done
+        near "$scaled" 0.015375 && pass "$label: + scales the rate: $scaled (0.0123 x 1.25) from update $su" \
+            || fail "$label: +: at update $su the record has '$scaled' (expected 0.015375)"
+    else
+        fail "$label: no scale_lr ack: $(tail -n 3 "$watch")" "$name"
+    fi
+
     # c: a checkpoint, reported with its path.
     "$tui" keys "$name" c
     if wait_grep "$watch" '^event checkpoint ' 30; then
@@ -163,8 +179,9 @@ steer() {
     local e; e=$(epoch_label "$name"); e=${e%%/*}
     # Its epoch table starts at epoch 1: the first row under the header is "1" and that epoch's loss.
     local row; row=$("$tui" screen "$name" | awk '/ epoch +loss / { h = 1; next } h { print; exit }')
+    local cells; cells=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "1") { for (j = i; j <= NF; j++) printf "%s ", $j; exit } }' <<<"$row")
     ((e >= 2)) && [[ $row =~ [^0-9]1\ +[0-9][0-9.e+-]*\  ]] \
-        && pass "$label: the re-attached dashboard is at epoch $e; its table starts at epoch 1 (${row##*│})" \
+        && pass "$label: the re-attached dashboard is at epoch $e; its table starts at epoch 1 ($cells)" \
         || fail "$label: re-attached at epoch '$e', first table row '$row'" "$name"
 }
 
