@@ -109,6 +109,49 @@ final class AttachServerTests: XCTestCase {
         XCTAssertNotNil(snap.etaSeconds)
     }
 
+    /// `p` twice before the run confirms the first (a slow batch has not ended yet) sends pause then resume, as a
+    /// local run toggles; once the run's events arrive, `p` follows the run's state again (also a pause by another
+    /// client), and a refused pause does not leave the dashboard believing it is paused.
+    func testTogglePauseFollowsWhatWasAskedUntilTheRunConfirms() throws {
+        let got = Locked<[String]>([])
+        let s = try server { m, _ in got.withLock { $0.append(m.command) } }
+        defer { s.finish(EndMessage(reason: "done", epoch: 0, update: 0), flushSeconds: 0.5) }
+        let c = try AttachConnection(.unix(try XCTUnwrap(s.socketPath)), token: nil)
+        let source = AttachSource(connection: c, first: try XCTUnwrap(read(c) { _ in true }.first))
+        source.start()
+        defer { source.stop(waitingUpTo: 2) }
+        func commands(_ n: Int) -> [String] {
+            let end = Date().addingTimeInterval(5)
+            while got.withLock({ $0.count }) < n && Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+            return got.withLock { $0 }
+        }
+        func status(_ want: TrainingStatus) {
+            let end = Date().addingTimeInterval(5)
+            while source.channel.snapshot().status != want && Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+            XCTAssertEqual(source.channel.snapshot().status, want)
+        }
+        source.channel.send(.togglePause)
+        source.channel.send(.togglePause)
+        XCTAssertEqual(commands(2), ["pause", "resume"], "no event yet: the second p undoes the first")
+        // Another client paused the run: the event says so, and p resumes.
+        s.publish(.event(EventMessage(kind: "pause", epoch: 0, update: 1, time: 1, message: "paused by client 9")))
+        status(.paused)
+        source.channel.send(.togglePause)
+        XCTAssertEqual(commands(3), ["pause", "resume", "resume"])
+        s.publish(.event(EventMessage(kind: "resume", epoch: 0, update: 1, time: 2, message: "resumed")))
+        status(.running)
+        source.channel.send(.togglePause)
+        XCTAssertEqual(commands(4), ["pause", "resume", "resume", "pause"])
+        // The run refuses that pause (ack ok false for our id 4): p asks for a pause again.
+        s.publish(.ack(Ack(id: 4, command: "pause", ok: false, update: 1, message: "cannot pause", from: 1)))
+        let end = Date().addingTimeInterval(5)
+        while !source.channel.snapshot().events.contains(where: { $0.message.contains("cannot pause") }) && Date() < end {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        source.channel.send(.togglePause)
+        XCTAssertEqual(commands(5), ["pause", "resume", "resume", "pause", "pause"])
+    }
+
     func testMalformedLinesGetErrorsAndTheConnectionStays() throws {
         let got = Locked<[CommandMessage]>([])
         let s = try server { c, _ in got.withLock { $0.append(c) } }

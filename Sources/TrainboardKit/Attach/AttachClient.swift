@@ -238,7 +238,8 @@ public struct AttachFeed: Sendable {
 }
 
 /// A listening run as the dashboard's source (`trainboard attach`): a thread reads the run's messages into the
-/// channel (`AttachFeed`) and turns the dashboard's commands (the keys `p c s + - l`) into protocol commands. `q`
+/// channel (`AttachFeed`) and turns the dashboard's commands (the keys `p c s + - l`) into protocol commands (`p` is
+/// `pause` or `resume` by the run's state, or by the last one asked for while the run has not confirmed it). `q`
 /// detaches (`stop` closes the connection; the run goes on). When the run ends or the connection is lost, the
 /// dashboard keeps what it received and says so.
 ///
@@ -280,6 +281,10 @@ public final class AttachSource: RunSource, @unchecked Sendable {
             let connection = box.value
             var feed = initialFeed
             var nextID = 1
+            // The pause state asked for by our last pause/resume that the run has not yet confirmed (its pause or
+            // resume event, or a refusal, clears it): `p` twice before a slow batch ends is pause then resume, as
+            // with a local run, not pause twice.
+            var pendingPause: (id: Int, paused: Bool)?
             while !state.withLock({ $0.detach }) {
                 for c in channel.drainCommands() {
                     let status = channel.snapshot().status
@@ -287,17 +292,26 @@ public final class AttachSource: RunSource, @unchecked Sendable {
                     switch c {
                     case .pause: msg = CommandMessage(id: nextID, command: "pause")
                     case .resume: msg = CommandMessage(id: nextID, command: "resume")
-                    case .togglePause: msg = CommandMessage(id: nextID, command: status == .paused ? "resume" : "pause")
+                    case .togglePause:
+                        let paused = pendingPause?.paused ?? (status == .paused)
+                        msg = CommandMessage(id: nextID, command: paused ? "resume" : "pause")
                     case .stop: msg = CommandMessage(id: nextID, command: "stop")
                     case .checkpoint: msg = CommandMessage(id: nextID, command: "checkpoint")
                     case .setLearningRate(let v): msg = CommandMessage(id: nextID, command: "set_lr", value: v)
                     case .scaleLearningRate(let f): msg = CommandMessage(id: nextID, command: "scale_lr", value: f)
                     }
+                    if msg.command == "pause" || msg.command == "resume" { pendingPause = (nextID, msg.command == "pause") }
                     nextID += 1
                     connection.send(.command(msg))
                 }
                 switch connection.next(timeout: 0.05) {
                 case .message(let m):
+                    switch m {
+                    case .event(let e) where e.kind == "pause" || e.kind == "resume" || e.kind == "stop": pendingPause = nil
+                    case .ack(let a) where a.id == pendingPause?.id && !a.ok: pendingPause = nil
+                    case .end: pendingPause = nil
+                    default: break
+                    }
                     channel.update { s in feed.apply(m, to: &s) }
                 case .timeout:
                     break
