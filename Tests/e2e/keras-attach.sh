@@ -2,7 +2,7 @@
 # Real programs on both ends of the attach protocol (issue 11, docs/attach-protocol.md): Trainboard's dashboard
 # (`trainboard attach PATH`, in tmux through Tests/e2e/tmux-drive) steering
 #   1. a real Keras 3 fit (from PyPI, JAX CPU backend; python/examples/keras_mlp.py with TrainboardCallback, a 784-64-10
-#      MLP on 2,048 random samples, 32 batches an epoch, 20 ms pause after each batch), and
+#      MLP on 4,096 random samples, 64 batches an epoch, 20 ms pause after each batch), and
 #   2. a plain NumPy loop with trainboard.Session (python/examples/numpy_loop.py).
 # What Keras does is read from Keras itself, not from the protocol: keras_mlp.py --record writes, before each batch,
 # the optimizer's `iterations` and `learning_rate`; --history dumps fit's History at the end. A headless client
@@ -174,21 +174,26 @@ steer() {
         && ((hist >= before && hist <= after && hist >= 2)) \
         && pass "$label: attaching again replays the history from Epoch 1 ($hist epochs; the first client saw $before before, $after after)" \
         || fail "$label: re-attach: $hist epochs in the history, $before..$after seen: $(head -n 4 "$work/$name-again.out")"
-    start_cmd "$name" 120x40 -- "$bin" attach "$sock"
+    # A tall pane: its epoch table has room for the newest ~25 epochs (the runs are paced to do fewer by now).
+    start_cmd "$name" 120x60 -- "$bin" attach "$sock"
     "$tui" wait "$name" 'epoch [^0-9]*[0-9]+/[0-9]+' 60 >/dev/null || fail "$label: re-attached dashboard" "$name"
     local e; e=$(epoch_label "$name"); e=${e%%/*}
-    # Its epoch table starts at epoch 1: the first row under the header is "1" and that epoch's loss.
-    local row; row=$("$tui" screen "$name" | awk '/ epoch +loss / { h = 1; next } h { print; exit }')
-    local cells; cells=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "1") { for (j = i; j <= NF; j++) printf "%s ", $j; exit } }' <<<"$row")
-    ((e >= 2)) && [[ $row =~ [^0-9]1\ +[0-9][0-9.e+-]*\  ]] \
-        && pass "$label: the re-attached dashboard is at epoch $e; its table starts at epoch 1 ($cells)" \
-        || fail "$label: re-attached at epoch '$e', first table row '$row'" "$name"
+    # Its epoch table starts at epoch 1: the first row under the header is "1" with the loss that the first client
+    # printed for epoch 1 (to the table's 3 digits).
+    local row cells loss1
+    row=$("$tui" screen "$name" | awk '/ (epoch|ep) +loss / { h = 1; next } h { print; exit }')
+    cells=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "1") { for (j = i; j <= NF; j++) printf "%s ", $j; exit } }' <<<"$row")
+    loss1=$(grep -m1 -oE '^[0-9]+/[0-9]+ - .* - loss: [0-9.e+-]+' "$watch" | sed 's/.* - loss: //')
+    ((e >= 2)) && [[ -n $cells && -n $loss1 ]] \
+        && awk -v t="$(awk '{ print $2 }' <<<"$cells")" -v w="$loss1" 'BEGIN { d = t - w; if (d < 0) d = -d; exit !(d <= 0.006 * w) }' \
+        && pass "$label: the re-attached dashboard is at epoch $e; its table starts at epoch 1 ($cells; loss $loss1)" \
+        || fail "$label: re-attached at epoch '$e', first table row '$row' (epoch 1's loss $loss1)" "$name"
 }
 
 # --- 1. Keras 3 on JAX ----------------------------------------------------------------------------------------------
 start=$SECONDS
 ksock="$work/run/mlp.sock"
-"$oracle_python" "$work/pkg/examples/keras_mlp.py" --listen "$ksock" --data random --samples 2048 --epochs 200 \
+"$oracle_python" "$work/pkg/examples/keras_mlp.py" --listen "$ksock" --data random --samples 4096 --epochs 200 \
     --batch-size 64 --learning-rate 0.01 --delay 0.02 --checkpoint-dir "$work/ckpt" --record "$work/krecord.jsonl" \
     --history "$work/khistory.json" >keras.out 2>keras.err &
 kpid=$!; pids+=("$kpid")
@@ -229,7 +234,7 @@ echo "(Keras part: $((SECONDS - start)) s)"
 start=$SECONDS
 mkdir loopdir
 nsock="$work/run/loop.sock"
-(cd loopdir && exec "$oracle_python" "$work/pkg/examples/numpy_loop.py" --listen "$nsock" --epochs 1000 --delay 0.02 \
+(cd loopdir && exec "$oracle_python" "$work/pkg/examples/numpy_loop.py" --listen "$nsock" --epochs 1000 --delay 0.04 \
     --record "$work/nrecord.jsonl" --history "$work/nhistory.json") >numpy.out 2>numpy.err &
 npid=$!; pids+=("$npid")
 wait_grep numpy.err "listening on $nsock" 30 || { fail "the NumPy loop did not listen: $(cat numpy.err)"; }
