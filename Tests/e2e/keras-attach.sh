@@ -222,10 +222,10 @@ epochs=$(sed -n 's/^fit returned after \([0-9]*\) epoch(s)$/\1/p' keras.out)
 ((rc == 0)) && [[ -n $epochs ]] && ((epochs < 200)) && pass "Keras: s ends fit early (exit 0, $epochs of 200 epochs)" \
     || fail "Keras: s: exit $rc: $(tail -n 3 keras.out) $(tail -n 3 keras.err)"
 wait_grep "$work/keras-watch.out" '^Run ended: ' 10
-grep -q "^Run ended: stopped at epoch $((epochs - 1)) " "$work/keras-watch.out" \
+grep -q "^Run ended: stopped after epoch $epochs " "$work/keras-watch.out" \
     && out=$(history_matches "$work/khistory.json" "$work/keras-watch.out") \
     && pass "Keras: the History is intact: $out" || fail "Keras: History: ${out:-} / $(tail -n 2 "$work/keras-watch.out")"
-"$tui" wait keras 'stopped at epoch' 15 >/dev/null && pass "Keras: the dashboard shows the end" || fail "Keras: end" keras
+"$tui" wait keras "stopped after epoch $epochs" 15 >/dev/null && pass "Keras: the dashboard shows the end" || fail "Keras: end" keras
 "$tui" keys keras q
 expect_exit keras 0 "Keras: q leaves after the end"
 echo "(Keras part: $((SECONDS - start)) s)"
@@ -256,12 +256,12 @@ for _ in $(seq 300); do kill -0 "$npid" 2>/dev/null || break; sleep 0.1; done
 wait "$npid"; rc=$?
 wait_grep "$work/numpy-watch.out" '^Run ended: ' 10
 epochs=$(grep -c '^epoch [0-9]*: loss' numpy.out)
-((rc == 0)) && ((epochs >= 2 && epochs < 1000)) && grep -q "^Run ended: stopped at epoch $((epochs - 1)) " "$work/numpy-watch.out" \
+((rc == 0)) && ((epochs >= 2 && epochs < 1000)) && grep -q "^Run ended: stopped after epoch $epochs " "$work/numpy-watch.out" \
     && pass "NumPy: s ends the loop early (exit 0, $epochs epochs)" \
     || fail "NumPy: s: exit $rc, $epochs epochs: $(tail -n 2 numpy.err) $(tail -n 2 "$work/numpy-watch.out")"
 out=$(history_matches "$work/nhistory.json" "$work/numpy-watch.out") && pass "NumPy: the history is intact: $out" \
     || fail "NumPy: history: $out"
-"$tui" wait numpy 'stopped at epoch' 15 >/dev/null && pass "NumPy: the dashboard shows the end" || fail "NumPy: end" numpy
+"$tui" wait numpy "stopped after epoch $epochs" 15 >/dev/null && pass "NumPy: the dashboard shows the end" || fail "NumPy: end" numpy
 "$tui" keys numpy q
 expect_exit numpy 0 "NumPy: q leaves after the end"
 echo "(NumPy part: $((SECONDS - start)) s)"

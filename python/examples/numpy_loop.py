@@ -87,7 +87,7 @@ def main():
                 history[key].append(value)
             print(f"epoch {epoch}: loss {loss:.4f}", flush=True)
             if stop:
-                session.close(f"stopped at epoch {epoch}")
+                session.close(f"stopped after epoch {epoch + 1}")
                 break
     if record:
         record.close()
