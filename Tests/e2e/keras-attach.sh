@@ -82,10 +82,11 @@ sys.exit(0 if ok and losses else 1)
 PY
 }
 
-# steer NAME SOCKET RECORD KEY OLD_LR LABEL CKDIR CKGLOB MODEL: the checks both runs share, through the dashboard NAME attached to SOCKET and
-# the headless client's output NAME-watch.out. KEY is the --record field that counts updates ("iterations" before the
-# batch for Keras: the batch making update U records U - 1; "update" for the NumPy loop: the update the step made). Sets `checkpoint` to
-# the file that `c` wrote (the run's default name, matching CKGLOB in CKDIR).
+# steer NAME SOCKET RECORD KEY OLD_LR LABEL CKDIR CKGLOB MODEL: the checks both runs share, through the dashboard NAME
+# attached to SOCKET and the headless client's output NAME-watch.out. KEY is the --record field that counts updates
+# ("iterations" before the batch for Keras: the batch making update U records U - 1; "update" for the NumPy loop: the
+# update the step made). MODEL: a regex of the expected model line. Sets `checkpoint` to the file that `c` wrote (the
+# run's default name, matching CKGLOB in CKDIR).
 steer() {
     local name=$1 sock=$2 record=$3 key=$4 old=$5 label=$6 ckdir=$7 ckglob=$8 model=$9
     local watch="$work/$name-watch.out"
