@@ -47,6 +47,9 @@ public struct DashboardState: Sendable, Equatable {
     /// False for a read-only run source (a finished run's files): the steering keys (`KeyMap.steeringKeys`) do
     /// nothing but say so, `q` leaves at once, and the key hints show "read-only". Set by the app from the source.
     public var canSteer = true
+    /// True for an attached run (`trainboard attach`): `q` detaches at once and the run goes on, so the key hints and
+    /// the help say "q detach" instead of "q quit (stops training first)". Set by the app from the source.
+    public var detachOnQuit = false
 
     public init() {}
 }
@@ -79,6 +82,19 @@ public enum KeyMap {
         ("?", "this help"),
         ("Esc", "close help / cancel input"),
     ]
+
+    /// The `q` binding of an attached run (`DashboardState.detachOnQuit`), in place of the one in `bindings`.
+    public static let detachBinding = ("q", "detach (the run goes on; no summary)")
+
+    /// The help's bindings for a source: `bindings`, with `q` as `detachBinding` when `detachOnQuit`.
+    public static func helpBindings(detachOnQuit: Bool) -> [(String, String)] {
+        detachOnQuit ? bindings.map { $0.0 == "q" ? detachBinding : $0 } : bindings
+    }
+
+    /// The short hints of a source: `hints`, with `q` as "detach" when `detachOnQuit`.
+    public static func hintList(detachOnQuit: Bool) -> [(String, String)] {
+        detachOnQuit ? hints.map { $0.0 == "q" ? ("q", "detach") : $0 } : hints
+    }
 
     /// The keys that steer training: off for a read-only source (a replayed run).
     public static let steeringKeys: Set<String> = ["p/Space", "c", "s", "+ / -", "l"]

@@ -24,9 +24,10 @@ extension DashboardView {
 
     /// The help overlay: every key binding.
     func renderHelp(in area: Rect, into buffer: inout CellBuffer) {
-        let keyW = KeyMap.bindings.map(\.0.count).max() ?? 0
+        let bindings = KeyMap.helpBindings(detachOnQuit: state.detachOnQuit)
+        let keyW = bindings.map(\.0.count).max() ?? 0
         let off = snapshot.isReadOnly || !state.canSteer
-        var lines = KeyMap.bindings.map { k, d in
+        var lines = bindings.map { k, d in
             off && KeyMap.steeringKeys.contains(k)
                 ? (k.padding(toLength: keyW, withPad: " ", startingAt: 0) + "  off: read-only (\(d))", theme[.muted])
                 : (k.padding(toLength: keyW, withPad: " ", startingAt: 0) + "  " + d, theme[.text])
@@ -37,7 +38,7 @@ extension DashboardView {
         // Drop the footer first when rows are short (the theme line last).
         if lines.count + 2 > area.height {
             let themeLine = lines.first { $0.0.hasPrefix("theme: ") }
-            lines = Array(lines.prefix(KeyMap.bindings.count))
+            lines = Array(lines.prefix(bindings.count))
             if let themeLine, lines.count + 3 <= area.height { lines.append(themeLine) }
         }
         box(title: "Keys", lines: lines, in: area, into: &buffer)

@@ -308,7 +308,7 @@ extension DashboardView {
         let readOnly = snapshot.isReadOnly || !state.canSteer
         let hints = readOnly ? KeyMap.readOnlyHints
             : snapshot.status.isTerminal ? [("q", "quit"), ("t", "theme"), ("d", "digits"), ("Tab", "view"), ("?", "help")]
-            : KeyMap.hints
+            : KeyMap.hintList(detachOnQuit: state.detachOnQuit)
         // Keep "?: help" visible: drop the less important hints first, then tighten the separators.
         var shown = hints
         func width(_ h: [(String, String)], _ sep: Int) -> Int {

@@ -104,9 +104,7 @@ struct Attach: ParsableCommand {
             printError("error: \(error)"); throw ExitCode(2)
         }
         SignalTrap.install()
-        let source = AttachSource(connection: connection)
-        var feed = AttachFeed()
-        source.channel.update { s in feed.apply(first, to: &s) }
+        let source = AttachSource(connection: connection, first: first)
         let screen: NCursesScreen
         do { screen = try NCursesScreen() } catch {
             printError("error: cannot start the dashboard: \(error). Use --headless.")

@@ -163,6 +163,29 @@ final class DashboardViewTests: XCTestCase {
         }
     }
 
+    /// An attached run (`trainboard attach`): `q` detaches and the run goes on, so the hint line and the help say
+    /// "detach", never "quit (stops training first)"; a run of its own keeps the quit wording.
+    func testAttachedRunSaysDetach() {
+        var st = DashboardState()
+        st.detachOnQuit = true
+        for (w, h) in [(DashboardView.minimumColumns, DashboardView.minimumRows), (80, 24), (120, 40)] {
+            let hint = renderView(scriptedSnapshot(), st, width: w, height: h).line(h - 1)
+            XCTAssertTrue(hint.contains("q: detach"), "\(w)x\(h): \(hint)")
+            XCTAssertFalse(hint.contains("quit"), "\(w)x\(h): \(hint)")
+        }
+        st.showHelp = true
+        let help = text(renderView(scriptedSnapshot(), st, width: 120, height: 40))
+        XCTAssertTrue(help.contains("detach (the run goes on; no summary)"), help)
+        XCTAssertFalse(help.contains("stops training first"), help)
+        XCTAssertTrue(help.contains("pause / resume"), help)
+        st.detachOnQuit = false
+        let own = text(renderView(scriptedSnapshot(), st, width: 120, height: 40))
+        XCTAssertTrue(own.contains("quit (stops training first; again: skip summary)"), own)
+        XCTAssertFalse(own.contains("detach"), own)
+        st.showHelp = false
+        XCTAssertTrue(renderView(scriptedSnapshot(), st, width: 120, height: 40).line(39).contains("q: quit"))
+    }
+
     func testLRInputPrompt() {
         var st = DashboardState()
         st.lrInput = "0.05"

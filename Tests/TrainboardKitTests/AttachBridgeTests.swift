@@ -152,6 +152,23 @@ final class AttachFeedTests: XCTestCase {
         XCTAssertEqual(feed.end?.update, 10)
     }
 
+    /// A multi-line model summary (Keras's `model.summary()` table) becomes its first line, without control
+    /// characters; the dashboard's model line is a single row.
+    func testFeedShowsTheSummarysFirstLine() {
+        let keras = "Model: \"keras-mlp\"\n┏━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━┓\n┃ Layer (type)   ┃ Output Shape ┃\n"
+        XCTAssertEqual(AttachFeed.oneLine(keras), "Model: \"keras-mlp\"")
+        XCTAssertEqual(AttachFeed.oneLine("\n\n  784-64-10  \n"), "784-64-10")
+        XCTAssertEqual(AttachFeed.oneLine("──────\r\nlogistic\tregression\u{1b}[31m, 8 inputs\u{7}"), "logistic regression [31m, 8 inputs")
+        XCTAssertEqual(AttachFeed.oneLine(""), "")
+        XCTAssertEqual(AttachFeed.oneLine(String(repeating: "x", count: 5000)).count, 200)
+        var feed = AttachFeed()
+        var s = TrainingSnapshot()
+        feed.apply(.hello(Hello(framework: "keras", name: "mlp", pid: 9, model: ModelInfo(summary: keras, params: 50890),
+                                epochs: 5, stepsPerEpoch: 2, batchSize: 100, metrics: ["loss"], learningRate: 0.01,
+                                state: "running")), to: &s)
+        XCTAssertEqual(s.modelDescription, "Model: \"keras-mlp\" (50890 params)")
+    }
+
     func testFeedBoundsWhatAHostileRunSends() {
         var feed = AttachFeed()
         var s = TrainingSnapshot()

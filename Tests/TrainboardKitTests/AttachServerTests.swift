@@ -86,6 +86,72 @@ final class AttachServerTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.discoveryFile), "discovery file removed")
     }
 
+    /// `trainboard attach` reads the `hello` itself (to tell a refusal from a greeting) and hands it to the source: the
+    /// reader thread's feed must know it, or the batch size is lost and samples/s stays 0 (the bug seen with Keras).
+    func testAttachSourceContinuesFromTheGreetingItWasGiven() throws {
+        let s = try server()
+        defer { s.finish(EndMessage(reason: "done", epoch: 0, update: 0), flushSeconds: 0.5) }
+        for b in 0..<3 { s.publish(batch(0, b)) }
+        let c = try AttachConnection(.unix(try XCTUnwrap(s.socketPath)), token: nil)
+        let first = try XCTUnwrap(read(c) { _ in true }.first)
+        XCTAssertEqual(first, .hello(Self.hello()))
+        let source = AttachSource(connection: c, first: first)
+        XCTAssertEqual(source.channel.snapshot().modelDescription, "m (3 params)", "the greeting is shown at once")
+        source.start()
+        defer { source.stop(waitingUpTo: 2) }
+        let end = Date().addingTimeInterval(5)
+        while source.channel.snapshot().updates < 3 && Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+        let snap = source.channel.snapshot()
+        XCTAssertEqual(snap.updates, 3)
+        XCTAssertEqual(snap.batchSize, 4)
+        // Updates 1 -> 3 at times 0 -> 2 s, 4 samples each: (3 - 1) * 4 / 2 = 4 samples/s.
+        XCTAssertEqual(snap.samplesPerSecond, 4, accuracy: 1e-9)
+        XCTAssertNotNil(snap.etaSeconds)
+    }
+
+    /// `p` twice before the run confirms the first (a slow batch has not ended yet) sends pause then resume, as a
+    /// local run toggles; once the run's events arrive, `p` follows the run's state again (also a pause by another
+    /// client), and a refused pause does not leave the dashboard believing it is paused.
+    func testTogglePauseFollowsWhatWasAskedUntilTheRunConfirms() throws {
+        let got = Locked<[String]>([])
+        let s = try server { m, _ in got.withLock { $0.append(m.command) } }
+        defer { s.finish(EndMessage(reason: "done", epoch: 0, update: 0), flushSeconds: 0.5) }
+        let c = try AttachConnection(.unix(try XCTUnwrap(s.socketPath)), token: nil)
+        let source = AttachSource(connection: c, first: try XCTUnwrap(read(c) { _ in true }.first))
+        source.start()
+        defer { source.stop(waitingUpTo: 2) }
+        func commands(_ n: Int) -> [String] {
+            let end = Date().addingTimeInterval(5)
+            while got.withLock({ $0.count }) < n && Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+            return got.withLock { $0 }
+        }
+        func status(_ want: TrainingStatus) {
+            let end = Date().addingTimeInterval(5)
+            while source.channel.snapshot().status != want && Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+            XCTAssertEqual(source.channel.snapshot().status, want)
+        }
+        source.channel.send(.togglePause)
+        source.channel.send(.togglePause)
+        XCTAssertEqual(commands(2), ["pause", "resume"], "no event yet: the second p undoes the first")
+        // Another client paused the run: the event says so, and p resumes.
+        s.publish(.event(EventMessage(kind: "pause", epoch: 0, update: 1, time: 1, message: "paused by client 9")))
+        status(.paused)
+        source.channel.send(.togglePause)
+        XCTAssertEqual(commands(3), ["pause", "resume", "resume"])
+        s.publish(.event(EventMessage(kind: "resume", epoch: 0, update: 1, time: 2, message: "resumed")))
+        status(.running)
+        source.channel.send(.togglePause)
+        XCTAssertEqual(commands(4), ["pause", "resume", "resume", "pause"])
+        // The run refuses that pause (ack ok false for our id 4): p asks for a pause again.
+        s.publish(.ack(Ack(id: 4, command: "pause", ok: false, update: 1, message: "cannot pause", from: 1)))
+        let end = Date().addingTimeInterval(5)
+        while !source.channel.snapshot().events.contains(where: { $0.message.contains("cannot pause") }) && Date() < end {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        source.channel.send(.togglePause)
+        XCTAssertEqual(commands(5), ["pause", "resume", "resume", "pause", "pause"])
+    }
+
     func testMalformedLinesGetErrorsAndTheConnectionStays() throws {
         let got = Locked<[CommandMessage]>([])
         let s = try server { c, _ in got.withLock { $0.append(c) } }
@@ -185,10 +251,13 @@ final class AttachServerTests: XCTestCase {
             }
         }.start()
         // 5,000 messages of ~1 KiB (5 MB) at a fast trainer's pace (5,000/s): far more than the socket buffers and the stuck
-        // client's 1 MiB queue.
+        // client's 1 MiB queue. The publisher never runs more than 400 messages (~400 KB) ahead of the reader, so that
+        // a reader slowed down (ThreadSanitizer makes decoding ~10x slower) stays under the same 1 MiB limit.
         let big = String(repeating: "x", count: 900)
         var inPublish = 0.0
+        let paceDeadline = Date().addingTimeInterval(60)
         for i in 0..<5_000 {
+            while i - received.withLock({ $0 }) > 400 && Date() < paceDeadline { Thread.sleep(forTimeInterval: 0.001) }
             let t0 = Date()
             s.publish(.event(EventMessage(kind: "info", epoch: 0, update: i, time: 0, message: big)))
             inPublish += Date().timeIntervalSince(t0)

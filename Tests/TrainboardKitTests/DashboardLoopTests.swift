@@ -175,6 +175,37 @@ final class DashboardLoopTests: XCTestCase {
         }
     }
 
+    /// A source with `detachOnQuit` (an attached run): the loop passes the flag to the view, whose hint line and help
+    /// say "q: detach" (not "quit (stops training first)"), and the first `q` leaves without a command to the run.
+    func testDetachingSourceShowsDetachHints() {
+        var s = TrainingSnapshot()
+        s.status = .running
+        s.epochs = 5
+        let channel = TrainingChannel(s)
+        var hint = "", help = ""
+        weak var weakScreen: ScriptedScreen?
+        let screen = ScriptedScreen(columns: 100, rows: 30, channel: channel, script: [
+            .key(.char("t")), .key(.char("t")),
+            .run { hint = weakScreen?.lastFrameText.split(separator: "\n").last.map(String.init) ?? "" },
+            .key(.char("?")),
+            .run { help = weakScreen?.lastFrameText ?? "" },
+            .key(.escape),
+            .key(.char("q")),
+        ])
+        weakScreen = screen
+        var loop = DashboardLoop(screen: screen, channel: channel,
+                                 source: FinishedRunSource(info: RunSourceInfo(name: "attached", canSteer: true,
+                                                                               detachOnQuit: true)),
+                                 themes: [.dark])
+        XCTAssertEqual(loop.run(), .quit(skipSummary: true))
+        XCTAssertTrue(loop.state.detachOnQuit)
+        XCTAssertTrue(hint.contains("q: detach"), hint)
+        XCTAssertFalse(hint.contains("quit"), hint)
+        XCTAssertTrue(help.contains("detach (the run goes on"), help)
+        XCTAssertFalse(help.contains("stops training first"), help)
+        XCTAssertFalse(channel.hasCommands, "q sent nothing to the run")
+    }
+
     /// The reducer: a read-only state refuses every steering key with a message, and `q` leaves at once, even while
     /// the source is still running.
     func testReducerRefusesSteeringWhenReadOnly() {

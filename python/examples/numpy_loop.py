@@ -6,9 +6,17 @@
 
 The same pattern serves a PyTorch loop: call `session.log_batch` after each step and `session.serve(handle)` to apply
 commands (`trainboard.apply_lr_to_torch(optimizer, command)` for set_lr/scale_lr).
+
+Made to be driven from scripts and tests:
+  --delay SECONDS   sleep after each step (default 0)
+  --record FILE     write one JSON line per step: {"update", "learning_rate"}, the update the step made (counted from
+                    1) and the rate the step used (to check a set_lr from outside)
+  --history FILE    write the epochs' logs at the end, as Keras's History.history: {"loss": [...], "accuracy": [...]}
+Exit status 0 when the loop ends (completed or stopped).
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -23,6 +31,8 @@ def main():
     parser.add_argument("--listen", default=None)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--record", default=None)
+    parser.add_argument("--history", default=None)
     args = parser.parse_args()
     if args.epochs < 1 or args.delay < 0:
         parser.error("--epochs must be >= 1 and --delay >= 0")
@@ -31,6 +41,8 @@ def main():
     y = (x @ rng.normal(size=8) > 0).astype(float)
     w, lr, steps, batch = np.zeros(8), 0.1, 32, 32
     stop = False
+    record = open(args.record, "w") if args.record else None
+    history = {"loss": [], "accuracy": []}
 
     def handle(command):
         nonlocal lr, stop
@@ -57,6 +69,9 @@ def main():
                 xb, yb = x[step * batch:(step + 1) * batch], y[step * batch:(step + 1) * batch]
                 p = 1 / (1 + np.exp(-(xb @ w)))
                 w -= lr * xb.T @ (p - yb) / batch
+                if record:
+                    record.write(json.dumps({"update": session.update + 1, "learning_rate": lr}) + "\n")
+                    record.flush()
                 loss = float(-np.mean(yb * np.log(p + 1e-12) + (1 - yb) * np.log(1 - p + 1e-12)))
                 session.log_batch(epoch, step, {"loss": loss, "accuracy": float(np.mean((p > 0.5) == yb))},
                                   learning_rate=lr)
@@ -65,12 +80,20 @@ def main():
                 if stop:
                     break
             p = 1 / (1 + np.exp(-(x @ w)))
-            session.log_epoch(epoch, {"loss": float(-np.mean(y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12))),
-                                      "accuracy": float(np.mean((p > 0.5) == y))})
+            logs = {"loss": float(-np.mean(y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12))),
+                    "accuracy": float(np.mean((p > 0.5) == y))}
+            session.log_epoch(epoch, logs)
+            for key, value in logs.items():
+                history[key].append(value)
             print(f"epoch {epoch}: loss {loss:.4f}", flush=True)
             if stop:
-                session.close(f"stopped at epoch {epoch}")
+                session.close(f"stopped after epoch {epoch + 1}")
                 break
+    if record:
+        record.close()
+    if args.history:
+        with open(args.history, "w") as handle:
+            json.dump(history, handle)
     return 0
 
 

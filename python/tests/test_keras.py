@@ -188,7 +188,8 @@ class KerasSteeringTest(unittest.TestCase):
         done = len(fit.history.history["loss"])
         self.assertLess(done, 500)
         self.assertEqual(end["epoch"], done - 1)
-        self.assertEqual(end["reason"], f"stopped at epoch {done - 1}")
+        # The last epoch as Keras prints it ("Epoch N/..."): N = the epochs in the History (not the 0-based index).
+        self.assertEqual(end["reason"], f"stopped after epoch {done}")
         self.assertEqual(len(fit.history.history["val_loss"]), done)
         self.assertFalse(os.path.exists(path), "the socket was not removed")
 
@@ -212,9 +213,13 @@ class KerasSteeringTest(unittest.TestCase):
         end = client.read_type("end")
         kinds = [(m["kind"], m["message"]) for m in client.messages if m["type"] == "event"]
         self.assertEqual([k for k, _ in kinds], ["nan", "early_stop"], kinds)
+        # Human texts count epochs from 1, as Keras prints them (the `epoch` fields count from 0).
+        self.assertEqual([text for _, text in kinds],
+                         ["loss is nan at epoch 1, batch 0", "training stopped by another callback after epoch 1"])
+        self.assertEqual([m["epoch"] for m in client.messages if m["type"] == "event"], [0, 0])
         batch = next(m for m in client.messages if m["type"] == "batch")
         self.assertTrue(math.isnan(number(batch["logs"]["loss"])))
-        self.assertEqual(end["reason"], "stopped at epoch 0")
+        self.assertEqual(end["reason"], "stopped after epoch 1")
         self.assertEqual(len(history.history["loss"]), 1)
         # the default socket lived in the private directory and is gone
         self.assertTrue(callback.name == "nan-run")

@@ -65,7 +65,7 @@ class NumpyLoop(threading.Thread):
             self.epochs_done = epoch + 1
             if self.stopped:
                 break
-        session.close(f"stopped at epoch {epoch}" if self.stopped else f"completed {self.epochs} epochs")
+        session.close(f"stopped after epoch {epoch + 1}" if self.stopped else f"completed {self.epochs} epochs")
 
 
 class SessionTest(unittest.TestCase):
@@ -140,7 +140,7 @@ class SessionTest(unittest.TestCase):
         self.assertFalse(loop.is_alive())
         self.assertTrue(loop.stopped)
         self.assertLess(loop.epochs_done, 200)
-        self.assertEqual(end["reason"], f"stopped at epoch {loop.epochs_done - 1}")
+        self.assertEqual(end["reason"], f"stopped after epoch {loop.epochs_done}")
         self.assertEqual(end["update"], loop.updates)
         self.assertTrue(again.drain(2.0) == [] and again.closed, "the run did not close the connection after end")
         self.assertFalse(os.path.exists(session.socket_path))

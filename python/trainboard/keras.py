@@ -147,7 +147,7 @@ class TrainboardCallback(keras.callbacks.Callback):
         loss = logs.get("loss")
         if isinstance(loss, (int, float)) and not math.isfinite(loss) and self._nan_epoch != self._epoch:
             self._nan_epoch = self._epoch
-            session.event("nan", f"loss is {loss} at epoch {self._epoch}, batch {batch}")
+            session.event("nan", f"loss is {loss} at epoch {self._epoch + 1}, batch {batch}")
         session.serve(self._apply)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -170,9 +170,10 @@ class TrainboardCallback(keras.callbacks.Callback):
         model = self._model
         epochs = self.params.get("epochs")
         if getattr(model, "stop_training", False) and not self._stopped_by_us:
-            session.event("early_stop", f"training stopped by another callback at epoch {self._epoch}")
+            session.event("early_stop", f"training stopped by another callback after epoch {self._epoch + 1}")
         if getattr(model, "stop_training", False):
-            reason = f"stopped at epoch {self._epoch}"
+            # The epoch as Keras prints it ("Epoch 7/200") and the dashboard shows it: the 0-based index + 1.
+            reason = f"stopped after epoch {self._epoch + 1}"
         else:
             reason = f"completed {epochs} epochs" if epochs is not None else "completed"
         session.close(reason)
@@ -190,7 +191,7 @@ class TrainboardCallback(keras.callbacks.Callback):
                 model.stop_training = True
                 self._stopped_by_us = True
                 command.ack(applied={"stop_training": True}, update=update,
-                            message=f"fit stops after update {update} (epoch {self._epoch})")
+                            message=f"fit stops after update {update} (epoch {self._epoch + 1})")
                 session.event("stop", f"stop requested by client {command.origin}")
             elif command.command in ("set_lr", "scale_lr"):
                 if self._schedule(optimizer) is not None:

@@ -57,7 +57,7 @@ public struct DashboardLoop {
     public private(set) var state: DashboardState
 
     /// - Parameters:
-    ///   - state: the initial UI state; `themeName` and `canSteer` are set from `themes` and the source.
+    ///   - state: the initial UI state; `themeName`, `canSteer` and `detachOnQuit` are set from `themes` and the source.
     ///   - render: draws a frame (the live dashboard by default).
     public init(screen: Screen, channel: TrainingChannel, source: RunSource, themes: [Theme],
                 exitWhenDone: Bool = false, state: DashboardState = DashboardState(),
@@ -84,6 +84,7 @@ public struct DashboardLoop {
     public mutating func run() -> Ending {
         state.themeName = themes.first?.name
         state.canSteer = source.info.canSteer
+        state.detachOnQuit = source.info.detachOnQuit
         source.start()
         var lastVersion: UInt64 = .max
         var lastStats = sampleProcessStats ? ProcessStats.sample() : nil

@@ -120,7 +120,7 @@ public final class AttachConnection {
 /// the client allocate without limit).
 ///
 /// Thread-safety: a value; use from one thread.
-public struct AttachFeed {
+public struct AttachFeed: Sendable {
     public static let maxLogKeys = 64
     public static let maxMetrics = 256
     /// Recent (time, update) pairs for samples/s.
@@ -144,13 +144,23 @@ public struct AttachFeed {
         return out
     }
 
+    /// The model line of a `hello`'s summary, which may be many lines (Keras's `model.summary()` is a table): its first
+    /// line with a letter or digit, control characters as spaces, runs of spaces collapsed, at most 200 characters.
+    public static func oneLine(_ summary: String) -> String {
+        let line = summary.split(omittingEmptySubsequences: true, whereSeparator: { $0.isNewline })
+            .first { $0.contains { $0.isLetter || $0.isNumber } }.map(String.init) ?? ""
+        let spaced = String(line.map { c in c.unicodeScalars.contains { $0.properties.generalCategory == .control } ? " " : c })
+        let words = spaced.split(separator: " ", omittingEmptySubsequences: true)
+        return String(words.joined(separator: " ").prefix(200))
+    }
+
     /// Applies `message` to `s`.
     public mutating func apply(_ message: RunMessage, to s: inout TrainingSnapshot) {
         switch message {
         case .hello(let h):
             hello = h
             s.title = "Trainboard \(TrainboardInfo.version) attached to \(h.name) (pid \(h.pid), \(h.framework))"
-            s.modelDescription = String(h.model.summary.prefix(200)) + (h.model.params.map { " (\($0) params)" } ?? "")
+            s.modelDescription = Self.oneLine(h.model.summary) + (h.model.params.map { " (\($0) params)" } ?? "")
             s.epochs = max(0, min(h.epochs, 1 << 40))
             s.stepsPerEpoch = max(0, min(h.stepsPerEpoch ?? 0, 1 << 40))
             batchSize = max(0, min(h.batchSize ?? 0, 1 << 40))
@@ -228,7 +238,8 @@ public struct AttachFeed {
 }
 
 /// A listening run as the dashboard's source (`trainboard attach`): a thread reads the run's messages into the
-/// channel (`AttachFeed`) and turns the dashboard's commands (the keys `p c s + - l`) into protocol commands. `q`
+/// channel (`AttachFeed`) and turns the dashboard's commands (the keys `p c s + - l`) into protocol commands (`p` is
+/// `pause` or `resume` by the run's state, or by the last one asked for while the run has not confirmed it). `q`
 /// detaches (`stop` closes the connection; the run goes on). When the run ends or the connection is lost, the
 /// dashboard keeps what it received and says so.
 ///
@@ -237,15 +248,23 @@ public final class AttachSource: RunSource, @unchecked Sendable {
     public let info: RunSourceInfo
     public let channel: TrainingChannel
     private let connection: AttachConnection
+    /// The feed that the reader thread continues: it has seen the `first` message given to `init`.
+    private let initialFeed: AttachFeed
     private let state = Locked<(done: Bool, detach: Bool, reason: String?)>((false, false, nil))
     private var thread: Thread?
 
-    /// - Parameter connection: a connected `AttachConnection` (authenticated on TCP).
-    public init(connection: AttachConnection) {
+    /// - Parameters:
+    ///   - connection: a connected `AttachConnection` (authenticated on TCP).
+    ///   - first: a message already read from it (the `hello` that `trainboard attach` waits for), applied to the
+    ///     channel now and known to the reader thread's feed (its batch size gives samples/s and the ETA).
+    public init(connection: AttachConnection, first: RunMessage? = nil) {
         self.connection = connection
         info = RunSourceInfo(name: "attached to \(connection.address)", canSteer: true, detachOnQuit: true)
         var s = TrainingSnapshot()
         s.title = "Trainboard \(TrainboardInfo.version) attaching to \(connection.address)"
+        var feed = AttachFeed()
+        if let first { feed.apply(first, to: &s) }
+        initialFeed = feed
         channel = TrainingChannel(s)
     }
 
@@ -256,12 +275,16 @@ public final class AttachSource: RunSource, @unchecked Sendable {
 
     public func start() {
         guard thread == nil else { return }
-        let connection = self.connection, channel = self.channel, state = self.state
+        let connection = self.connection, channel = self.channel, state = self.state, initialFeed = self.initialFeed
         let box = UncheckedBox(connection)
         let t = Thread {
             let connection = box.value
-            var feed = AttachFeed()
+            var feed = initialFeed
             var nextID = 1
+            // The pause state asked for by our last pause/resume that the run has not yet confirmed (its pause or
+            // resume event, or a refusal, clears it): `p` twice before a slow batch ends is pause then resume, as
+            // with a local run, not pause twice.
+            var pendingPause: (id: Int, paused: Bool)?
             while !state.withLock({ $0.detach }) {
                 for c in channel.drainCommands() {
                     let status = channel.snapshot().status
@@ -269,17 +292,26 @@ public final class AttachSource: RunSource, @unchecked Sendable {
                     switch c {
                     case .pause: msg = CommandMessage(id: nextID, command: "pause")
                     case .resume: msg = CommandMessage(id: nextID, command: "resume")
-                    case .togglePause: msg = CommandMessage(id: nextID, command: status == .paused ? "resume" : "pause")
+                    case .togglePause:
+                        let paused = pendingPause?.paused ?? (status == .paused)
+                        msg = CommandMessage(id: nextID, command: paused ? "resume" : "pause")
                     case .stop: msg = CommandMessage(id: nextID, command: "stop")
                     case .checkpoint: msg = CommandMessage(id: nextID, command: "checkpoint")
                     case .setLearningRate(let v): msg = CommandMessage(id: nextID, command: "set_lr", value: v)
                     case .scaleLearningRate(let f): msg = CommandMessage(id: nextID, command: "scale_lr", value: f)
                     }
+                    if msg.command == "pause" || msg.command == "resume" { pendingPause = (nextID, msg.command == "pause") }
                     nextID += 1
                     connection.send(.command(msg))
                 }
                 switch connection.next(timeout: 0.05) {
                 case .message(let m):
+                    switch m {
+                    case .event(let e) where e.kind == "pause" || e.kind == "resume" || e.kind == "stop": pendingPause = nil
+                    case .ack(let a) where a.id == pendingPause?.id && !a.ok: pendingPause = nil
+                    case .end: pendingPause = nil
+                    default: break
+                    }
                     channel.update { s in feed.apply(m, to: &s) }
                 case .timeout:
                     break
