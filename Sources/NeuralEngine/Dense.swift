@@ -110,6 +110,19 @@ public final class Dense: Layer {
         return dx.pointer
     }
 
+    override func replica(batchCapacity rows: Int) -> Layer? {
+        guard let kernel else { return nil }
+        let r = Dense(units, activation: activation, kernelInitializer: kernelInitializer, biasInitializer: biasInitializer,
+                      useBias: useBias, inputDim: inputDim, name: name)
+        r.inputUnits = inputUnits
+        r.outputUnits = outputUnits
+        r.kernel = Parameter(sharingValuesOf: kernel)
+        r.bias = bias.map { Parameter(sharingValuesOf: $0) }
+        r.isBuilt = true
+        r.prepare(batchCapacity: rows)
+        return r
+    }
+
     override var config: LayerConfig {
         LayerConfig(className: "Dense", name: name, units: units, activation: activation,
                     kernelInitializer: kernelInitializer, biasInitializer: biasInitializer, useBias: useBias,

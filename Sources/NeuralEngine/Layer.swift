@@ -19,6 +19,16 @@ public final class Parameter {
         self.grad = FloatBuffer(capacity: rows * cols)
     }
 
+    /// A parameter that shares `other`'s values (the same buffer) and has a gradient buffer of its own: the second
+    /// half of a data-parallel step (`Layer.replica()`) writes its gradient there.
+    init(sharingValuesOf other: Parameter) {
+        name = other.name
+        rows = other.rows
+        cols = other.cols
+        value = other.value
+        grad = FloatBuffer(capacity: other.rows * other.cols)
+    }
+
     /// Number of scalars, `rows * cols`.
     public var count: Int { rows * cols }
 
@@ -82,6 +92,11 @@ public class Layer {
 
     /// The configuration for saving (`LayerConfig`).
     var config: LayerConfig { fatalError("abstract") }
+
+    /// A built copy of this layer for the second half of a data-parallel training step (see `Sequential`): its
+    /// parameters share this layer's values and have their own gradients, and it has its own workspaces (prepared for
+    /// `rows` samples). nil when the layer cannot be replicated (then training stays on one thread).
+    func replica(batchCapacity rows: Int) -> Layer? { nil }
 }
 
 /// Errors from building, compiling, training or restoring a model.

@@ -41,14 +41,27 @@ public class Optimizer {
     ///
     /// The update is element-wise, so for larger models it is cut into chunks of `chunkElements` that the training
     /// thread and `ChunkPool`'s helper thread share; every element gets exactly the same operations as on one thread.
+    ///
+    /// - Parameters:
+    ///   - adding: for a data-parallel step, the second half's gradients (`Layer.replica`), one per parameter in the
+    ///     same order: each chunk first adds them into `parameters`' gradients (`g += g2`), then updates.
+    ///   - parallel: share the chunks with the helper thread whatever the model's size (a data-parallel step has it
+    ///     awake already).
     @discardableResult
-    func apply(_ parameters: [Parameter]) -> Double {
+    func apply(_ parameters: [Parameter], adding second: [Parameter]? = nil, parallel: Bool = false) -> Double {
         let lr = currentLearningRate
         let step = iterations + 1
         let rate = Float(lr)
         for (i, p) in parameters.enumerated() { prepare(p, slot: i) }
         let total = parameters.reduce(0) { $0 + $1.count }
-        if total >= Self.parallelThreshold && ChunkPool.shared.hasHelper {
+        func run(_ i: Int, _ range: Range<Int>) {
+            if let second {
+                let g = parameters[i].grad.pointer, g2 = UnsafePointer(second[i].grad.pointer)
+                for k in range { g[k] += g2[k] }
+            }
+            update(parameters[i], slot: i, lr: rate, step: step, range: range)
+        }
+        if (parallel || total >= Self.parallelThreshold) && ChunkPool.shared.hasHelper {
             var chunks: [(slot: Int, lo: Int, hi: Int)] = []
             for (i, p) in parameters.enumerated() {
                 var lo = 0
@@ -58,12 +71,12 @@ public class Optimizer {
                     lo = hi
                 }
             }
-            ChunkPool.shared.run(count: chunks.count) { [self] c in
+            ChunkPool.shared.run(count: chunks.count) { c in
                 let (i, lo, hi) = chunks[c]
-                update(parameters[i], slot: i, lr: rate, step: step, range: lo..<hi)
+                run(i, lo..<hi)
             }
         } else {
-            for (i, p) in parameters.enumerated() { update(p, slot: i, lr: rate, step: step, range: 0..<p.count) }
+            for (i, p) in parameters.enumerated() { run(i, 0..<p.count) }
         }
         iterations += 1
         return lr

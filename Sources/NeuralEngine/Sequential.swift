@@ -1,5 +1,6 @@
 import CBLAS
 import SafeIO
+import Foundation
 
 /// A linear stack of layers trained by mini-batch gradient descent, with Keras's `Sequential` API:
 /// `compile`, `fit`, `evaluate`, `predict`, `getWeights`/`setWeights`, `stopTraining`.
@@ -63,6 +64,25 @@ public final class Sequential {
     private var yBuffer = FloatBuffer(capacity: 1)
     private var gBuffer = FloatBuffer(capacity: 1)
 
+    /// How `fit` uses the cores for one training step.
+    enum Parallelism {
+        /// `dataParallel` when `usesDataParallel(batchRows:)`'s rule says so, else `serial`.
+        case automatic
+        /// One forward and backward pass over the whole batch; BLAS threads its GEMMs itself.
+        case serial
+        /// The batch is cut into two halves, each gathered, run forward and backward on its own thread with
+        /// one-thread BLAS (the training thread and `ChunkPool`'s helper); their gradients are added before one update.
+        case dataParallel
+    }
+    /// The step strategy `fit` uses (tests force one; the default follows the rule of `usesDataParallel`).
+    var parallelism = Parallelism.automatic
+    /// Copies of `layers` sharing their weights, for the second half of a data-parallel step; built on first use.
+    private var replicas: [Layer]?
+    private var replicaCapacity = 0
+    /// The two halves' (loss sum, metric sums) of the last data-parallel step.
+    private let halfResults = UnsafeMutablePointer<(Double, [Double])>.allocate(capacity: 2)
+    private var halfResultsInitialized = false
+
     /// - Parameters:
     ///   - layers: the stack, first to last.
     ///   - seed: the random seed (Keras: `keras.utils.set_random_seed`).
@@ -73,6 +93,11 @@ public final class Sequential {
         shuffleRNG = SeededGenerator(seed: seed, stream: 2)
         dropoutRNG = SeededGenerator(seed: seed, stream: 3)
         for l in layers { add(l) }
+    }
+
+    deinit {
+        if halfResultsInitialized { halfResults.deinitialize(count: 2) }
+        halfResults.deallocate()
     }
 
     /// Records the first error a callback raised and stops training; `fit` throws it after the current hook.
@@ -272,23 +297,128 @@ public final class Sequential {
 
     /// One training step on the batch already in `xBuffer`/`yBuffer`. Returns (loss sum, metric sums, lr used).
     private func trainStep(rows: Int, width: Int, loss: Loss, optimizer: Optimizer) -> (Double, [Double], Double) {
-        let a = forward(xBuffer.pointer, rows: rows, training: true)
-        let z = lastDense?.preActivation ?? a
-        let (lossSum, pre) = loss.compute(z: z, a: a, y: yBuffer.pointer, rows: rows, cols: width,
-                                          activation: lastActivation, grad: gBuffer.pointer)
-        let ms = metrics.map { $0.sum(a: a, y: yBuffer.pointer, rows: rows, cols: width) }
-        var g: UnsafeMutablePointer<Float>? = gBuffer.pointer
-        for (i, l) in layers.enumerated().reversed() {
+        let (lossSum, ms) = Self.forwardBackward(layers, x: xBuffer.pointer, y: yBuffer.pointer, grad: gBuffer.pointer,
+                                                 rows: rows, batchRows: rows, width: width, loss: loss,
+                                                 metrics: metrics, rng: &dropoutRNG)
+        let lr = optimizer.apply(parameters)
+        return (lossSum, ms, lr)
+    }
+
+    /// Forward (training mode) and backward through `stack` for `rows` samples `x` `[rows, features]` with targets
+    /// `y` `[rows, width]`, `grad` a `[rows, width]` workspace; the parameters' gradients are then those of the mean
+    /// loss over `batchRows` samples (these rows' share of the batch's). Returns (loss sum, metric sums) over the rows.
+    private static func forwardBackward(_ stack: [Layer], x: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                                        grad: UnsafeMutablePointer<Float>, rows: Int, batchRows: Int, width: Int,
+                                        loss: Loss, metrics: [Metric], rng: inout SeededGenerator) -> (Double, [Double]) {
+        var h = x
+        var a: UnsafeMutablePointer<Float>?
+        for l in stack {
+            let o = l.forward(h, rows: rows, training: true, rng: &rng)
+            h = UnsafePointer(o)
+            a = o
+        }
+        let lastDense = stack.last as? Dense
+        let z = lastDense?.preActivation ?? a!
+        let (lossSum, pre) = loss.compute(z: z, a: a!, y: y, rows: rows, cols: width,
+                                          activation: lastDense?.activation ?? .linear, grad: grad, batchRows: batchRows)
+        let ms = metrics.map { $0.sum(a: a!, y: y, rows: rows, cols: width) }
+        var g: UnsafeMutablePointer<Float>? = grad
+        for (i, l) in stack.enumerated().reversed() {
             guard let gg = g else { break }
             let needInput = i > 0
-            if i == layers.count - 1, let d = l as? Dense {
+            if i == stack.count - 1, let d = l as? Dense {
                 g = d.backward(gg, rows: rows, needInputGradient: needInput, gradientIsPreActivation: pre)
             } else {
                 g = l.backward(gg, rows: rows, needInputGradient: needInput)
             }
         }
-        let lr = optimizer.apply(parameters)
-        return (lossSum, ms, lr)
+        return (lossSum, ms)
+    }
+
+    /// Smallest batch a data-parallel step is used for (halves of at least 32 samples; below that, waking the helper
+    /// costs more than the halves save).
+    static let dataParallelMinRows = 64
+    /// Largest model, in multiply-adds per sample of its Dense layers, trained data-parallel by default.
+    static let dataParallelMaxWork = 1 << 62
+
+    /// Whether `fit` with batches of `batchRows` samples uses data-parallel steps: `parallelism`, or by default when
+    /// there is a second core (`ChunkPool`'s helper), the batch has at least `dataParallelMinRows` samples, every layer
+    /// can be replicated, and the model does at most `dataParallelMaxWork` multiply-adds per sample (larger GEMMs
+    /// keep both cores busy through BLAS alone). A rule of the model's shape, never of timings: the same model and
+    /// batch size always take the same path, so results are reproducible on a machine.
+    func usesDataParallel(batchRows: Int) -> Bool {
+        guard ChunkPool.shared.hasHelper, batchRows >= 2, layers.allSatisfy({ $0 is Dense || $0 is Dropout }) else {
+            return false
+        }
+        switch parallelism {
+        case .serial: return false
+        case .dataParallel: return true
+        case .automatic:
+            if let e = getenv("TB_EXPERIMENT_DP") { return String(cString: e) == "1" }   // EXPERIMENT: remove
+            guard batchRows >= Self.dataParallelMinRows else { return false }
+            let work = layers.reduce(0) { $0 + (($1 as? Dense).map { $0.inputUnits * $0.units } ?? 0) }
+            return work <= Self.dataParallelMaxWork
+        }
+    }
+
+    /// Builds (or grows) the replicas for halves of up to `rows` samples; false when a layer cannot be replicated.
+    private func prepareReplicas(halfRows rows: Int) -> Bool {
+        if let r = replicas, replicaCapacity >= rows, r.count == layers.count { return true }
+        var made: [Layer] = []
+        for l in layers {
+            guard let r = l.replica(batchCapacity: rows) else { return false }
+            made.append(r)
+        }
+        replicas = made
+        replicaCapacity = rows
+        return true
+    }
+
+    /// One data-parallel training step on samples `indices` of `data`: the dropout masks are drawn for the whole
+    /// batch on this thread (the same draws as a one-thread step), then the first half runs on `layers` and the second
+    /// on `replicas`, each on its own thread (gather, forward, loss, backward), and the update adds the second half's
+    /// gradients to the first's. The loss gradient is of the mean over the whole batch (Keras), so the update is the
+    /// batch's; only the GEMMs' summation order differs from a one-thread step. Which thread runs which half does not
+    /// change any value. `next` is the following batch's samples (prefetched). Returns (loss sum, metric sums, lr).
+    private func trainStepDataParallel(_ indices: UnsafeBufferPointer<Int>, next: UnsafeBufferPointer<Int>,
+                                       data: Dataset, width: Int, loss: Loss,
+                                       optimizer: Optimizer) -> (Double, [Double], Double) {
+        let rows = indices.count
+        let half = (rows + 1) / 2
+        guard let replicas else { fatalError("trainStepDataParallel before prepareReplicas") }
+        for (l, r) in zip(layers, replicas) {
+            guard let d = l as? Dropout, let dr = r as? Dropout, d.rate > 0 else { continue }
+            let m = d.drawMask(rows: rows, rng: &dropoutRNG)
+            d.presetMask = m
+            dr.presetMask = m + half * d.inputUnits
+        }
+        defer {
+            for (l, r) in zip(layers, replicas) {
+                (l as? Dropout)?.presetMask = nil
+                (r as? Dropout)?.presetMask = nil
+            }
+        }
+        let f = data.featureCount
+        let x = xBuffer.pointer, y = yBuffer.pointer, g = gBuffer.pointer
+        let layers = self.layers, metrics = self.metrics
+        if halfResultsInitialized { halfResults.deinitialize(count: 2) }
+        halfResults.initialize(repeating: (0, []), count: 2)
+        halfResultsInitialized = true
+        let results = halfResults
+        ChunkPool.shared.run(count: 2) { k in
+            let lo = k == 0 ? 0 : half, n = k == 0 ? half : rows - half
+            let xs = x + lo * f, ys = y + lo * width
+            data.gather(UnsafeBufferPointer(rebasing: indices[lo ..< lo + n]), x: xs, y: ys, targetWidth: width)
+            // This half of the next batch starts loading into the caches while this half computes.
+            let nlo = min(next.count, lo), nhi = k == 0 ? min(next.count, half) : next.count
+            if nlo < nhi { data.prefetch(UnsafeBufferPointer(rebasing: next[nlo ..< nhi])) }
+            var unused = SeededGenerator(seed: 0)   // the dropout masks are preset
+            results[k] = Self.forwardBackward(k == 0 ? layers : replicas, x: xs, y: ys, grad: g + lo * width, rows: n,
+                                              batchRows: rows, width: width, loss: loss, metrics: metrics, rng: &unused)
+        }
+        let lr = optimizer.apply(parameters, adding: replicas.flatMap(\.parameters), parallel: true)
+        let (l0, m0) = results[0], (l1, m1) = results[1]
+        return (l0 + l1, zip(m0, m1).map { $0 + $1 }, lr)
     }
 
     private func checkData(_ data: Dataset) throws -> Int {
@@ -368,6 +498,12 @@ public final class Sequential {
         let bs = min(batchSize, train.count)
         prepare(rows: bs, features: train.featureCount, targetWidth: width)
         let steps = (train.count + bs - 1) / bs
+        // Data-parallel steps run their GEMMs on one BLAS thread each (both halves at once); restored after `fit`
+        // and around validation, which runs on BLAS's threads.
+        let dataParallel = usesDataParallel(batchRows: bs) && prepareReplicas(halfRows: (bs + 1) / 2)
+        let blasThreads = Int(tb_blas_get_threads())
+        if dataParallel { tb_blas_set_threads(1) }
+        defer { if dataParallel { tb_blas_set_threads(Int32(blasThreads)) } }
         var order = Array(0..<train.count)
         var lastLogs: Logs = [:]
         let metricNames = metrics.map(\.rawValue)
@@ -420,16 +556,19 @@ public final class Sequential {
                 try throwRaisedError()
                 let start = step * bs
                 let rows = min(bs, train.count - start)
-                order.withUnsafeBufferPointer { o in
-                    train.gather(UnsafeBufferPointer(rebasing: o[start ..< start + rows]), x: xBuffer.pointer,
-                                 y: yBuffer.pointer, targetWidth: width)
-                    // The next batch's rows start loading into the caches while this step computes.
-                    let next = start + rows
-                    if next < train.count {
-                        train.prefetch(UnsafeBufferPointer(rebasing: o[next ..< min(train.count, next + bs)]))
+                let (ls, ms, lr) = order.withUnsafeBufferPointer { o in
+                    let batch = UnsafeBufferPointer(rebasing: o[start ..< start + rows])
+                    let nextStart = start + rows
+                    let next = UnsafeBufferPointer(rebasing: o[nextStart ..< min(train.count, nextStart + bs)])
+                    if dataParallel && rows >= 2 {
+                        return trainStepDataParallel(batch, next: next, data: train, width: width, loss: loss,
+                                                     optimizer: optimizer)
                     }
+                    train.gather(batch, x: xBuffer.pointer, y: yBuffer.pointer, targetWidth: width)
+                    // The next batch's rows start loading into the caches while this step computes.
+                    train.prefetch(next)
+                    return trainStep(rows: rows, width: width, loss: loss, optimizer: optimizer)
                 }
-                let (ls, ms, lr) = trainStep(rows: rows, width: width, loss: loss, optimizer: optimizer)
                 lastLR = lr
                 lossSum += ls
                 seen += rows
@@ -445,7 +584,9 @@ public final class Sequential {
             var logs: Logs = [LogKey.loss: lossSum / Double(max(1, seen)), LogKey.learningRate: lastLR]
             for k in 0..<metricNames.count { logs[metricNames[k]] = metricSums[k] / Double(max(1, seen)) }
             if let v = validation {
+                if dataParallel { tb_blas_set_threads(Int32(blasThreads)) }
                 let vl = evaluate(v, batchSize: bs, callbacks: list, width: width)
+                if dataParallel { tb_blas_set_threads(1) }
                 for (k, x) in vl { logs["val_" + k] = x }
             }
             p.epochEnded = true
