@@ -105,12 +105,16 @@ public final class Dropout: Layer {
         return g
     }
 
-    override func replica(batchCapacity rows: Int) -> Layer? {
+    override func replica(rowOffset: Int) -> Layer? {
+        guard isBuilt, capacity > rowOffset else { return nil }
         let r = Dropout(rate, name: name)
         r.inputUnits = inputUnits
         r.outputUnits = outputUnits
         r.isBuilt = true
-        r.prepare(batchCapacity: rows)
+        let rows = capacity - rowOffset
+        r.capacity = rows
+        r.mask = FloatBuffer(viewing: mask.pointer + rowOffset * inputUnits, capacity: rows * inputUnits)
+        r.out = FloatBuffer(viewing: out.pointer + rowOffset * inputUnits, capacity: rows * inputUnits)
         return r
     }
 

@@ -19,16 +19,6 @@ public final class Parameter {
         self.grad = FloatBuffer(capacity: rows * cols)
     }
 
-    /// A parameter that shares `other`'s values (the same buffer) and has a gradient buffer of its own: the second
-    /// half of a data-parallel step (`Layer.replica()`) writes its gradient there.
-    init(sharingValuesOf other: Parameter) {
-        name = other.name
-        rows = other.rows
-        cols = other.cols
-        value = other.value
-        grad = FloatBuffer(capacity: other.rows * other.cols)
-    }
-
     /// Number of scalars, `rows * cols`.
     public var count: Int { rows * cols }
 
@@ -93,10 +83,11 @@ public class Layer {
     /// The configuration for saving (`LayerConfig`).
     var config: LayerConfig { fatalError("abstract") }
 
-    /// A built copy of this layer for the second half of a data-parallel training step (see `Sequential`): its
-    /// parameters share this layer's values and have their own gradients, and it has its own workspaces (prepared for
-    /// `rows` samples). nil when the layer cannot be replicated (then training stays on one thread).
-    func replica(batchCapacity rows: Int) -> Layer? { nil }
+    /// A copy of this built layer for the second half of a data-parallel training step (see `Sequential`): the same
+    /// parameters, and workspaces that are views of this layer's own from row `rowOffset` on, so that the two halves'
+    /// activations and gradients lie one after the other as a whole batch's would. Valid until this layer's
+    /// workspaces are reallocated (`prepare` with more rows). nil when the layer cannot be replicated.
+    func replica(rowOffset: Int) -> Layer? { nil }
 }
 
 /// Errors from building, compiling, training or restoring a model.

@@ -41,42 +41,46 @@ public class Optimizer {
     ///
     /// The update is element-wise, so for larger models it is cut into chunks of `chunkElements` that the training
     /// thread and `ChunkPool`'s helper thread share; every element gets exactly the same operations as on one thread.
-    ///
-    /// - Parameters:
-    ///   - adding: for a data-parallel step, the second half's gradients (`Layer.replica`), one per parameter in the
-    ///     same order: each chunk first adds them into `parameters`' gradients (`g += g2`), then updates.
-    ///   - parallel: share the chunks with the helper thread whatever the model's size (a data-parallel step has it
-    ///     awake already).
     @discardableResult
-    func apply(_ parameters: [Parameter], adding second: [Parameter]? = nil, parallel: Bool = false) -> Double {
-        let lr = currentLearningRate
-        let step = iterations + 1
-        let rate = Float(lr)
-        for (i, p) in parameters.enumerated() { prepare(p, slot: i) }
+    func apply(_ parameters: [Parameter]) -> Double {
         let total = parameters.reduce(0) { $0 + $1.count }
-        func run(_ i: Int, _ range: Range<Int>) {
-            if let second {
-                let g = parameters[i].grad.pointer, g2 = UnsafePointer(second[i].grad.pointer)
-                for k in range { g[k] += g2[k] }
-            }
-            update(parameters[i], slot: i, lr: rate, step: step, range: range)
-        }
-        if (parallel || total >= Self.parallelThreshold) && ChunkPool.shared.hasHelper {
-            var chunks: [(slot: Int, lo: Int, hi: Int)] = []
+        var chunks: [(slot: Int, range: Range<Int>)] = []
+        if total >= Self.parallelThreshold && ChunkPool.shared.hasHelper {
             for (i, p) in parameters.enumerated() {
                 var lo = 0
                 while lo < p.count {
                     let hi = min(p.count, lo + Self.chunkElements)
-                    chunks.append((i, lo, hi))
+                    chunks.append((i, lo..<hi))
                     lo = hi
                 }
             }
-            ChunkPool.shared.run(count: chunks.count) { c in
-                let (i, lo, hi) = chunks[c]
-                run(i, lo..<hi)
+        } else {
+            chunks = parameters.enumerated().map { ($0.offset, 0..<$0.element.count) }
+        }
+        return apply(parameters, chunks: chunks, gradient: nil)
+    }
+
+    /// One update in `chunks` (disjoint element ranges of parameter `slot`, covering every parameter), shared
+    /// between the training thread and `ChunkPool`'s helper when there are several. `gradient(c)`, when given, is
+    /// called first for chunk `c` on the thread that updates it and must fill that chunk's gradient (a data-parallel
+    /// step computes kernel rows there, so they are updated while still in cache). Increments `iterations`; returns
+    /// the learning rate used.
+    func apply(_ parameters: [Parameter], chunks: [(slot: Int, range: Range<Int>)],
+               gradient: ((Int) -> Void)?) -> Double {
+        let lr = currentLearningRate
+        let step = iterations + 1
+        let rate = Float(lr)
+        for (i, p) in parameters.enumerated() { prepare(p, slot: i) }
+        if chunks.count > 1 && ChunkPool.shared.hasHelper {
+            ChunkPool.shared.run(count: chunks.count) { [self] c in
+                gradient?(c)
+                update(parameters[chunks[c].slot], slot: chunks[c].slot, lr: rate, step: step, range: chunks[c].range)
             }
         } else {
-            for (i, p) in parameters.enumerated() { run(i, 0..<p.count) }
+            for (c, chunk) in chunks.enumerated() {
+                gradient?(c)
+                update(parameters[chunk.slot], slot: chunk.slot, lr: rate, step: step, range: chunk.range)
+            }
         }
         iterations += 1
         return lr

@@ -1,6 +1,5 @@
 import CBLAS
 import SafeIO
-import Foundation
 
 /// A linear stack of layers trained by mini-batch gradient descent, with Keras's `Sequential` API:
 /// `compile`, `fit`, `evaluate`, `predict`, `getWeights`/`setWeights`, `stopTraining`.
@@ -78,7 +77,8 @@ public final class Sequential {
     var parallelism = Parallelism.automatic
     /// Copies of `layers` sharing their weights, for the second half of a data-parallel step; built on first use.
     private var replicas: [Layer]?
-    private var replicaCapacity = 0
+    /// The first row of the second half (the replicas' workspaces start there).
+    private var replicaOffset = 0
     /// The two halves' (loss sum, metric sums) of the last data-parallel step.
     private let halfResults = UnsafeMutablePointer<(Double, [Double])>.allocate(capacity: 2)
     private var halfResultsInitialized = false
@@ -309,7 +309,8 @@ public final class Sequential {
     /// loss over `batchRows` samples (these rows' share of the batch's). Returns (loss sum, metric sums) over the rows.
     private static func forwardBackward(_ stack: [Layer], x: UnsafePointer<Float>, y: UnsafePointer<Float>,
                                         grad: UnsafeMutablePointer<Float>, rows: Int, batchRows: Int, width: Int,
-                                        loss: Loss, metrics: [Metric], rng: inout SeededGenerator) -> (Double, [Double]) {
+                                        loss: Loss, metrics: [Metric], weightGradients: Bool = true,
+                                        rng: inout SeededGenerator) -> (Double, [Double]) {
         var h = x
         var a: UnsafeMutablePointer<Float>?
         for l in stack {
@@ -326,8 +327,9 @@ public final class Sequential {
         for (i, l) in stack.enumerated().reversed() {
             guard let gg = g else { break }
             let needInput = i > 0
-            if i == stack.count - 1, let d = l as? Dense {
-                g = d.backward(gg, rows: rows, needInputGradient: needInput, gradientIsPreActivation: pre)
+            if let d = l as? Dense {
+                g = d.backward(gg, rows: rows, needInputGradient: needInput,
+                               gradientIsPreActivation: i == stack.count - 1 && pre, weightGradients: weightGradients)
             } else {
                 g = l.backward(gg, rows: rows, needInputGradient: needInput)
             }
@@ -335,11 +337,13 @@ public final class Sequential {
         return (lossSum, ms)
     }
 
-    /// Smallest batch a data-parallel step is used for (halves of at least 32 samples; below that, waking the helper
-    /// costs more than the halves save).
+    /// Smallest batch a data-parallel step is used for by default (halves of at least 32 samples; with fewer, the two
+    /// hand-overs per step weigh more than the halves save).
     static let dataParallelMinRows = 64
-    /// Largest model, in multiply-adds per sample of its Dense layers, trained data-parallel by default.
-    static let dataParallelMaxWork = 1 << 62
+    /// Largest model, in kernel multiply-adds per sample, trained data-parallel by default. Measured on a 2-core AMD
+    /// EPYC (AVX2): 64-64 (55k) ~1.45x faster per step than BLAS's own two threads, 512-512 (670k) as fast or faster;
+    /// larger models are untested, and their GEMMs keep BLAS's threads busy on their own.
+    static let dataParallelMaxWork = 1 << 22
 
     /// Whether `fit` with batches of `batchRows` samples uses data-parallel steps: `parallelism`, or by default when
     /// there is a second core (`ChunkPool`'s helper), the batch has at least `dataParallelMinRows` samples, every layer
@@ -354,32 +358,33 @@ public final class Sequential {
         case .serial: return false
         case .dataParallel: return true
         case .automatic:
-            if let e = getenv("TB_EXPERIMENT_DP") { return String(cString: e) == "1" }   // EXPERIMENT: remove
             guard batchRows >= Self.dataParallelMinRows else { return false }
             let work = layers.reduce(0) { $0 + (($1 as? Dense).map { $0.inputUnits * $0.units } ?? 0) }
             return work <= Self.dataParallelMaxWork
         }
     }
 
-    /// Builds (or grows) the replicas for halves of up to `rows` samples; false when a layer cannot be replicated.
-    private func prepareReplicas(halfRows rows: Int) -> Bool {
-        if let r = replicas, replicaCapacity >= rows, r.count == layers.count { return true }
+    /// Builds the replicas for a second half starting at row `rowOffset` (views of the layers' workspaces, so made
+    /// again at every `fit`, after `prepare`); false when a layer cannot be replicated.
+    private func prepareReplicas(rowOffset: Int) -> Bool {
         var made: [Layer] = []
         for l in layers {
-            guard let r = l.replica(batchCapacity: rows) else { return false }
+            guard let r = l.replica(rowOffset: rowOffset) else { replicas = nil; return false }
             made.append(r)
         }
         replicas = made
-        replicaCapacity = rows
+        replicaOffset = rowOffset
         return true
     }
 
-    /// One data-parallel training step on samples `indices` of `data`: the dropout masks are drawn for the whole
-    /// batch on this thread (the same draws as a one-thread step), then the first half runs on `layers` and the second
-    /// on `replicas`, each on its own thread (gather, forward, loss, backward), and the update adds the second half's
-    /// gradients to the first's. The loss gradient is of the mean over the whole batch (Keras), so the update is the
-    /// batch's; only the GEMMs' summation order differs from a one-thread step. Which thread runs which half does not
-    /// change any value. `next` is the following batch's samples (prefetched). Returns (loss sum, metric sums, lr).
+    /// One data-parallel training step on samples `indices` of `data` (a whole batch of `bs` samples): the dropout
+    /// masks are drawn for the whole batch on this thread (the same draws as a one-thread step); then the first half
+    /// runs on `layers` and the second on `replicas`, each on its own thread with one-thread BLAS (gather, forward,
+    /// loss, backward to every layer's dL/dz; their rows lie one after the other in the layers' workspaces); then
+    /// the two threads share the update in chunks of kernel rows, each chunk's gradient computed over the whole batch
+    /// (dW = xᵀ · dz, K = the batch) right before it is updated. The loss gradient is of the mean over the whole batch
+    /// (Keras). Which thread runs which half or chunk changes no value. `next` is the following batch's samples
+    /// (prefetched). Returns (loss sum, metric sums, lr).
     private func trainStepDataParallel(_ indices: UnsafeBufferPointer<Int>, next: UnsafeBufferPointer<Int>,
                                        data: Dataset, width: Int, loss: Loss,
                                        optimizer: Optimizer) -> (Double, [Double], Double) {
@@ -414,9 +419,37 @@ public final class Sequential {
             if nlo < nhi { data.prefetch(UnsafeBufferPointer(rebasing: next[nlo ..< nhi])) }
             var unused = SeededGenerator(seed: 0)   // the dropout masks are preset
             results[k] = Self.forwardBackward(k == 0 ? layers : replicas, x: xs, y: ys, grad: g + lo * width, rows: n,
-                                              batchRows: rows, width: width, loss: loss, metrics: metrics, rng: &unused)
+                                              batchRows: rows, width: width, loss: loss, metrics: metrics,
+                                              weightGradients: false, rng: &unused)
         }
-        let lr = optimizer.apply(parameters, adding: replicas.flatMap(\.parameters), parallel: true)
+        // The update's chunks: kernel rows (about `Optimizer.chunkElements` values each) and whole biases, in the
+        // order of `parameters`; each computes its gradient first.
+        var chunks: [(slot: Int, range: Range<Int>)] = []
+        var work: [(dense: Dense, inputs: Range<Int>?)] = []
+        var slot = 0
+        for l in layers {
+            guard let d = l as? Dense else { continue }
+            // At least 128 kernel rows per chunk: each chunk's GEMM packs dz again, and smaller chunks made that
+            // packing a tenth of a 512-512 step.
+            let step = max(128, Optimizer.chunkElements / d.units)
+            var lo = 0
+            while lo < d.inputUnits {
+                let hi = min(d.inputUnits, lo + step)
+                chunks.append((slot, lo * d.units ..< hi * d.units))
+                work.append((d, lo..<hi))
+                lo = hi
+            }
+            slot += 1
+            if d.useBias {
+                chunks.append((slot, 0..<d.units))
+                work.append((d, nil))
+                slot += 1
+            }
+        }
+        let lr = optimizer.apply(parameters, chunks: chunks) { c in
+            if let inputs = work[c].inputs { work[c].dense.kernelGradient(rows: rows, inputs: inputs) }
+            else { work[c].dense.biasGradient(rows: rows) }
+        }
         let (l0, m0) = results[0], (l1, m1) = results[1]
         return (l0 + l1, zip(m0, m1).map { $0 + $1 }, lr)
     }
@@ -500,7 +533,7 @@ public final class Sequential {
         let steps = (train.count + bs - 1) / bs
         // Data-parallel steps run their GEMMs on one BLAS thread each (both halves at once); restored after `fit`
         // and around validation, which runs on BLAS's threads.
-        let dataParallel = usesDataParallel(batchRows: bs) && prepareReplicas(halfRows: (bs + 1) / 2)
+        let dataParallel = usesDataParallel(batchRows: bs) && prepareReplicas(rowOffset: (bs + 1) / 2)
         let blasThreads = Int(tb_blas_get_threads())
         if dataParallel { tb_blas_set_threads(1) }
         defer { if dataParallel { tb_blas_set_threads(Int32(blasThreads)) } }
@@ -560,7 +593,7 @@ public final class Sequential {
                     let batch = UnsafeBufferPointer(rebasing: o[start ..< start + rows])
                     let nextStart = start + rows
                     let next = UnsafeBufferPointer(rebasing: o[nextStart ..< min(train.count, nextStart + bs)])
-                    if dataParallel && rows >= 2 {
+                    if dataParallel && rows == bs {
                         return trainStepDataParallel(batch, next: next, data: train, width: width, loss: loss,
                                                      optimizer: optimizer)
                     }

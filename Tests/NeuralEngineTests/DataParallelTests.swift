@@ -3,8 +3,9 @@ import XCTest
 @testable import NeuralEngine
 
 /// Data-parallel training steps (issue 6, item 12): the batch is cut in two halves that run forward and backward on
-/// two threads with one-thread BLAS, and the update adds their gradients. Checked against the one-thread step, which
-/// the Keras reference tests cover: only the GEMMs' summation order differs, so values agree to float rounding.
+/// two threads with one-thread BLAS, then the kernel gradients are computed over the whole batch in row chunks shared
+/// by the threads, each updated right away. Checked against the one-thread step, which the Keras reference tests
+/// cover: only the GEMMs' blocking differs, so values agree to float rounding.
 final class DataParallelTests: XCTestCase {
     /// 10-class data: 3 Gaussian-ish features per class centre, `n` samples, one-hot targets.
     private func classData(_ n: Int, features: Int = 12, seed: UInt64 = 4) throws -> Dataset {
@@ -88,8 +89,8 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(bits(model), bits(a))
     }
 
-    /// The rule: data-parallel by default only with a second core and batches of at least 64; `fit` gives BLAS its
-    /// thread count back afterwards.
+    /// The rule: data-parallel by default only with a second core, batches of at least 64 and models of at most 2^22
+    /// kernel multiply-adds per sample; `fit` gives BLAS its thread count back afterwards.
     func testTheDefaultRuleAndTheBLASThreadCount() throws {
         let m = makeModel(.automatic, optimizer: SGD())
         try m.build(inputUnits: 12)
@@ -101,6 +102,10 @@ final class DataParallelTests: XCTestCase {
         XCTAssertFalse(m.usesDataParallel(batchRows: 128))
         m.parallelism = .dataParallel
         XCTAssertEqual(m.usesDataParallel(batchRows: 8), twoCores)
+        let big = Sequential([Dense(4096, inputDim: 1025), Dense(10, activation: .softmax)])
+        big.compile(optimizer: SGD(), loss: .categoricalCrossentropy)
+        try big.build(inputUnits: 1025)
+        XCTAssertFalse(big.usesDataParallel(batchRows: 128), "4.2M multiply-adds per sample > 2^22: BLAS's threads")
         let before = BLASInfo.threads
         try m.fit(try classData(130), batchSize: 64, epochs: 1, validationData: try classData(20, seed: 5))
         XCTAssertEqual(BLASInfo.threads, before)
