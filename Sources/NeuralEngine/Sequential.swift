@@ -8,7 +8,8 @@ import SafeIO
 ///
 /// Reproducibility: everything random derives from `seed` through three `SeededGenerator` streams (1: weight
 /// initialisation, 2: shuffling, 3: dropout). Same seed, data, architecture and flags -> identical `History`
-/// (floating-point results also depend on the BLAS library and its thread count, fixed for a given machine).
+/// (floating-point results also depend on the BLAS library, the number of CPUs, which decides between data-parallel
+/// and one-thread steps (`usesDataParallel`), and BLAS's thread count: all fixed for a given machine).
 ///
 /// Thread-safety: not thread-safe. Create, train and query a model on one thread (Trainboard's trainer thread);
 /// talk to it from elsewhere only through a callback (e.g. the dashboard's channel).
