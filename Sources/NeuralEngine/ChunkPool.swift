@@ -6,8 +6,8 @@ import Darwin
 import Foundation
 import Synchronization
 
-/// Shares element-wise work (the optimizer's update) between the calling thread and one helper thread, so that it
-/// uses both cores of the 2-core machines Trainboard is measured on, as the GEMMs already do through BLAS.
+/// Shares work between the calling thread and one helper thread, so that it uses both cores of the 2-core machines
+/// Trainboard is measured on: the two halves of a data-parallel training step, and the optimizer's update in chunks.
 ///
 /// `run(count:_:)` calls `body(i)` once for every `i` in `0..<count`; the calling thread and the helper take indices
 /// one at a time from a shared counter, so a helper that wakes late (the machine is busy) only means the caller does
