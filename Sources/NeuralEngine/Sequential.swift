@@ -342,9 +342,10 @@ public final class Sequential {
     /// hand-overs per step weigh more than the halves save).
     static let dataParallelMinRows = 64
     /// Largest model, in kernel multiply-adds per sample, trained data-parallel by default. Measured on a 2-core AMD
-    /// EPYC (AVX2): 64-64 (55k) ~1.45x faster per step than BLAS's own two threads, 512-512 (670k) as fast or faster;
-    /// larger models are untested, and their GEMMs keep BLAS's threads busy on their own.
-    static let dataParallelMaxWork = 1 << 22
+    /// EPYC (AVX2): 64-64 (55k) ~1.45x faster per step than BLAS's own two threads; 512-512 (670k) was faster only
+    /// while other processes were busy and slower (66.6 vs 78.7 % of the GEMM peak) on a quieter machine, so models of
+    /// that size keep BLAS's threads, whose larger GEMMs use both cores well.
+    static let dataParallelMaxWork = 1 << 18
 
     /// Whether `fit` with batches of `batchRows` samples uses data-parallel steps: `parallelism`, or by default when
     /// there is a second core (`ChunkPool`'s helper), the batch has at least `dataParallelMinRows` samples, every layer

@@ -89,7 +89,7 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(bits(model), bits(a))
     }
 
-    /// The rule: data-parallel by default only with a second core, batches of at least 64 and models of at most 2^22
+    /// The rule: data-parallel by default only with a second core, batches of at least 64 and models of at most 2^18
     /// kernel multiply-adds per sample; `fit` gives BLAS its thread count back afterwards.
     func testTheDefaultRuleAndTheBLASThreadCount() throws {
         let m = makeModel(.automatic, optimizer: SGD())
@@ -102,10 +102,18 @@ final class DataParallelTests: XCTestCase {
         XCTAssertFalse(m.usesDataParallel(batchRows: 128))
         m.parallelism = .dataParallel
         XCTAssertEqual(m.usesDataParallel(batchRows: 8), twoCores)
-        let big = Sequential([Dense(4096, inputDim: 1025), Dense(10, activation: .softmax)])
-        big.compile(optimizer: SGD(), loss: .categoricalCrossentropy)
-        try big.build(inputUnits: 1025)
-        XCTAssertFalse(big.usesDataParallel(batchRows: 128), "4.2M multiply-adds per sample > 2^22: BLAS's threads")
+        // 784-64-64-10 (55,040 multiply-adds per sample) data-parallel; 784-512-512-10 (670,720) and 511x513 + 513x1
+        // (262,656 > 2^18) on BLAS's threads.
+        func model(_ sizes: [Int]) throws -> Sequential {
+            let s = Sequential(zip(sizes.dropFirst(), sizes).map { Dense($0.0, inputDim: $0.1) })
+            s.compile(optimizer: SGD(), loss: .meanSquaredError)
+            try s.build(inputUnits: sizes[0])
+            return s
+        }
+        XCTAssertEqual(try model([784, 64, 64, 10]).usesDataParallel(batchRows: 128), twoCores)
+        XCTAssertFalse(try model([784, 512, 512, 10]).usesDataParallel(batchRows: 128))
+        XCTAssertFalse(try model([511, 513, 1]).usesDataParallel(batchRows: 128))
+        XCTAssertEqual(try model([511, 512, 1]).usesDataParallel(batchRows: 128), twoCores, "262,144 = 2^18")
         let before = BLASInfo.threads
         try m.fit(try classData(130), batchSize: 64, epochs: 1, validationData: try classData(20, seed: 5))
         XCTAssertEqual(BLASInfo.threads, before)
