@@ -4,9 +4,10 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
-/// Shares element-wise work (the optimizer's update) between the calling thread and one helper thread, so that it
-/// uses both cores of the 2-core machines Trainboard is measured on, as the GEMMs already do through BLAS.
+/// Shares work between the calling thread and one helper thread, so that it uses both cores of the 2-core machines
+/// Trainboard is measured on: the two halves of a data-parallel training step, and the optimizer's update in chunks.
 ///
 /// `run(count:_:)` calls `body(i)` once for every `i` in `0..<count`; the calling thread and the helper take indices
 /// one at a time from a shared counter, so a helper that wakes late (the machine is busy) only means the caller does
@@ -14,8 +15,10 @@ import Foundation
 /// took. Results do not depend on which thread ran a chunk when chunks touch disjoint memory (the optimizer's chunks
 /// are disjoint ranges of its element-wise update), so training stays bit-for-bit reproducible.
 ///
-/// The helper sleeps on a condition variable between calls (it never spins, so it takes no time from the BLAS threads).
-/// One pthread mutex guards all state: ThreadSanitizer sees the hand-over.
+/// Between calls the helper first watches for the next job for about `spinNanoseconds` (a data-parallel training step
+/// posts two jobs per step, a few microseconds apart: waking a sleeping thread costs more than that), then sleeps on a
+/// condition variable (so it takes no time from the BLAS threads while the engine is not using it). One pthread mutex
+/// guards all job state (ThreadSanitizer sees the hand-over); the watch only reads an atomic copy of the job counter.
 ///
 /// Thread-safety: `run` may be called from any thread, but calls are serialised (one job at a time); `body` must be safe
 /// to call concurrently for different indices.
@@ -37,6 +40,10 @@ final class ChunkPool: @unchecked Sendable {
     private var generation = 0
     private var open = false
     private var active = 0
+    /// `generation`, readable without the mutex (the helper's watch between jobs).
+    private let posted = Atomic<Int>(0)
+    /// How long the helper watches for the next job before sleeping.
+    static let spinNanoseconds: UInt64 = 100_000
 
     init(helper: Bool) {
         hasHelper = helper
@@ -70,6 +77,7 @@ final class ChunkPool: @unchecked Sendable {
         next = 0
         open = true
         generation &+= 1
+        posted.store(generation, ordering: .releasing)
         pthread_cond_signal(wake)
         pthread_mutex_unlock(mutex)
         while let i = take() { body(i) }
@@ -92,6 +100,12 @@ final class ChunkPool: @unchecked Sendable {
     private func helperLoop() {
         var seen = 0
         while true {
+            let until = DispatchTime.now().uptimeNanoseconds + Self.spinNanoseconds
+            var spins = 0
+            while posted.load(ordering: .acquiring) == seen {
+                spins += 1
+                if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds > until { break }
+            }
             pthread_mutex_lock(mutex)
             while !(open && generation != seen) { pthread_cond_wait(wake, mutex) }
             seen = generation

@@ -86,28 +86,65 @@ public final class Dense: Layer {
     }
 
     /// Backward pass; when `gradientIsPreActivation`, `g` is already dL/dz (fused softmax/sigmoid + cross-entropy).
+    /// With `weightGradients` false the kernel and bias gradients are left for `kernelGradient`/`biasGradient` (a
+    /// data-parallel step computes them once for the whole batch); `g` then holds dL/dz until the next step.
     func backward(_ g: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool,
-                  gradientIsPreActivation: Bool) -> UnsafeMutablePointer<Float>? {
-        guard let kernel, let x = input else { fatalError("Dense.backward before forward") }
+                  gradientIsPreActivation: Bool, weightGradients: Bool = true) -> UnsafeMutablePointer<Float>? {
+        guard let kernel, input != nil else { fatalError("Dense.backward before forward") }
         if !gradientIsPreActivation {
             activation.backward(grad: g, z: z.pointer, a: a.pointer, rows: rows, cols: units)
         }
-        // dW[in, units] = xᵀ[in, rows] · dz[rows, units]
-        tb_sgemm(Int32(TB_TRANS), Int32(TB_NO_TRANS), Int32(inputUnits), Int32(units), Int32(rows), 1,
-                 x, Int32(inputUnits), g, Int32(units), 0, kernel.grad.pointer, Int32(units))
-        if let bias {
-            let db = bias.grad.pointer
-            db.update(repeating: 0, count: units)
-            for r in 0..<rows {
-                let gr = g + r * units
-                for j in 0..<units { db[j] += gr[j] }
-            }
+        dz = g
+        if weightGradients {
+            kernelGradient(rows: rows, inputs: 0..<inputUnits)
+            biasGradient(rows: rows)
         }
         guard needInputGradient else { return nil }
         // dx[rows, in] = dz[rows, units] · Wᵀ[units, in]
         tb_sgemm(Int32(TB_NO_TRANS), Int32(TB_TRANS), Int32(rows), Int32(inputUnits), Int32(units), 1,
                  g, Int32(units), kernel.value.pointer, Int32(units), 0, dx.pointer, Int32(inputUnits))
         return dx.pointer
+    }
+
+    /// dL/dz of the last backward pass, `[rows, units]`.
+    private var dz: UnsafeMutablePointer<Float>?
+
+    /// Kernel gradient rows `inputs` from the last forward and backward passes over `rows` samples:
+    /// dW[inputs, units] = x[:, inputs]ᵀ · dz. Kernel rows are independent: disjoint ranges may be computed on
+    /// different threads, with the same values as in one call.
+    func kernelGradient(rows: Int, inputs: Range<Int>) {
+        guard let kernel, let x = input, let dz, !inputs.isEmpty else { return }
+        tb_sgemm(Int32(TB_TRANS), Int32(TB_NO_TRANS), Int32(inputs.count), Int32(units), Int32(rows), 1,
+                 x + inputs.lowerBound, Int32(inputUnits), dz, Int32(units), 0,
+                 kernel.grad.pointer + inputs.lowerBound * units, Int32(units))
+    }
+
+    /// Bias gradient db = Σ_rows dz from the last backward pass over `rows` samples.
+    func biasGradient(rows: Int) {
+        guard let bias, let g = dz else { return }
+        let db = bias.grad.pointer
+        db.update(repeating: 0, count: units)
+        for r in 0..<rows {
+            let gr = g + r * units
+            for j in 0..<units { db[j] += gr[j] }
+        }
+    }
+
+    override func replica(rowOffset: Int) -> Layer? {
+        guard isBuilt, capacity > rowOffset else { return nil }
+        let r = Dense(units, activation: activation, kernelInitializer: kernelInitializer, biasInitializer: biasInitializer,
+                      useBias: useBias, inputDim: inputDim, name: name)
+        r.inputUnits = inputUnits
+        r.outputUnits = outputUnits
+        r.kernel = kernel
+        r.bias = bias
+        r.isBuilt = true
+        let rows = capacity - rowOffset
+        r.capacity = rows
+        r.z = FloatBuffer(viewing: z.pointer + rowOffset * units, capacity: rows * units)
+        r.a = activation == .linear ? r.z : FloatBuffer(viewing: a.pointer + rowOffset * units, capacity: rows * units)
+        r.dx = FloatBuffer(viewing: dx.pointer + rowOffset * inputUnits, capacity: rows * inputUnits)
+        return r
     }
 
     override var config: LayerConfig {

@@ -28,6 +28,13 @@ public final class Dropout: Layer {
         out = FloatBuffer(capacity: rows * inputUnits)
     }
 
+    /// The mask of the last training forward pass (this layer's own buffer, or the preset one).
+    private var activeMask: UnsafeMutablePointer<Float>?
+    /// When set, the next training forward passes use this mask (`[rows, inputUnits]`, already drawn by
+    /// `drawMask`) instead of drawing: the two halves of a data-parallel step share one mask drawn for the whole
+    /// batch, so the dropout stream is consumed exactly as in a one-thread step.
+    var presetMask: UnsafeMutablePointer<Float>?
+
     override func forward(_ x: UnsafePointer<Float>, rows: Int, training: Bool, rng: inout SeededGenerator)
         -> UnsafeMutablePointer<Float> {
         let n = rows * inputUnits
@@ -36,13 +43,31 @@ public final class Dropout: Layer {
             out.pointer.update(from: x, count: n)
             return out.pointer
         }
+        let m = presetMask ?? drawMask(rows: rows, rng: &rng)
+        activeMask = m
+        let o = out.pointer
+        var i = 0
+        while i + 8 <= n {
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            let s = UnsafeRawPointer(m + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(o + i).storeBytes(of: xv * s, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { o[i] = x[i] * m[i]; i += 1 }
+        return o
+    }
+
+    /// Draws the training mask for `rows` samples into this layer's mask buffer and returns it: `1 / (1 - rate)` for
+    /// a kept input, 0 for a dropped one, `[rows, inputUnits]`.
+    func drawMask(rows: Int, rng: inout SeededGenerator) -> UnsafeMutablePointer<Float> {
+        let n = rows * inputUnits
         // Each 64-bit draw decides four inputs with 16 random bits each: keep when the 16-bit value is below
         // round(65536 * (1 - rate)), i.e. the rate is honoured to 1/65536.
         let threshold = UInt64(((1 - rate) * 65536).rounded())
         let scale = Float(1 / (1 - rate))
-        let m = mask.pointer, o = out.pointer
-        // Eight inputs from two draws at a time, as SIMD lanes (the same keep rule and products as the scalar loop
-        // below, which finishes the last < 8 inputs; results are identical).
+        let m = mask.pointer
+        // Eight inputs from two draws at a time, as SIMD lanes (the same keep rule as the scalar loop below, which
+        // finishes the last < 8 inputs; results are identical).
         let limit = SIMD8<UInt32>(repeating: UInt32(threshold))
         var i = 0
         while i + 8 <= n {
@@ -53,8 +78,6 @@ public final class Dropout: Layer {
                                       UInt32(truncatingIfNeeded: (b1 >> 32) & 0xFFFF), UInt32(truncatingIfNeeded: b1 >> 48))
             let s = SIMD8<Float>(repeating: 0).replacing(with: scale, where: draws .< limit)
             UnsafeMutableRawPointer(m + i).storeBytes(of: s, as: SIMD8<Float>.self)
-            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(o + i).storeBytes(of: xv * s, as: SIMD8<Float>.self)
             i += 8
         }
         while i < n {
@@ -64,24 +87,35 @@ public final class Dropout: Layer {
                 // keep = 1 when the 16-bit draw is below the threshold (the wrapped difference has its top bit set),
                 // computed without a branch: a data-dependent branch would mispredict at the dropout rate.
                 let keep = Float(((bits & 0xFFFF) &- threshold) >> 63)
-                let s = keep * scale
-                m[i] = s
-                o[i] = x[i] * s
+                m[i] = keep * scale
                 bits >>= 16
                 i += 1
             }
         }
-        return o
+        return m
     }
 
     override func backward(_ g: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool)
         -> UnsafeMutablePointer<Float>? {
         guard needInputGradient else { return nil }
-        if lastWasTraining {
-            let n = rows * inputUnits, m = mask.pointer
+        if lastWasTraining, let m = activeMask {
+            let n = rows * inputUnits
             for i in 0..<n { g[i] *= m[i] }
         }
         return g
+    }
+
+    override func replica(rowOffset: Int) -> Layer? {
+        guard isBuilt, capacity > rowOffset else { return nil }
+        let r = Dropout(rate, name: name)
+        r.inputUnits = inputUnits
+        r.outputUnits = outputUnits
+        r.isBuilt = true
+        let rows = capacity - rowOffset
+        r.capacity = rows
+        r.mask = FloatBuffer(viewing: mask.pointer + rowOffset * inputUnits, capacity: rows * inputUnits)
+        r.out = FloatBuffer(viewing: out.pointer + rowOffset * inputUnits, capacity: rows * inputUnits)
+        return r
     }
 
     override var config: LayerConfig {

@@ -9,6 +9,8 @@ import Glibc
 final class FloatBuffer {
     let capacity: Int
     let pointer: UnsafeMutablePointer<Float>
+    /// False for a view into another buffer's memory (`init(viewing:capacity:)`), which is not freed with it.
+    private let owned: Bool
 
     /// Buffers start on a 64-byte boundary (a cache line, one AVX-512 register): BLAS kernels and vector loops then
     /// never split a load across lines, and timings do not depend on where malloc happened to place a buffer.
@@ -17,6 +19,15 @@ final class FloatBuffer {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: self.capacity * MemoryLayout<Float>.stride, alignment: 64)
         pointer = raw.bindMemory(to: Float.self, capacity: self.capacity)
         pointer.initialize(repeating: 0, count: self.capacity)
+        owned = true
+    }
+
+    /// A view of `capacity` floats of another buffer's memory (a data-parallel replica's rows of its layer's
+    /// workspaces); valid while that buffer lives and is not reallocated.
+    init(viewing pointer: UnsafeMutablePointer<Float>, capacity: Int) {
+        self.capacity = max(1, capacity)
+        self.pointer = pointer
+        owned = false
     }
 
     convenience init(_ values: [Float]) {
@@ -24,7 +35,7 @@ final class FloatBuffer {
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
     }
 
-    deinit { pointer.deallocate() }
+    deinit { if owned { pointer.deallocate() } }
 
     func array(count: Int) -> [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
     func zero(count: Int) { pointer.update(repeating: 0, count: count) }

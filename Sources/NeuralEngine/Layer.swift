@@ -82,6 +82,12 @@ public class Layer {
 
     /// The configuration for saving (`LayerConfig`).
     var config: LayerConfig { fatalError("abstract") }
+
+    /// A copy of this built layer for the second half of a data-parallel training step (see `Sequential`): the same
+    /// parameters, and workspaces that are views of this layer's own from row `rowOffset` on, so that the two halves'
+    /// activations and gradients lie one after the other as a whole batch's would. Valid until this layer's
+    /// workspaces are reallocated (`prepare` with more rows). nil when the layer cannot be replicated.
+    func replica(rowOffset: Int) -> Layer? { nil }
 }
 
 /// Errors from building, compiling, training or restoring a model.

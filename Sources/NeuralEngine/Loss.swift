@@ -38,11 +38,14 @@ public enum Loss: String, CaseIterable, Sendable, Codable {
     /// writes the gradient of the batch mean into it: with respect to `z` when fused (returned `true`), else with
     /// respect to `a`.
     ///
-    /// - Parameters: `z` logits and `a = activation(z)`, `y` targets, all `[rows, cols]` row-major.
+    /// - Parameters: `z` logits and `a = activation(z)`, `y` targets, all `[rows, cols]` row-major; `batchRows` the
+    ///   whole batch's size when these rows are part of it (a data-parallel half): the gradient is of the mean over
+    ///   the whole batch (Keras), so each half's gradients add up to the batch's. Default `rows`.
     /// - Returns: (sum over samples of the per-sample loss, whether `grad` is dL/dz).
     func compute(z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>, rows: Int, cols: Int,
-                 activation: Activation, grad: UnsafeMutablePointer<Float>?) -> (sum: Double, preActivation: Bool) {
-        let invBatch = 1 / Float(rows)
+                 activation: Activation, grad: UnsafeMutablePointer<Float>?,
+                 batchRows: Int? = nil) -> (sum: Double, preActivation: Bool) {
+        let invBatch = 1 / Float(batchRows ?? rows)
         var total = 0.0
         let fused = isFused(with: activation)
         let eps = Loss.epsilon

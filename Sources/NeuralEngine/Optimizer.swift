@@ -43,27 +43,44 @@ public class Optimizer {
     /// thread and `ChunkPool`'s helper thread share; every element gets exactly the same operations as on one thread.
     @discardableResult
     func apply(_ parameters: [Parameter]) -> Double {
-        let lr = currentLearningRate
-        let step = iterations + 1
-        let rate = Float(lr)
-        for (i, p) in parameters.enumerated() { prepare(p, slot: i) }
         let total = parameters.reduce(0) { $0 + $1.count }
+        var chunks: [(slot: Int, range: Range<Int>)] = []
         if total >= Self.parallelThreshold && ChunkPool.shared.hasHelper {
-            var chunks: [(slot: Int, lo: Int, hi: Int)] = []
             for (i, p) in parameters.enumerated() {
                 var lo = 0
                 while lo < p.count {
                     let hi = min(p.count, lo + Self.chunkElements)
-                    chunks.append((i, lo, hi))
+                    chunks.append((i, lo..<hi))
                     lo = hi
                 }
             }
+        } else {
+            chunks = parameters.enumerated().map { ($0.offset, 0..<$0.element.count) }
+        }
+        return apply(parameters, chunks: chunks, gradient: nil)
+    }
+
+    /// One update in `chunks` (disjoint element ranges of parameter `slot`, covering every parameter), shared
+    /// between the training thread and `ChunkPool`'s helper when there are several. `gradient(c)`, when given, is
+    /// called first for chunk `c` on the thread that updates it and must fill that chunk's gradient (a data-parallel
+    /// step computes kernel rows there, so they are updated while still in cache). Increments `iterations`; returns
+    /// the learning rate used.
+    func apply(_ parameters: [Parameter], chunks: [(slot: Int, range: Range<Int>)],
+               gradient: ((Int) -> Void)?) -> Double {
+        let lr = currentLearningRate
+        let step = iterations + 1
+        let rate = Float(lr)
+        for (i, p) in parameters.enumerated() { prepare(p, slot: i) }
+        if chunks.count > 1 && ChunkPool.shared.hasHelper {
             ChunkPool.shared.run(count: chunks.count) { [self] c in
-                let (i, lo, hi) = chunks[c]
-                update(parameters[i], slot: i, lr: rate, step: step, range: lo..<hi)
+                gradient?(c)
+                update(parameters[chunks[c].slot], slot: chunks[c].slot, lr: rate, step: step, range: chunks[c].range)
             }
         } else {
-            for (i, p) in parameters.enumerated() { update(p, slot: i, lr: rate, step: step, range: 0..<p.count) }
+            for (c, chunk) in chunks.enumerated() {
+                gradient?(c)
+                update(parameters[chunk.slot], slot: chunk.slot, lr: rate, step: step, range: chunk.range)
+            }
         }
         iterations += 1
         return lr

@@ -8,7 +8,8 @@ import SafeIO
 ///
 /// Reproducibility: everything random derives from `seed` through three `SeededGenerator` streams (1: weight
 /// initialisation, 2: shuffling, 3: dropout). Same seed, data, architecture and flags -> identical `History`
-/// (floating-point results also depend on the BLAS library and its thread count, fixed for a given machine).
+/// (floating-point results also depend on the BLAS library, the number of CPUs, which decides between data-parallel
+/// and one-thread steps (`usesDataParallel`), and BLAS's thread count: all fixed for a given machine).
 ///
 /// Thread-safety: not thread-safe. Create, train and query a model on one thread (Trainboard's trainer thread);
 /// talk to it from elsewhere only through a callback (e.g. the dashboard's channel).
@@ -63,6 +64,26 @@ public final class Sequential {
     private var yBuffer = FloatBuffer(capacity: 1)
     private var gBuffer = FloatBuffer(capacity: 1)
 
+    /// How `fit` uses the cores for one training step.
+    enum Parallelism {
+        /// `dataParallel` when `usesDataParallel(batchRows:)`'s rule says so, else `serial`.
+        case automatic
+        /// One forward and backward pass over the whole batch; BLAS threads its GEMMs itself.
+        case serial
+        /// The batch is cut into two halves, each gathered, run forward and backward on its own thread with
+        /// one-thread BLAS (the training thread and `ChunkPool`'s helper); their gradients are added before one update.
+        case dataParallel
+    }
+    /// The step strategy `fit` uses (tests force one; the default follows the rule of `usesDataParallel`).
+    var parallelism = Parallelism.automatic
+    /// Copies of `layers` sharing their weights, for the second half of a data-parallel step; built on first use.
+    private var replicas: [Layer]?
+    /// The first row of the second half (the replicas' workspaces start there).
+    private var replicaOffset = 0
+    /// The two halves' (loss sum, metric sums) of the last data-parallel step.
+    private let halfResults = UnsafeMutablePointer<(Double, [Double])>.allocate(capacity: 2)
+    private var halfResultsInitialized = false
+
     /// - Parameters:
     ///   - layers: the stack, first to last.
     ///   - seed: the random seed (Keras: `keras.utils.set_random_seed`).
@@ -73,6 +94,11 @@ public final class Sequential {
         shuffleRNG = SeededGenerator(seed: seed, stream: 2)
         dropoutRNG = SeededGenerator(seed: seed, stream: 3)
         for l in layers { add(l) }
+    }
+
+    deinit {
+        if halfResultsInitialized { halfResults.deinitialize(count: 2) }
+        halfResults.deallocate()
     }
 
     /// Records the first error a callback raised and stops training; `fit` throws it after the current hook.
@@ -272,23 +298,162 @@ public final class Sequential {
 
     /// One training step on the batch already in `xBuffer`/`yBuffer`. Returns (loss sum, metric sums, lr used).
     private func trainStep(rows: Int, width: Int, loss: Loss, optimizer: Optimizer) -> (Double, [Double], Double) {
-        let a = forward(xBuffer.pointer, rows: rows, training: true)
-        let z = lastDense?.preActivation ?? a
-        let (lossSum, pre) = loss.compute(z: z, a: a, y: yBuffer.pointer, rows: rows, cols: width,
-                                          activation: lastActivation, grad: gBuffer.pointer)
-        let ms = metrics.map { $0.sum(a: a, y: yBuffer.pointer, rows: rows, cols: width) }
-        var g: UnsafeMutablePointer<Float>? = gBuffer.pointer
-        for (i, l) in layers.enumerated().reversed() {
+        let (lossSum, ms) = Self.forwardBackward(layers, x: xBuffer.pointer, y: yBuffer.pointer, grad: gBuffer.pointer,
+                                                 rows: rows, batchRows: rows, width: width, loss: loss,
+                                                 metrics: metrics, rng: &dropoutRNG)
+        let lr = optimizer.apply(parameters)
+        return (lossSum, ms, lr)
+    }
+
+    /// Forward (training mode) and backward through `stack` for `rows` samples `x` `[rows, features]` with targets
+    /// `y` `[rows, width]`, `grad` a `[rows, width]` workspace; the parameters' gradients are then those of the mean
+    /// loss over `batchRows` samples (these rows' share of the batch's). Returns (loss sum, metric sums) over the rows.
+    private static func forwardBackward(_ stack: [Layer], x: UnsafePointer<Float>, y: UnsafePointer<Float>,
+                                        grad: UnsafeMutablePointer<Float>, rows: Int, batchRows: Int, width: Int,
+                                        loss: Loss, metrics: [Metric], weightGradients: Bool = true,
+                                        rng: inout SeededGenerator) -> (Double, [Double]) {
+        var h = x
+        var a: UnsafeMutablePointer<Float>?
+        for l in stack {
+            let o = l.forward(h, rows: rows, training: true, rng: &rng)
+            h = UnsafePointer(o)
+            a = o
+        }
+        let lastDense = stack.last as? Dense
+        let z = lastDense?.preActivation ?? a!
+        let (lossSum, pre) = loss.compute(z: z, a: a!, y: y, rows: rows, cols: width,
+                                          activation: lastDense?.activation ?? .linear, grad: grad, batchRows: batchRows)
+        let ms = metrics.map { $0.sum(a: a!, y: y, rows: rows, cols: width) }
+        var g: UnsafeMutablePointer<Float>? = grad
+        for (i, l) in stack.enumerated().reversed() {
             guard let gg = g else { break }
             let needInput = i > 0
-            if i == layers.count - 1, let d = l as? Dense {
-                g = d.backward(gg, rows: rows, needInputGradient: needInput, gradientIsPreActivation: pre)
+            if let d = l as? Dense {
+                g = d.backward(gg, rows: rows, needInputGradient: needInput,
+                               gradientIsPreActivation: i == stack.count - 1 && pre, weightGradients: weightGradients)
             } else {
                 g = l.backward(gg, rows: rows, needInputGradient: needInput)
             }
         }
-        let lr = optimizer.apply(parameters)
-        return (lossSum, ms, lr)
+        return (lossSum, ms)
+    }
+
+    /// Smallest batch a data-parallel step is used for by default (halves of at least 32 samples; with fewer, the two
+    /// hand-overs per step weigh more than the halves save).
+    static let dataParallelMinRows = 64
+    /// Largest model, in kernel multiply-adds per sample, trained data-parallel by default. Measured on a 2-core AMD
+    /// EPYC (AVX2): 64-64 (55k) ~1.45x faster per step than BLAS's own two threads; 512-512 (670k) was faster only
+    /// while other processes were busy and slower (66.6 vs 78.7 % of the GEMM peak) on a quieter machine, so models of
+    /// that size keep BLAS's threads, whose larger GEMMs use both cores well.
+    static let dataParallelMaxWork = 1 << 18
+
+    /// Whether `fit` with batches of `batchRows` samples uses data-parallel steps: `parallelism`, or by default when
+    /// there is a second core (`ChunkPool`'s helper), the batch has at least `dataParallelMinRows` samples, every layer
+    /// can be replicated, and the model does at most `dataParallelMaxWork` multiply-adds per sample (larger GEMMs
+    /// keep both cores busy through BLAS alone). A rule of the model's shape, never of timings: the same model and
+    /// batch size always take the same path, so results are reproducible on a machine.
+    func usesDataParallel(batchRows: Int) -> Bool {
+        guard ChunkPool.shared.hasHelper, batchRows >= 2, layers.allSatisfy({ $0 is Dense || $0 is Dropout }) else {
+            return false
+        }
+        switch parallelism {
+        case .serial: return false
+        case .dataParallel: return true
+        case .automatic:
+            guard batchRows >= Self.dataParallelMinRows else { return false }
+            let work = layers.reduce(0) { $0 + (($1 as? Dense).map { $0.inputUnits * $0.units } ?? 0) }
+            return work <= Self.dataParallelMaxWork
+        }
+    }
+
+    /// Builds the replicas for a second half starting at row `rowOffset` (views of the layers' workspaces, so made
+    /// again at every `fit`, after `prepare`); false when a layer cannot be replicated.
+    private func prepareReplicas(rowOffset: Int) -> Bool {
+        var made: [Layer] = []
+        for l in layers {
+            guard let r = l.replica(rowOffset: rowOffset) else { replicas = nil; return false }
+            made.append(r)
+        }
+        replicas = made
+        replicaOffset = rowOffset
+        return true
+    }
+
+    /// One data-parallel training step on samples `indices` of `data` (a whole batch of `bs` samples): the dropout
+    /// masks are drawn for the whole batch on this thread (the same draws as a one-thread step); then the first half
+    /// runs on `layers` and the second on `replicas`, each on its own thread with one-thread BLAS (gather, forward,
+    /// loss, backward to every layer's dL/dz; their rows lie one after the other in the layers' workspaces); then
+    /// the two threads share the update in chunks of kernel rows, each chunk's gradient computed over the whole batch
+    /// (dW = xᵀ · dz, K = the batch) right before it is updated. The loss gradient is of the mean over the whole batch
+    /// (Keras). Which thread runs which half or chunk changes no value. `next` is the following batch's samples
+    /// (prefetched). Returns (loss sum, metric sums, lr).
+    private func trainStepDataParallel(_ indices: UnsafeBufferPointer<Int>, next: UnsafeBufferPointer<Int>,
+                                       data: Dataset, width: Int, loss: Loss,
+                                       optimizer: Optimizer) -> (Double, [Double], Double) {
+        let rows = indices.count
+        let half = (rows + 1) / 2
+        guard let replicas else { fatalError("trainStepDataParallel before prepareReplicas") }
+        for (l, r) in zip(layers, replicas) {
+            guard let d = l as? Dropout, let dr = r as? Dropout, d.rate > 0 else { continue }
+            let m = d.drawMask(rows: rows, rng: &dropoutRNG)
+            d.presetMask = m
+            dr.presetMask = m + half * d.inputUnits
+        }
+        defer {
+            for (l, r) in zip(layers, replicas) {
+                (l as? Dropout)?.presetMask = nil
+                (r as? Dropout)?.presetMask = nil
+            }
+        }
+        let f = data.featureCount
+        let x = xBuffer.pointer, y = yBuffer.pointer, g = gBuffer.pointer
+        let layers = self.layers, metrics = self.metrics
+        if halfResultsInitialized { halfResults.deinitialize(count: 2) }
+        halfResults.initialize(repeating: (0, []), count: 2)
+        halfResultsInitialized = true
+        let results = halfResults
+        ChunkPool.shared.run(count: 2) { k in
+            let lo = k == 0 ? 0 : half, n = k == 0 ? half : rows - half
+            let xs = x + lo * f, ys = y + lo * width
+            data.gather(UnsafeBufferPointer(rebasing: indices[lo ..< lo + n]), x: xs, y: ys, targetWidth: width)
+            // This half of the next batch starts loading into the caches while this half computes.
+            let nlo = min(next.count, lo), nhi = k == 0 ? min(next.count, half) : next.count
+            if nlo < nhi { data.prefetch(UnsafeBufferPointer(rebasing: next[nlo ..< nhi])) }
+            var unused = SeededGenerator(seed: 0)   // the dropout masks are preset
+            results[k] = Self.forwardBackward(k == 0 ? layers : replicas, x: xs, y: ys, grad: g + lo * width, rows: n,
+                                              batchRows: rows, width: width, loss: loss, metrics: metrics,
+                                              weightGradients: false, rng: &unused)
+        }
+        // The update's chunks: kernel rows (about `Optimizer.chunkElements` values each) and whole biases, in the
+        // order of `parameters`; each computes its gradient first.
+        var chunks: [(slot: Int, range: Range<Int>)] = []
+        var work: [(dense: Dense, inputs: Range<Int>?)] = []
+        var slot = 0
+        for l in layers {
+            guard let d = l as? Dense else { continue }
+            // At least 128 kernel rows per chunk: each chunk's GEMM packs dz again, and smaller chunks made that
+            // packing a tenth of a 512-512 step.
+            let step = max(128, Optimizer.chunkElements / d.units)
+            var lo = 0
+            while lo < d.inputUnits {
+                let hi = min(d.inputUnits, lo + step)
+                chunks.append((slot, lo * d.units ..< hi * d.units))
+                work.append((d, lo..<hi))
+                lo = hi
+            }
+            slot += 1
+            if d.useBias {
+                chunks.append((slot, 0..<d.units))
+                work.append((d, nil))
+                slot += 1
+            }
+        }
+        let lr = optimizer.apply(parameters, chunks: chunks) { c in
+            if let inputs = work[c].inputs { work[c].dense.kernelGradient(rows: rows, inputs: inputs) }
+            else { work[c].dense.biasGradient(rows: rows) }
+        }
+        let (l0, m0) = results[0], (l1, m1) = results[1]
+        return (l0 + l1, zip(m0, m1).map { $0 + $1 }, lr)
     }
 
     private func checkData(_ data: Dataset) throws -> Int {
@@ -368,6 +533,12 @@ public final class Sequential {
         let bs = min(batchSize, train.count)
         prepare(rows: bs, features: train.featureCount, targetWidth: width)
         let steps = (train.count + bs - 1) / bs
+        // Data-parallel steps run their GEMMs on one BLAS thread each (both halves at once); restored after `fit`
+        // and around validation, which runs on BLAS's threads.
+        let dataParallel = usesDataParallel(batchRows: bs) && prepareReplicas(rowOffset: (bs + 1) / 2)
+        let blasThreads = Int(tb_blas_get_threads())
+        if dataParallel { tb_blas_set_threads(1) }
+        defer { if dataParallel { tb_blas_set_threads(Int32(blasThreads)) } }
         var order = Array(0..<train.count)
         var lastLogs: Logs = [:]
         let metricNames = metrics.map(\.rawValue)
@@ -420,16 +591,19 @@ public final class Sequential {
                 try throwRaisedError()
                 let start = step * bs
                 let rows = min(bs, train.count - start)
-                order.withUnsafeBufferPointer { o in
-                    train.gather(UnsafeBufferPointer(rebasing: o[start ..< start + rows]), x: xBuffer.pointer,
-                                 y: yBuffer.pointer, targetWidth: width)
-                    // The next batch's rows start loading into the caches while this step computes.
-                    let next = start + rows
-                    if next < train.count {
-                        train.prefetch(UnsafeBufferPointer(rebasing: o[next ..< min(train.count, next + bs)]))
+                let (ls, ms, lr) = order.withUnsafeBufferPointer { o in
+                    let batch = UnsafeBufferPointer(rebasing: o[start ..< start + rows])
+                    let nextStart = start + rows
+                    let next = UnsafeBufferPointer(rebasing: o[nextStart ..< min(train.count, nextStart + bs)])
+                    if dataParallel && rows == bs {
+                        return trainStepDataParallel(batch, next: next, data: train, width: width, loss: loss,
+                                                     optimizer: optimizer)
                     }
+                    train.gather(batch, x: xBuffer.pointer, y: yBuffer.pointer, targetWidth: width)
+                    // The next batch's rows start loading into the caches while this step computes.
+                    train.prefetch(next)
+                    return trainStep(rows: rows, width: width, loss: loss, optimizer: optimizer)
                 }
-                let (ls, ms, lr) = trainStep(rows: rows, width: width, loss: loss, optimizer: optimizer)
                 lastLR = lr
                 lossSum += ls
                 seen += rows
@@ -445,7 +619,9 @@ public final class Sequential {
             var logs: Logs = [LogKey.loss: lossSum / Double(max(1, seen)), LogKey.learningRate: lastLR]
             for k in 0..<metricNames.count { logs[metricNames[k]] = metricSums[k] / Double(max(1, seen)) }
             if let v = validation {
+                if dataParallel { tb_blas_set_threads(Int32(blasThreads)) }
                 let vl = evaluate(v, batchSize: bs, callbacks: list, width: width)
+                if dataParallel { tb_blas_set_threads(1) }
                 for (k, x) in vl { logs["val_" + k] = x }
             }
             p.epochEnded = true
