@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CBLAS
 import Foundation
 import Synchronization
 
@@ -25,6 +26,11 @@ import Synchronization
 final class ChunkPool: @unchecked Sendable {
     /// The pool the engine uses: a helper when more than one CPU is online.
     static let shared = ChunkPool(helper: sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1)
+
+    /// Whether this process may use a second core: the helper exists and BLAS was given at least two threads
+    /// (`OPENBLAS_NUM_THREADS`; a search's `--jobs 2` gives each fit one, so that two fits do not run four threads on
+    /// two cores). Read at the start of `fit` and of each update, before `fit` lowers BLAS's threads itself.
+    static var mayUseSecondCore: Bool { shared.hasHelper && tb_blas_get_threads() >= 2 }
 
     /// Whether a helper thread exists.
     let hasHelper: Bool

@@ -45,7 +45,7 @@ public class Optimizer {
     func apply(_ parameters: [Parameter]) -> Double {
         let total = parameters.reduce(0) { $0 + $1.count }
         var chunks: [(slot: Int, range: Range<Int>)] = []
-        if total >= Self.parallelThreshold && ChunkPool.shared.hasHelper {
+        if total >= Self.parallelThreshold && ChunkPool.mayUseSecondCore {
             for (i, p) in parameters.enumerated() {
                 var lo = 0
                 while lo < p.count {

@@ -348,12 +348,13 @@ public final class Sequential {
     static let dataParallelMaxWork = 1 << 18
 
     /// Whether `fit` with batches of `batchRows` samples uses data-parallel steps: `parallelism`, or by default when
-    /// there is a second core (`ChunkPool`'s helper), the batch has at least `dataParallelMinRows` samples, every layer
+    /// there is a second core this process may use (`ChunkPool.mayUseSecondCore`: a helper thread and at least two
+    /// BLAS threads), the batch has at least `dataParallelMinRows` samples, every layer
     /// can be replicated, and the model does at most `dataParallelMaxWork` multiply-adds per sample (larger GEMMs
     /// keep both cores busy through BLAS alone). A rule of the model's shape, never of timings: the same model and
     /// batch size always take the same path, so results are reproducible on a machine.
     func usesDataParallel(batchRows: Int) -> Bool {
-        guard ChunkPool.shared.hasHelper, batchRows >= 2, layers.allSatisfy({ $0 is Dense || $0 is Dropout }) else {
+        guard ChunkPool.mayUseSecondCore, batchRows >= 2, layers.allSatisfy({ $0 is Dense || $0 is Dropout }) else {
             return false
         }
         switch parallelism {

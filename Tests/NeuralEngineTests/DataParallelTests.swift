@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 import XCTest
 @testable import NeuralEngine
@@ -94,8 +95,14 @@ final class DataParallelTests: XCTestCase {
     func testTheDefaultRuleAndTheBLASThreadCount() throws {
         let m = makeModel(.automatic, optimizer: SGD())
         try m.build(inputUnits: 12)
-        let twoCores = ChunkPool.shared.hasHelper
+        let twoCores = ChunkPool.mayUseSecondCore
         XCTAssertEqual(m.usesDataParallel(batchRows: 128), twoCores)
+        // A process given one BLAS thread (a search's fit with --jobs 2: OPENBLAS_NUM_THREADS=1) stays on one core.
+        let given = BLASInfo.threads
+        tb_blas_set_threads(1)
+        XCTAssertFalse(m.usesDataParallel(batchRows: 128))
+        XCTAssertFalse(ChunkPool.mayUseSecondCore)
+        tb_blas_set_threads(Int32(given))
         XCTAssertEqual(m.usesDataParallel(batchRows: 64), twoCores)
         XCTAssertFalse(m.usesDataParallel(batchRows: 63))
         m.parallelism = .serial
