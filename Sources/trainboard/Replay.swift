@@ -123,15 +123,7 @@ struct ReadOnlyViewer {
     let metrics: [String]
 
     func run(snapshot: TrainingSnapshot, render: @escaping DashboardLoop.Renderer) throws {
-        let resolved: ResolvedTheme
-        do { resolved = try ResolvedTheme.load(themeSpec) } catch { printError("error: \(error)"); throw ExitCode(2) }
-        for w in resolved.warnings { printError(w) }
-        SignalTrap.install()
-        let screen: NCursesScreen
-        do { screen = try NCursesScreen() } catch {
-            printError("error: cannot start the dashboard: \(error). Use --headless.")
-            throw ExitCode(1)
-        }
+        let (resolved, screen) = try openScreen(theme: themeSpec)
         var state = DashboardState()
         state.charts = charts
         var loop = DashboardLoop(screen: screen, channel: TrainingChannel(snapshot),
@@ -139,5 +131,18 @@ struct ReadOnlyViewer {
                                  themes: resolved.themes, state: state, render: render)
         loop.sampleProcessStats = false
         if case .signal(let sig) = loop.run() { throw ExitCode(SignalTrap.exitStatus(for: sig)) }
+    }
+}
+
+/// The theme (exit 2 naming a bad one; its warnings printed), the signal handlers (before curses), then the ncurses
+/// screen (exit 1 when it cannot start). Shared by every read-only and search view.
+func openScreen(theme: String?) throws -> (ResolvedTheme, NCursesScreen) {
+    let resolved: ResolvedTheme
+    do { resolved = try ResolvedTheme.load(theme) } catch { printError("error: \(error)"); throw ExitCode(2) }
+    for w in resolved.warnings { printError(w) }
+    SignalTrap.install()
+    do { return (resolved, try NCursesScreen()) } catch {
+        printError("error: cannot start the dashboard: \(error). Use --headless.")
+        throw ExitCode(1)
     }
 }

@@ -427,16 +427,7 @@ struct SearchRunner: Sendable {
                     return
                 }
                 // 0 or not, the result file is what counts (a failed fit is recorded with its error).
-                if r.reason == SearchProgress.skippedReason {
-                    say("\(head): skipped \(params)")
-                } else if let e = r.error {
-                    warn("warning: \(head): fit failed; its score is set to NaN (error_score=nan): \(e)")
-                    say("\(head): \(plan.scoring.rawValue) NaN (failed) \(params)")
-                } else {
-                    let train = r.trainScore.map { " train \(Self.format($0))" } ?? ""
-                    say("\(head): \(plan.scoring.rawValue) \(Self.format(r.testScore ?? .nan))\(train) "
-                        + "(\(r.epochs) epochs, fit \(String(format: "%.1f", r.fitTime)) s) \(params)")
-                }
+                report(r, head: head, params: params)
             }
         }
         /// After a stop from the view: finished results are kept and written, no refit.
@@ -496,6 +487,21 @@ struct SearchRunner: Sendable {
         let which = plan.halving == nil ? "candidate \(r.bestIndex)" : "row \(r.bestIndex) (candidate \(row?.candidate ?? -1), iter \(row?.iter ?? -1))"
         say("best: \(which) \(JSONText.object(r.params)), mean_test_score \(Self.format(cv.meanTestScore[r.bestIndex]))\(test)")
         say("saved \(directory.modelPath); results in \(directory.path)/cv_results.csv")
+    }
+
+    /// The line of one finished fit (skipped, failed with a NaN score and a warning, or its score, epochs and time;
+    /// `job` adds the Slurm task).
+    func report(_ r: FitResult, head: String, params: String, job: String? = nil) {
+        if r.reason == SearchProgress.skippedReason {
+            say("\(head): skipped \(params)")
+        } else if let e = r.error {
+            warn("warning: \(head): fit failed; its score is set to NaN (error_score=nan): \(e)")
+            say("\(head): \(plan.scoring.rawValue) NaN (failed) \(params)")
+        } else {
+            let train = r.trainScore.map { " train \(Self.format($0))" } ?? ""
+            say("\(head): \(plan.scoring.rawValue) \(Self.format(r.testScore ?? .nan))\(train) "
+                + "(\(r.epochs) epochs, fit \(String(format: "%.1f", r.fitTime)) s\(job.map { ", \($0)" } ?? "")) \(params)")
+        }
     }
 
     /// The rows sorted by rank (ties in row order); successive halving adds the iteration and its epochs.

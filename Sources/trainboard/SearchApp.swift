@@ -109,12 +109,7 @@ final class SlurmSearchSession: ViewedSearchSession, @unchecked Sendable {
 ///
 /// Thread-safety: every member is safe from any thread (one lock; the runner's thread writes, the UI reads).
 final class LocalSearchSession: ViewedSearchSession, @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [(text: String, error: Bool)] = []
-    private var done = false
-    private var state = "starting"
-    private var failure: Error?
-    private var thread: Thread?
+    private let log = SessionLog()
     /// The runner, steered by `control`.
     let runner: SearchRunner
     let control: FitControl
@@ -129,29 +124,18 @@ final class LocalSearchSession: ViewedSearchSession, @unchecked Sendable {
 
     func start() {
         var r = runner
-        r.say = { [weak self] t in self?.add(t, error: false) }
-        r.warn = { [weak self] t in self?.add(t, error: true) }
-        lock.withLock { state = "running" }
-        let r2 = r
-        let t = Thread { [self] in
+        let log = self.log, control = self.control
+        r.say = { log.add($0, error: false) }
+        r.warn = { log.add($0, error: true) }
+        log.set(state: "running")
+        let runner = r
+        let t = Thread {
             var error: Error?
-            do { try r2.run() } catch let e { error = e }
-            lock.withLock {
-                failure = error
-                done = true
-                state = control.isStopped ? "stopped" : error == nil ? "finished" : "failed"
-            }
+            do { try runner.run() } catch let e { error = e }
+            log.end(error, state: control.isStopped ? "stopped" : error == nil ? "finished" : "failed")
         }
         t.stackSize = 8 << 20
-        thread = t
         t.start()
-    }
-
-    private func add(_ text: String, error: Bool) {
-        lock.withLock {
-            lines.append((text, error))
-            if text.hasPrefix("refit of the best") { state = "refit" }
-        }
     }
 
     func skip(candidate c: Int) -> String {
@@ -166,39 +150,16 @@ final class LocalSearchSession: ViewedSearchSession, @unchecked Sendable {
 
     func stop() -> String {
         let killed = control.stop()
-        lock.withLock { if !done { state = "stopping" } }
+        log.set(state: "stopping")
         return "stopping the search: " + (killed.isEmpty ? "no fit was running" : "killed \(killed.count) running fit\(killed.count == 1 ? "" : "s")")
             + "; finished results are kept"
     }
 
-    var isDone: Bool { lock.withLock { done } }
-    var status: String { lock.withLock { state } }
-
-    var summary: [String] {
-        lock.withLock {
-            guard done else { return [] }
-            var out = lines.filter { l in
-                l.text.hasPrefix("best:") || l.text.hasPrefix("saved ") || l.text.hasPrefix("stopped")
-                    || l.text.hasPrefix("error:")
-            }.map(\.text)
-            if let e = failure, !(e is ExitCode) { out.append("error: \(e)") }
-            if out.isEmpty { out = [state] }
-            return out
-        }
-    }
-
-    /// Waits for the runner's thread (after a stop) up to `seconds`.
-    func wait(upTo seconds: Double) {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !isDone && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-    }
-
-    /// Prints the runner's lines (stdout, warnings to stderr) and rethrows its error.
-    func finish() throws {
-        let (all, error) = lock.withLock { (lines, failure) }
-        for l in all { if l.error { printError(l.text) } else { print(l.text) } }
-        if let error { throw error }
-    }
+    var isDone: Bool { log.isDone }
+    var status: String { log.status }
+    var summary: [String] { log.summary }
+    func wait(upTo seconds: Double) { log.wait(upTo: seconds) }
+    func finish() throws { try log.finish() }
 }
 
 /// `trainboard search` with the search view: the runner on its own thread, the view on the main thread; when it
@@ -212,15 +173,7 @@ struct SearchApp {
     let confirm: String?
 
     func run() throws {
-        let resolved: ResolvedTheme
-        do { resolved = try ResolvedTheme.load(theme) } catch { printError("error: \(error)"); throw ExitCode(2) }
-        for w in resolved.warnings { printError(w) }
-        SignalTrap.install()
-        let screen: NCursesScreen
-        do { screen = try NCursesScreen() } catch {
-            printError("error: cannot start the dashboard: \(error). Use --headless.")
-            throw ExitCode(1)
-        }
+        let (resolved, screen) = try openScreen(theme: theme)
         var loop = SearchViewLoop(screen: screen, directory: directory, plan: plan, session: session,
                                   themes: resolved.themes, confirm: confirm)
         let ending = loop.run()

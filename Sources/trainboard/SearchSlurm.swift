@@ -228,14 +228,9 @@ struct SlurmSearchRunner {
             finished += 1
             let line = "[\(finished)/\(plan.fitCount)] \(head)"
             guard let res = try? directory.result(fit: r.fit) else { say("\(line): finished (\(job))"); return }
-            if let e = res.error {
-                warn("warning: \(line): fit failed; its score is set to NaN (error_score=nan): \(e)")
-                say("\(line): \(plan.scoring.rawValue) NaN (failed) \(JSONText.object(plan.candidates[cand]))")
-            } else {
-                let train = res.trainScore.map { " train \(SearchRunner.format($0))" } ?? ""
-                say("\(line): \(plan.scoring.rawValue) \(SearchRunner.format(res.testScore ?? .nan))\(train) "
-                      + "(\(res.epochs) epochs, fit \(String(format: "%.1f", res.fitTime)) s, \(job)) \(JSONText.object(plan.candidates[cand]))")
-            }
+            var runner = SearchRunner(directory: directory, plan: plan, jobs: 1)
+            runner.say = say; runner.warn = warn
+            runner.report(res, head: line, params: JSONText.object(plan.candidates[cand]), job: job)
         case .cancelled:
             say("fit \(r.fit) (\(head), \(job)): cancelled\(r.reason.map { ": \($0)" } ?? "")")
         case .failed, .timeout:
