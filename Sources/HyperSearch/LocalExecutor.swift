@@ -30,6 +30,12 @@ public struct LocalExecutor: Sendable {
     /// The refit's fit number (`plan.fitCount`): its output goes to `refit.log`.
     public let refitIndex: Int
 
+    /// Whether each fit listens for the attach protocol (`listenKey` set to 1 in its environment); the search view
+    /// sets it, a headless search does not.
+    public var listen = false
+    /// The environment variable that asks a fit process to listen.
+    public static let listenKey = "TRAINBOARD_FIT_LISTEN"
+
     /// Threads per fit so that `jobs` fits share `cores`: `max(1, cores / jobs)`.
     public static func threadsPerJob(cores: Int, jobs: Int) -> Int { max(1, cores / max(1, jobs)) }
 
@@ -97,6 +103,9 @@ public struct LocalExecutor: Sendable {
         env["OPENBLAS_NUM_THREADS"] = String(blasThreads)
         env["OMP_NUM_THREADS"] = String(blasThreads)
         env[ParentWatch.environmentKey] = String(getpid())  // the fit ends itself if this process dies
+        // A search shown in the view: each fit listens (its socket named in fits/fit-NNNNN.attach) so that Enter
+        // opens its live dashboard with the keys.
+        if listen { env[Self.listenKey] = "1" } else { env[Self.listenKey] = nil }
         let envStrings = env.map { "\($0.key)=\($0.value)" }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

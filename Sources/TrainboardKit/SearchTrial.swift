@@ -142,7 +142,8 @@ public enum SearchTrial {
                 log("normalized with the mean and std of the fold's \(foldTrain.count) training samples (split \(k)); the \(foldTest.count) held-out samples are scaled with them")
             }
             let foldRun = run.replacingData(train: foldTrain, validation: foldTest)
-            let (model, outcome) = try train(foldRun)
+            let (model, outcome) = try train(foldRun, live: liveFile(directory, index: index),
+                                             name: String(format: "fit-%05d", index))
             result.fitTime = outcome.seconds
             result.epochs = outcome.epochs.count
             result.updates = model.optimizer?.iterations
@@ -225,12 +226,40 @@ public enum SearchTrial {
         return try TrainingRun.prepare(try TrainingPlan(config), lossExplicit: lossExplicit, log: log)
     }
 
-    /// Trains `run` on the calling thread and returns the trained model.
-    static func train(_ run: TrainingRun) throws -> (Sequential, RunOutcome) {
+    /// Trains `run` and returns the trained model: on the calling thread, or, when `live` names a file (a search
+    /// shown in the search view), on a trainer thread that listens for the attach protocol on a private Unix socket
+    /// whose path is written to `live` (removed at the end), so that the view's Enter opens this fit's dashboard
+    /// with its keys. A fit that cannot listen trains as without `live`.
+    static func train(_ run: TrainingRun, live: String? = nil, name: String = "fit") throws -> (Sequential, RunOutcome) {
         let capture = ModelCapture()
-        let outcome = try run.execute(extraCallbacks: [capture])
-        guard let model = capture.captured else { throw SearchTrialError("training ended before the model was built") }
+        guard let live else {
+            let outcome = try run.execute(extraCallbacks: [capture])
+            guard let model = capture.captured else { throw SearchTrialError("training ended before the model was built") }
+            return (model, outcome)
+        }
+        let bridge = AttachBridge()
+        let trainer = InProcessTrainer(run: run, extraCallbacks: [capture], beforeChannelCallback: [bridge.publisher],
+                                       commandObserver: bridge.commandObserver)
+        do { try bridge.listen(.unix(nil), channel: trainer.channel, name: name) } catch {
+            return try train(run, live: nil)
+        }
+        if let path = bridge.server?.socketPath { try? SafeFile.write(Array(path.utf8), to: live) }
+        defer { unlink(live) }
+        trainer.start()
+        while !trainer.isDone { Thread.sleep(forTimeInterval: 0.02) }
+        bridge.finish(reason: trainer.outcome?.reason ?? "failed: \(trainer.error ?? "unknown error")")
+        if let e = trainer.error { throw SearchTrialError(e) }
+        guard let outcome = trainer.outcome, let model = capture.captured else {
+            throw SearchTrialError("training ended before the model was built")
+        }
         return (model, outcome)
+    }
+
+    /// The file naming fit `index`'s socket while it trains (`fits/fit-NNNNN.attach`), when the search asked its fits
+    /// to listen (`LocalExecutor.listenKey`); nil otherwise.
+    static func liveFile(_ directory: SearchDirectory, index: Int) -> String? {
+        guard ProcessInfo.processInfo.environment[LocalExecutor.listenKey] == "1" else { return nil }
+        return directory.fitsPath + String(format: "/fit-%05d.attach", index)
     }
 
     /// Throws when training stopped on an error or a NaN loss (the fit then counts as failed).

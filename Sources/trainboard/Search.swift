@@ -41,8 +41,9 @@ struct Search: ParsableCommand {
         candidate trained for a few batches, scaled by epochs, rows and fits / jobs).
         In a terminal the search view shows the search live (read from the search directory): candidates x folds \
         with scores, sparklines of running folds' val_loss, mean, std and rank, the best highlighted, progress, fits \
-        per minute and ETA. Keys: arrows select a candidate and fold; Enter shows the selected fit's charts (Esc \
-        returns); k skips the selected candidate (running fits killed, the rest recorded as skipped, which --resume \
+        per minute and ETA. Keys: arrows select a candidate and fold; Enter opens the selected fit: a running fit's \
+        live dashboard with its keys (p, s, c, l, +, - steer that fit; q comes back, the fit goes on), else its \
+        charts from its log (Esc returns); k skips the selected candidate (running fits killed, the rest recorded as skipped, which --resume \
         honours); s stops the search keeping finished results (no refit; --resume continues); q quits (stopping \
         first); t theme; ? help. An estimate over an hour is confirmed first (--yes skips; headless never asks). \
         --replay DIR opens a finished or partial search in the view (headless: its table sorted by rank).
@@ -397,14 +398,17 @@ struct SearchRunner: Sendable {
     /// search ends normally (`--resume` continues it).
     func run() throws {
         let pending = try pendingFits()
-        let executor = LocalExecutor(executable: Self.executablePath(), directory: directory, jobs: jobs,
+        var executor = LocalExecutor(executable: Self.executablePath(), directory: directory, jobs: jobs,
                                      blasThreads: LocalExecutor.threadsPerJob(cores: LocalExecutor.cores, jobs: jobs),
                                      refitIndex: plan.fitCount)
+        executor.listen = control != nil     // the search view: Enter attaches to a running fit
         var finished = plan.fitCount - pending.count
         var lost = 0
         func runFits(_ pending: [Int]) throws {
             try executor.run(pending, control: control) { i, ending in
                 finished += 1
+                // A fit killed while listening could not remove the file naming its socket.
+                unlink(directory.fitsPath + String(format: "/fit-%05d.attach", i))
                 let position = try? directory.fit(i, plan: plan)
                 let c = position?.row.candidate ?? -1, k = position?.split ?? -1
                 let iter = position?.row.iter.map { "iter \($0) " } ?? ""

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the search view: drives `trainboard search` in tmux through Tests/e2e/tmux-drive on a small
 # Fashion-MNIST search (2 candidates x 2 folds, 1 job, enough epochs to act while a fit runs). Checks: the estimate
-# line (of the resumed search); the table appears with a running fit; Enter opens the running fit's charts and Esc returns;
+# line (of the resumed search); the table appears with a running fit; Enter opens the running fit's live dashboard (p
+# pauses that fit) and q returns;
 # k skips the selected candidate (recorded in its result files); s stops, keeping finished results, and q exits 0 with
 # the terminal restored; `--resume` completes headless without running the skipped candidate; `search --replay` shows
 # the ranks in the view and, headless, prints the table sorted by rank.
@@ -27,19 +28,29 @@ source "$root/Tests/e2e/lib.sh"
 cd "$work" || exit 2
 
 dir=$work/s
-# 600 training rows per fold, 40 epochs: a few seconds per fit, one fit at a time.
-start_cmd sv 110x30 -- "$bin" search --grid 'init=lecun_uniform,zero' --max-samples 1200 --epochs 40 --cv 2 \
+# 600 training rows per fold, 60 epochs: a few seconds per fit, one fit at a time.
+start_cmd sv 110x30 -- "$bin" search --grid 'init=lecun_uniform,zero' --max-samples 1200 --epochs 60 --cv 2 \
     --jobs 1 --seed 5 --out "$dir"
 if "$tui" wait sv 'rank +# +state +split0 +split1' 60 >/dev/null 2>&1; then pass "the search table appears"
 else fail "the search table appears" sv; fi
 if "$tui" wait sv '0/4 fits .* 1 running' 30 >/dev/null 2>&1 && "$tui" wait sv ' e[0-9]+ ' 30 >/dev/null 2>&1
 then pass "a running fit with its sparkline and epoch count"; else fail "a running fit with its sparkline and epoch count" sv; fi
+# Enter on the running fit: its live dashboard (the fit listens), whose keys steer that fit; q comes back.
 "$tui" keys sv Enter
-if "$tui" wait sv 'Trainboard search fit 0: candidate 0, split 0' 10 >/dev/null 2>&1 \
-   && "$tui" wait sv 'val_loss' 5 >/dev/null 2>&1; then pass "Enter opens the running fit's charts"
-else fail "Enter opens the running fit's charts" sv; fi
-"$tui" keys sv Escape
-if "$tui" wait sv 'rank +# +state' 10 >/dev/null 2>&1; then pass "Esc returns to the table"; else fail "Esc returns to the table" sv; fi
+if "$tui" wait sv 'attached to fit-00000' 10 >/dev/null 2>&1 && "$tui" wait sv 'q: detach' 5 >/dev/null 2>&1
+then pass "Enter opens the running fit's live dashboard"
+else fail "Enter opens the running fit's live dashboard" sv; fi
+"$tui" keys sv p
+if "$tui" wait sv 'PAUSED' 10 >/dev/null 2>&1; then
+    rows=$(wc -l <"$dir/fits/fit-00000.csv"); sleep 2
+    [[ $(wc -l <"$dir/fits/fit-00000.csv") -eq $rows ]] && pass "p in the fit's dashboard pauses that fit (its log stays at $rows lines for 2 s)" \
+        || fail "p pauses the fit" "its log grew from $rows lines"
+else fail "p in the fit's dashboard pauses that fit" sv; fi
+"$tui" keys sv p
+"$tui" wait sv 'RUNNING' 10 >/dev/null 2>&1 || fail "p again resumes the fit" sv
+"$tui" keys sv q
+if "$tui" wait sv 'rank +# +state' 10 >/dev/null 2>&1 && "$tui" wait sv "back from fit 0's dashboard" 5 >/dev/null 2>&1
+then pass "q returns to the table, the fit goes on"; else fail "q returns to the table" sv; fi
 "$tui" keys sv Down k
 if "$tui" wait sv 'candidate 1 skipped' 10 >/dev/null 2>&1 && "$tui" wait sv ' 1 skipped +skip +skip ' 10 >/dev/null 2>&1
 then pass "k skips the selected candidate"; else fail "k skips the selected candidate" sv; fi

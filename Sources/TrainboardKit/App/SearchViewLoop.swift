@@ -1,6 +1,8 @@
+import AttachProtocol
 import Dashboard
 import Foundation
 import HyperSearch
+import SafeIO
 import TerminalUI
 
 /// What the search view may ask of a running search (the local runner). The view reads progress only from the
@@ -132,6 +134,17 @@ public struct SearchViewLoop {
                 for e in effects {
                     switch e {
                     case .openFit(let i):
+                        // A running fit of a local search listens: its live dashboard, with the keys, until `q`.
+                        if let ending = openLive(fit: i) {
+                            if case .signal(let sig) = ending {
+                                if started, let s = session, !s.isDone { _ = s.stop() }
+                                screen.stop()
+                                return .signal(sig)
+                            }
+                            state.message = "back from fit \(i)'s dashboard (it goes on)"
+                            screen.invalidate(); needsRender = true; lastRead = -.infinity
+                            continue
+                        }
                         let f = progress?.position(ofFit: i).map { progress?.candidates[$0.row].fits[$0.split] } ?? nil
                         if f?.hasLog == true || FileManager.default.fileExists(atPath: directory.logPath(fit: i)) {
                             openFit = i
@@ -190,6 +203,29 @@ public struct SearchViewLoop {
         }
     }
 
+    /// Fit `i`'s live dashboard when it is running and listening (`fits/fit-NNNNN.attach` names its socket, written by
+    /// a fit of a search shown in this view): the ordinary training view with its keys (`p`, `s`, `c`, `l`, `+`, `-`
+    /// steer that fit), `q` returns here and the fit goes on. Nil when the fit does not listen or cannot be reached
+    /// within 2 s (the view then shows its charts from its log, read-only).
+    func openLive(fit i: Int) -> DashboardLoop.Ending? {
+        let file = directory.fitsPath + String(format: "/fit-%05d.attach", i)
+        guard let bytes = try? SafeFile.read(file, limit: 4096),
+              let path = String(bytes: bytes, encoding: .utf8), !path.isEmpty,
+              let connection = try? AttachConnection(.unix(path), token: nil) else { return nil }
+        var first: RunMessage?
+        let deadline = Date().addingTimeInterval(2)
+        while first == nil && Date() < deadline {
+            switch connection.next(timeout: 0.2) {
+            case .message(.hello(let h)): first = .hello(h)
+            case .timeout: continue
+            default: connection.close(); return nil
+            }
+        }
+        guard let first else { connection.close(); return nil }
+        let source = AttachSource(connection: connection, first: first)
+        return DashboardLoop.run(screen: BorrowedScreen(screen), channel: source.channel, source: source, themes: themes)
+    }
+
     /// The dashboard snapshot of fit `i` from its CSV log: the replay snapshot, titled with the fit, its planned
     /// epochs and whether it is still running. A log that cannot be read yet gives a snapshot that says so.
     func snapshot(ofFit i: Int) -> TrainingSnapshot {
@@ -220,4 +256,20 @@ public struct SearchViewLoop {
         }
         return s
     }
+}
+
+/// `screen` lent to a nested loop (a fit's live dashboard inside the search view): everything is forwarded but
+/// `stop`, so that the nested loop's end leaves the terminal to the search view.
+///
+/// Thread-safety: as the screen it wraps (the loop's thread only).
+final class BorrowedScreen: Screen {
+    let inner: Screen
+    init(_ inner: Screen) { self.inner = inner }
+    var size: (columns: Int, rows: Int) { inner.size }
+    var symbols: Symbols { inner.symbols }
+    var now: Double { inner.now }
+    func poll(timeoutMs: Int) -> ScreenInput { inner.poll(timeoutMs: timeoutMs) }
+    func present(_ buffer: CellBuffer) { inner.present(buffer) }
+    func invalidate() { inner.invalidate() }
+    func stop() {}
 }
