@@ -165,10 +165,11 @@ public final class SlurmExecutor {
         return true
     }
 
-    /// Writes the batch script, submits `fits` as one array (and the refit job unless `refitLocal`), and records
-    /// them as pending. Throws `SearchDirectoryError` when sbatch refuses (its message included) or an array task id
+    /// Writes the batch script, submits `fits` as one array (and the refit job when `refit` and not `refitLocal`:
+    /// successive halving submits it with the last iteration's array), and records them as pending (the other fits
+    /// as completed: nothing to do for them in this submission). Throws `SearchDirectoryError` when sbatch refuses (its message included) or an array task id
     /// would exceed the cluster's `MaxArraySize`.
-    public func submit(fits: [Int]) throws {
+    public func submit(fits: [Int], refit: Bool = true) throws {
         try SlurmBatch.checkPath(directory.path, what: "the search directory")
         try SlurmBatch.checkPath(executable, what: "the trainboard binary")
         try SafeFile.makeDirectories(directory.fitsPath, userPath: directory.fitsPath)
@@ -189,7 +190,7 @@ public final class SlurmExecutor {
         }
         state = SlurmSearchState(arrayJobId: arrayJob, refitJobId: nil, refitLocal: refitLocal, followerPid: getpid(),
                                  submitted: now, updated: now, fits: [], refit: nil)
-        if !refitLocal {
+        if refit && !refitLocal {
             let cmd = SlurmBatch.refitCommand(arrayJob: arrayJob, refitIndex: plan.fitCount, directory: directory.path,
                                               script: directory.slurmScriptPath, settings: settings)
             do { state.refitJobId = try sbatch(cmd) } catch {

@@ -112,9 +112,6 @@ struct Search: ParsableCommand {
         let plan: SearchPlan
         do {
             try executor.validate(jobs: jobs)
-            if executor.isSlurm && halving {
-                throw SearchSpaceError("--executor slurm: successive halving runs with the local executor only; drop --halving or --executor slurm")
-            }
             // `--resume` is declared once, with the training options; for `search` it names a search directory.
             if let dir = options.resume {
                 if grid != nil || nIter != nil || out != nil || halving {
@@ -131,12 +128,6 @@ struct Search: ParsableCommand {
         }
         if let j = jobs, j < 1 { printError("error: --jobs: must be at least 1, got \(j)"); throw ExitCode(2) }
         if executor.isSlurm {
-            if plan.halving != nil {
-                // Each iteration's candidates are decided from the previous one's results: one array per iteration,
-                // which the Slurm runner does not do yet.
-                printError("error: --executor slurm: successive halving runs with the local executor only; drop --halving or --executor slurm")
-                throw ExitCode(2)
-            }
             if dryRun {
                 do { try executor.printDryRun(directory: directory.path, plan: plan,
                                               fits: try (0..<plan.fitCount).filter { try directory.result(fit: $0) == nil }) }
@@ -304,8 +295,15 @@ struct Search: ParsableCommand {
             if let h = plan.halving { for line in h.describe(nSplits: cv) { print(line) } }
             print("\(plan.summary) (dry run: nothing written or trained)")
             if executor.isSlurm {
-                try executor.printDryRun(directory: out ?? "trainboard-runs/search-\(stamp.compact)", plan: plan,
-                                         fits: Array(0..<plan.fitCount))
+                // Successive halving submits one array per iteration: the first one's is shown.
+                if let h = plan.halving {
+                    print("(successive halving on Slurm: one array per iteration, each submitted when the previous one has finished; iteration 0's below, the refit job goes with the last)")
+                    try executor.printDryRun(directory: out ?? "trainboard-runs/search-\(stamp.compact)", plan: plan,
+                                             fits: Array(0..<h.nCandidates[0] * cv))
+                } else {
+                    try executor.printDryRun(directory: out ?? "trainboard-runs/search-\(stamp.compact)", plan: plan,
+                                             fits: Array(0..<plan.fitCount))
+                }
             }
             throw ExitCode(0)
         }

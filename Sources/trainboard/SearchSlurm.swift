@@ -90,30 +90,69 @@ struct SlurmSearchRunner {
     var cancelRequested: (@Sendable () -> Bool)? = nil
 
     func run() throws {
-        guard plan.kind == "grid" || plan.kind == "randomized" else {
-            warn("error: --executor slurm runs grid and randomized searches; this plan is '\(plan.kind)'")
-            throw ExitCode(2)
-        }
         let dir = SearchDirectory(ExecutorOptions.absolute(directory.path))
         let exec = SlurmExecutor(directory: dir, plan: plan, settings: options.settings,
                                  executable: SearchRunner.executablePath(), refitLocal: options.refitLocal)
         say(plan.summary)
+        if let h = plan.halving {
+            // Successive halving: one array per iteration, each decided (and recorded) from the previous one's
+            // results; the refit job goes with the last iteration's array.
+            let resumed = try submitOrFollow(exec, dir: dir, fits: nil, refit: false, followActive: true)
+            if resumed { try followAndCheck(exec, dir: dir) }
+            for i in 0..<h.nIterations {
+                let it: HalvingIteration
+                do {
+                    guard let decided = try directory.iteration(i, plan: plan) else {
+                        throw SearchDirectoryError("\(directory.path): iteration \(i) cannot be decided: iteration \(i - 1) has unfinished fits")
+                    }
+                    it = decided
+                } catch let e as SearchDirectoryError { warn("error: \(e)"); throw ExitCode(2) }
+                let start = h.fitOffset(iteration: i, nSplits: plan.nSplits)
+                let range = start ..< start + h.nCandidates[i] * plan.nSplits
+                let pending = try range.filter { try directory.result(fit: $0) == nil }
+                let last = i == h.nIterations - 1
+                say("iter \(i): \(it.candidates.count) candidate\(it.candidates.count == 1 ? "" : "s") at \(it.nResources) epoch\(it.nResources == 1 ? "" : "s") x \(plan.nSplits) folds, \(pending.count) fit\(pending.count == 1 ? "" : "s") to run")
+                if pending.isEmpty && !(last && !exec.refitLocal) { continue }
+                _ = try submitOrFollow(exec, dir: dir, fits: pending, refit: last, followActive: false)
+                try followAndCheck(exec, dir: dir)
+            }
+        } else {
+            _ = try submitOrFollow(exec, dir: dir, fits: nil, refit: true, followActive: true)
+            try followAndCheck(exec, dir: dir)
+        }
+        try finishRefit(exec, dir: dir)
+    }
+
+    /// Follows an array an earlier run submitted that is still queued (`followActive`; returns true), or submits
+    /// `fits` (nil: every fit without a result) as one array, with the refit job when `refit` (and not
+    /// `--refit-local`). Bad input (sbatch refused, paths) exits 2.
+    func submitOrFollow(_ exec: SlurmExecutor, dir: SearchDirectory, fits: [Int]?, refit: Bool,
+                        followActive: Bool) throws -> Bool {
         do {
-            if try exec.attachIfActive() {
+            if followActive, try exec.attachIfActive() {
                 say("following job array \(exec.state.arrayJobId ?? "?") that an earlier run submitted (still in the queue); nothing submitted")
-            } else {
-                let pending = try exec.unfinishedFits()
-                if pending.count < plan.fitCount {
+                return true
+            }
+            if !followActive || fits != nil || plan.halving == nil {
+                let pending = try fits ?? exec.unfinishedFits()
+                if fits == nil, pending.count < plan.fitCount {
                     say("resuming: \(plan.fitCount - pending.count) of \(plan.fitCount) fits already finished, \(pending.count) to run")
                 }
-                try exec.submit(fits: pending)
+                try exec.submit(fits: pending, refit: refit)
                 let array = exec.state.arrayJobId.map { "job array \($0) (--array=\(SlurmBatch.arraySpec(pending))\(options.maxParallel.map { "%\($0)" } ?? ""))" }
-                let refit = exec.state.refitJobId.map { "the refit as job \($0) (after the array)" } ?? "the refit runs here afterwards"
-                say("submitted \(array.map { "\(pending.count) fit\(pending.count == 1 ? "" : "s") as \($0), " } ?? "")\(refit); state in \(dir.slurmStatePath)")
+                let refitText = exec.state.refitJobId.map { "the refit as job \($0) (after the array)" }
+                    ?? (refit ? "the refit runs here afterwards" : "the next iteration is submitted when this one has finished")
+                say("submitted \(array.map { "\(pending.count) fit\(pending.count == 1 ? "" : "s") as \($0), " } ?? "")\(refitText); state in \(dir.slurmStatePath)")
             }
         } catch let e as SearchDirectoryError {
             warn("error: \(e)"); throw ExitCode(2)
         }
+        return false
+    }
+
+    /// Follows the queue until the submitted fits (and refit job) are over; a hangup, a cancel or fits that ended
+    /// without a result end the run (with how to resume).
+    func followAndCheck(_ exec: SlurmExecutor, dir: SearchDirectory) throws {
         fflush(nil)
         let cancelled = try follow(exec)
         exec.detach()
@@ -125,7 +164,7 @@ struct SlurmSearchRunner {
         if cancelled != nil || !lost.isEmpty {
             exec.cancelRefit()
             _ = try directory.writeDerived(plan)
-            let done = exec.state.fits.filter { $0.state == .completed }.count
+            let done = try (0..<plan.fitCount).filter { try directory.result(fit: $0) != nil }.count
             let resume = "trainboard search --resume \(directory.path) --executor slurm"
             if let sig = cancelled {
                 warn("cancelled: \(done) of \(plan.fitCount) fits have results (kept); `\(resume)` submits the rest")
@@ -134,6 +173,10 @@ struct SlurmSearchRunner {
             warn("error: \(lost.count) fit\(lost.count == 1 ? "" : "s") did not finish on Slurm (see \(dir.slurmStatePath)); `\(resume)` submits \(lost.count == 1 ? "it" : "them") again")
             throw ExitCode(1)
         }
+    }
+
+    /// The refit (its job's outcome, or here with `--refit-local`), then the results table and the best line.
+    func finishRefit(_ exec: SlurmExecutor, dir: SearchDirectory) throws {
         var refitOK = exec.state.refit?.state == .completed
         if exec.state.refitLocal {
             say("refit of the best candidate on all training data (here) ...")
@@ -219,8 +262,9 @@ struct SlurmSearchRunner {
             }
             return
         }
-        let (cand, k) = plan.position(ofFit: r.fit)
-        let head = "candidate \(cand) split \(k)"
+        let position = try? directory.fit(r.fit, plan: plan)
+        let cand = position?.row.candidate ?? -1, k = position?.split ?? -1
+        let head = "\(position?.row.iter.map { "iter \($0) " } ?? "")candidate \(cand) split \(k)"
         switch r.state {
         case .pending: say("fit \(r.fit) (\(head)): pending (\(job)\(r.reason.map { ", \($0)" } ?? ""))")
         case .running: say("fit \(r.fit) (\(head)): running on \(r.node ?? "?") (\(job))")
@@ -230,7 +274,7 @@ struct SlurmSearchRunner {
             guard let res = try? directory.result(fit: r.fit) else { say("\(line): finished (\(job))"); return }
             var runner = SearchRunner(directory: directory, plan: plan, jobs: 1)
             runner.say = say; runner.warn = warn
-            runner.report(res, head: line, params: JSONText.object(plan.candidates[cand]), job: job)
+            runner.report(res, head: line, params: position.map { JSONText.object($0.row.params) } ?? "", job: job)
         case .cancelled:
             say("fit \(r.fit) (\(head), \(job)): cancelled\(r.reason.map { ": \($0)" } ?? "")")
         case .failed, .timeout:

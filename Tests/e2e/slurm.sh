@@ -228,6 +228,19 @@ if [[ $hstatus -eq 129 && $status -eq 0 && $queued -ge 1 ]] && grep -qF "stopped
 else fail "a hangup leaves the array running; --resume follows it to the end" "hangup status $hstatus, resume status $status, $queued queued" \
     "$(cat "$work/h.out")" "${out:0:600}"; fi
 
+# --- Successive halving on Slurm: one array per iteration, the same survivors and cv_results as the local executor.
+echo "[$((SECONDS - started)) s] successive halving on Slurm"
+hgrid=(--halving --grid 'init=zero,lecun_uniform,glorot_uniform,he_uniform' --max-samples 800 --max-resources 4 --factor 2
+       --cv 2 --seed 3)
+run "$bin" search "${hgrid[@]}" --jobs 2 --out "$work/hl"
+[[ $status -eq 0 ]] || fail "local halving reference" "status $status" "${out:0:400}"
+run "$bin" search "${hgrid[@]}" --executor slurm --max-parallel 2 --out "$work/hs"
+arrays=$(grep -c '^submitted ' <<<"$out")
+if [[ $status -eq 0 && $arrays -ge 2 && -s $work/hs/best_model.keras ]] && cmp -s "$work/hl/iterations/iter-01.json" "$work/hs/iterations/iter-01.json" \
+   && [[ $(same_cv "$work/hl" "$work/hs" 2>&1) == ok ]]; then
+    pass "successive halving on Slurm: $arrays arrays (one per iteration), the local executor's survivors and cv_results"
+else fail "successive halving on Slurm" "status $status, $arrays arrays" "${out:0:900}" "$(same_cv "$work/hl" "$work/hs" 2>&1 | tail -n 3)"; fi
+
 # --- The scheduler's own latency: 8 empty tasks, 2 at once (4 waves), from sbatch until the queue is empty.
 echo "[$((SECONDS - started)) s] The scheduler's own latency"
 t0=$(date +%s.%N)
