@@ -43,7 +43,7 @@ class TrainboardCallback(keras.callbacks.Callback):
         socket path, or "127.0.0.1:PORT" (TCP with a printed token). Any other host raises ListenError.
       name: the run's name (default: the model's name).
       checkpoint_dir: where a `checkpoint` command without a path writes
-        `<name>-epoch<E>-update<U>.keras` (default: the current directory).
+        `<name>-epoch<E>-update<U>.keras`, E counted from 1 (default: the current directory).
       batch_size: reported in `hello` (Keras does not tell callbacks its batch size); None if not given.
       announce: print the address (default True).
 
@@ -221,7 +221,8 @@ class TrainboardCallback(keras.callbacks.Callback):
         file in the same directory; returns the absolute path. Raises ValueError for a path that is not `.keras`/`.h5`,
         whose directory does not exist, or that exists as anything but a regular file (never replaced)."""
         if path is None:
-            path = os.path.join(self.checkpoint_dir, f"{self.session.name}-epoch{self._epoch}-update{update}.keras")
+            # Epochs counted from 1 in file names, as Trainboard's and Keras's ModelCheckpoint `{epoch}` count them.
+            path = os.path.join(self.checkpoint_dir, f"{self.session.name}-epoch{self._epoch + 1}-update{update}.keras")
         path = os.path.abspath(os.path.expanduser(path))
         extension = ".keras" if path.endswith(".keras") else ".h5" if path.endswith(".h5") else None
         if extension is None:
