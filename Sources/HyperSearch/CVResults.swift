@@ -148,11 +148,15 @@ public struct CVResults: Sendable {
     /// Whether every row has all its splits.
     public var isComplete: Bool { !unfinishedSplits.contains { $0 > 0 } }
 
-    /// The best row among the finished ones, or nil when no row is finished. Grid and randomized: the first with
+    /// The best row among the finished ones, or nil when no row is finished (or, while fits are missing, when every
+    /// finished row scores NaN). Grid and randomized: the first with
     /// the best rank (`rank_test_score.argmin()`). Successive halving: scikit-learn's `_select_best_index` over the
     /// last iteration (see `Halving.bestIndex`); in partial results, the last iteration with a finished row.
     public var bestIndex: Int? {
         let finished = (0..<candidates).filter { unfinishedSplits[$0] == 0 }
+        // A partial search whose finished rows all score NaN (failed or skipped) has no best yet; a complete one
+        // answers as scikit-learn does (the first of the equal ranks).
+        if !isComplete && finished.allSatisfy({ !meanTestScore[$0].isFinite }) { return nil }
         guard let iterations else {
             return finished.min { (rankTestScore[$0], $0) < (rankTestScore[$1], $1) }
         }

@@ -67,6 +67,10 @@ struct Attach: ParsableCommand {
             }
         }
         if case .unix = address, secret != nil { printError("note: a Unix socket needs no token; ignoring it") ; secret = nil }
+        if case .tcp = address, secret == nil {
+            printError("error: \(target): a TCP run needs its token: give --token-file FILE (the run printed it and wrote it next to its discovery file) or --token T")
+            throw ExitCode(2)
+        }
         let connection: AttachConnection
         do { connection = try AttachConnection(address, token: secret) } catch {
             printError("error: \(error)")

@@ -153,7 +153,7 @@ struct Search: ParsableCommand {
         let runner = SearchRunner(directory: directory, plan: plan, jobs: jobs)
         try runner.announce()
         let estimate = runner.estimate()
-        if let e = estimate { print(e.text) }
+        if let e = estimate { print(e.text); fflush(nil) }
         guard interactive else { try runner.run(); return }
         let ask = !yes && (estimate?.seconds ?? 0) > 3600
         try SearchApp(session: LocalSearchSession(runner: runner), directory: directory, plan: plan, theme: options.theme,
@@ -346,7 +346,8 @@ struct SearchRunner: Sendable {
     /// Steers the executor from the search view (`k` skips, `s` stops); nil headless.
     var control: FitControl? = nil
     /// Where the lines go: stdout and stderr headless, the view's session otherwise.
-    var say: @Sendable (String) -> Void = { print($0) }
+    /// Each line is flushed at once: into a pipe or a file too, a search stopped by Ctrl-C keeps every line so far.
+    var say: @Sendable (String) -> Void = { print($0); fflush(nil) }
     var warn: @Sendable (String) -> Void = { printError($0) }
 
     /// The fits without a result (the refit not included).
@@ -405,8 +406,14 @@ struct SearchRunner: Sendable {
         func runFits(_ pending: [Int]) throws {
             try executor.run(pending, control: control) { i, ending in
                 finished += 1
-                // A fit killed while listening could not remove the file naming its socket.
-                unlink(directory.fitsPath + String(format: "/fit-%05d.attach", i))
+                // A fit killed while listening could not remove its socket, its discovery file, nor the file naming them.
+                let attach = directory.fitsPath + String(format: "/fit-%05d.attach", i)
+                if case .signaled = ending, let bytes = try? SafeFile.read(attach, limit: 4096),
+                   let sock = String(bytes: bytes, encoding: .utf8), sock.hasSuffix(".sock") {
+                    unlink(sock)
+                    unlink(String(sock.dropLast(5)) + ".json")
+                }
+                unlink(attach)
                 let position = try? directory.fit(i, plan: plan)
                 let c = position?.row.candidate ?? -1, k = position?.split ?? -1
                 let iter = position?.row.iter.map { "iter \($0) " } ?? ""
@@ -502,7 +509,7 @@ struct SearchRunner: Sendable {
         } else {
             let train = r.trainScore.map { " train \(Self.format($0))" } ?? ""
             say("\(head): \(plan.scoring.rawValue) \(Self.format(r.testScore ?? .nan))\(train) "
-                + "(\(r.epochs) epochs, fit \(String(format: "%.1f", r.fitTime)) s\(job.map { ", \($0)" } ?? "")) \(params)")
+                + "(\(r.epochs) epoch\(r.epochs == 1 ? "" : "s"), fit \(String(format: "%.1f", r.fitTime)) s\(job.map { ", \($0)" } ?? "")) \(params)")
         }
     }
 

@@ -83,7 +83,7 @@ struct SlurmSearchRunner {
     let plan: SearchPlan
     let options: ExecutorOptions
     /// Where the lines go: stdout and stderr headless, the search view's session otherwise.
-    var say: @Sendable (String) -> Void = { print($0) }
+    var say: @Sendable (String) -> Void = { print($0); fflush(nil) }
     var warn: @Sendable (String) -> Void = { printError($0) }
     /// In the search view: true once the user pressed `s` (the view owns the terminal and the signals, so the
     /// follower then reads no keys and installs no signal handlers of its own). Nil headless.

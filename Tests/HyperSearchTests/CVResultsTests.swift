@@ -120,6 +120,14 @@ final class CVResultsPartialTests: XCTestCase {
                              returnTrainScore: false)
         XCTAssertEqual(done.columns.last, "rank_test_score")
         XCTAssertEqual(done.bestIndex, 2)
+        // A stopped search whose only finished row failed (or was skipped) has no best yet; once complete, all-NaN
+        // answers as scikit-learn does (the first row).
+        let stopped = CVResults(candidates: params, nSplits: 2, results: [[fit(nil), fit(nil)], [nil, nil], [nil, nil]],
+                                returnTrainScore: false)
+        XCTAssertNil(stopped.bestIndex)
+        let allFailed = CVResults(candidates: params, nSplits: 2, results: Array(repeating: [fit(nil), fit(nil)], count: 3),
+                                  returnTrainScore: false)
+        XCTAssertEqual(allFailed.bestIndex, 0)
     }
 
     func testHalvingColumnsAndBestRow() {

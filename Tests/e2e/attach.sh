@@ -166,7 +166,24 @@ tfile=$(sed -n 's/.*(also in \([^;]*\.token\);.*/\1/p' tcp.err | head -n1)
 [[ -f $tfile && $(stat -c %a "$tfile") == 600 && $(head -n1 "$tfile") == "$token" ]] && pass "token file 0600 holds the printed token" \
     || fail "token file '$tfile': $(stat -c %a "$tfile" 2>&1)"
 out=$("$bin" attach --headless "$addr" 2>&1); rc=$?
-((rc == 1)) && grep -q 'authentication timed out' <<<"$out" && pass "TCP without the token is refused ($(tail -n1 <<<"$out"))" || fail "no token: rc=$rc $out"
+((rc == 2)) && grep -q 'a TCP run needs its token' <<<"$out" && pass "attach to a TCP run without a token: exit 2 at once, naming --token-file" \
+    || fail "attach without a token: rc=$rc $out"
+# The run itself refuses a client that does not authenticate (a raw client: a command line instead of auth).
+out=$(python3 - "$addr" <<'PY' 2>&1
+import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)), timeout=10)
+s.sendall(b'{"v":1,"type":"command","id":1,"command":"stop"}\n')
+data = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk: break
+    data += chunk
+print(data.decode(errors="replace").strip())
+PY
+); rc=$?
+((rc == 0)) && grep -q '"type":"error"' <<<"$out" && ! grep -q '"type":"hello"' <<<"$out" \
+    && pass "TCP without the token is refused by the run (error, closed, no hello)" || fail "no token: rc=$rc $out"
 wrong=$(printf '%064d' 0)
 out=$("$bin" attach --headless "$addr" --token "$wrong" 2>&1); rc=$?
 ((rc == 1)) && grep -q 'authentication failed' <<<"$out" && pass "TCP with a wrong token is refused" || fail "wrong token: rc=$rc $out"

@@ -85,6 +85,8 @@ public struct DashboardLoop {
         state.themeName = themes.first?.name
         state.canSteer = source.info.canSteer
         state.detachOnQuit = source.info.detachOnQuit
+        // An attached run is another process: this process's CPU and RSS would be the dashboard's, not the run's.
+        if source.info.detachOnQuit { sampleProcessStats = false }
         source.start()
         var lastVersion: UInt64 = .max
         var lastStats = sampleProcessStats ? ProcessStats.sample() : nil
