@@ -134,14 +134,16 @@ public struct SearchProgress: Sendable {
         candidates.filter { !$0.mean.isNaN }.max { ($0.mean, -$0.index) < ($1.mean, -$1.index) }?.index
     }
 
-    /// Fits finished per minute since `since` (seconds since 1970; the first finish time when nil), nil when fewer
-    /// than two fits finished (or one, counted from `since`) or no time passed.
+    /// Fits finished per minute since `since` (seconds since 1970; the first finish time when nil) until now, or
+    /// until the last finish once every fit has finished; nil when fewer than two fits finished (or one, counted
+    /// from `since`) or no time passed.
     public func fitsPerMinute(since: Double? = nil) -> Double? {
         let times = since.map { s in finishTimes.filter { $0 >= s } } ?? finishTimes
         guard let last = times.last else { return nil }
         let start = since ?? times[0]
         let n = since == nil ? times.count - 1 : times.count
-        let end = since == nil ? last : max(last, readAt)
+        // Once every fit has finished the rate stops at the last one (it does not fall while the view stays open).
+        let end = since == nil || finished == total ? last : max(last, readAt)
         guard n > 0, end > start else { return nil }
         return Double(n) / (end - start) * 60
     }

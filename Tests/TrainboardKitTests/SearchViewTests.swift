@@ -107,6 +107,14 @@ final class SearchProgressTests: XCTestCase {
         // 3 fits left at 1 fit/min: 180 s.
         XCTAssertEqual(try XCTUnwrap(p.eta(rate: 1.0)), 180, accuracy: 1e-9)
         XCTAssertNil(p.eta(rate: nil))
+        // Complete: the rate since t = 1100 ends at the last finish (1180), not at the reading (2000): 2 in 80 s.
+        var done = p
+        for c in done.candidates.indices {
+            for f in done.candidates[c].fits.indices where !done.candidates[c].fits[f].state.isFinished {
+                done.candidates[c].fits[f].state = .done
+            }
+        }
+        XCTAssertEqual(try XCTUnwrap(done.fitsPerMinute(since: 1100)), 2.0 / 80 * 60, accuracy: 1e-9)
     }
 
     func testStaleLogsAreNotRunningAndAFreshnessOfZeroStopsAll() throws {
