@@ -215,7 +215,10 @@ public final class SlurmExecutor {
         let r = try commands.run(cmd)
         guard r.status == 0, let id = SlurmBatch.parseParsable(r.stdout) else {
             let why = (r.stderr + r.stdout).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw SearchDirectoryError("sbatch refused the job (status \(r.status)): \(why.isEmpty ? "no message" : why)")
+            throw SearchDirectoryError("sbatch refused the job (status \(r.status)): \(why.isEmpty ? "no message" : why). "
+                + "Does `sinfo` reach the cluster from here? The search directory \(directory.path) holds the plan: "
+                + "`trainboard search --resume \(directory.path) --executor slurm` submits it once the cluster answers, "
+                + "`trainboard search --resume \(directory.path)` runs it on this machine")
         }
         return id
     }

@@ -298,7 +298,9 @@ final class SlurmExecutorTests: XCTestCase {
         let exec = SlurmExecutor(directory: dir, plan: plan, settings: SlurmSettings(), executable: "/tb",
                                  refitLocal: true, commands: fake)
         XCTAssertThrowsError(try exec.submit(fits: [0, 1])) { e in
-            XCTAssertEqual("\(e)", "sbatch refused the job (status 1): sbatch: error: invalid partition specified: gpu")
+            XCTAssertTrue("\(e)".hasPrefix("sbatch refused the job (status 1): sbatch: error: invalid partition specified: gpu. "
+                                          + "Does `sinfo` reach the cluster from here?"), "\(e)")
+            XCTAssertTrue("\(e)".contains("`trainboard search --resume \(dir.path)` runs it on this machine"), "\(e)")
         }
         let small = FakeSlurm()
         small.answer("scontrol show", "MaxArraySize            = 3\n")
