@@ -283,14 +283,21 @@ public final class Sequential {
     }
 
     private func forward(_ x: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafeMutablePointer<Float> {
+        Self.forward(layers, x, rows: rows, training: training, rng: &dropoutRNG)!
+    }
+
+    /// `x` `[rows, features]` through `stack`, each layer's output the next one's input; the last output (nil for an
+    /// empty stack).
+    private static func forward(_ stack: [Layer], _ x: UnsafePointer<Float>, rows: Int, training: Bool,
+                                rng: inout SeededGenerator) -> UnsafeMutablePointer<Float>? {
         var h = x
         var out: UnsafeMutablePointer<Float>?
-        for l in layers {
-            let o = l.forward(h, rows: rows, training: training, rng: &dropoutRNG)
+        for l in stack {
+            let o = l.forward(h, rows: rows, training: training, rng: &rng)
             h = UnsafePointer(o)
             out = o
         }
-        return out!
+        return out
     }
 
     private var lastDense: Dense? { layers.last as? Dense }
@@ -312,13 +319,7 @@ public final class Sequential {
                                         grad: UnsafeMutablePointer<Float>, rows: Int, batchRows: Int, width: Int,
                                         loss: Loss, metrics: [Metric], weightGradients: Bool = true,
                                         rng: inout SeededGenerator) -> (Double, [Double]) {
-        var h = x
-        var a: UnsafeMutablePointer<Float>?
-        for l in stack {
-            let o = l.forward(h, rows: rows, training: true, rng: &rng)
-            h = UnsafePointer(o)
-            a = o
-        }
+        let a = forward(stack, x, rows: rows, training: true, rng: &rng)
         let lastDense = stack.last as? Dense
         let z = lastDense?.preActivation ?? a!
         let (lossSum, pre) = loss.compute(z: z, a: a!, y: y, rows: rows, cols: width,

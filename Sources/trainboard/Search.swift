@@ -160,6 +160,21 @@ struct Search: ParsableCommand {
                       confirm: ask ? "\(plan.summary)\n\(estimate?.text ?? "")\nThis is more than an hour." : nil).run()
     }
 
+    /// The candidates of `space`: `n` drawn with `seed` (`ParameterSampler`; its warning printed), or with `n` nil
+    /// every combination (`ParameterGrid`, which needs lists only: a distribution names `randomFlags`).
+    static func candidates(_ space: ParameterSpace, drawing n: Int?, seed: UInt64,
+                           randomFlags: String) throws -> [[String: ParamValue]] {
+        if let n {
+            let (drawn, warning) = try ParameterSampler(space, nIter: n, seed: seed).sample()
+            if let w = warning { printError("warning: \(w)") }
+            return drawn
+        }
+        guard space.isAllLists else {
+            throw SearchSpaceError("--grid: a distribution (uniform, loguniform, randint) needs a randomized search: give \(randomFlags)")
+        }
+        return try ParameterGrid(space).candidates
+    }
+
     /// Whether `error` is bad input (exit 2) rather than a failure while searching.
     static func isBadInput(_ error: Error) -> Bool {
         error is ConfigurationError || error is DataError || error is SearchSpaceError || error is FoldError
@@ -219,26 +234,14 @@ struct Search: ParsableCommand {
                 if nCandidates != nil, n > ParameterSpace.maximumCandidates {
                     throw SearchSpaceError("--n-candidates: at most \(ParameterSpace.maximumCandidates) candidates, got \(n)\(nCandidates == "exhaust" ? " (exhaust: max_resources // min_resources)" : "")")
                 }
-                let (drawn, warning) = try ParameterSampler(space, nIter: n, seed: seed).sample()
-                if let w = warning { printError("warning: \(w)") }
-                candidates = drawn
+                candidates = try Self.candidates(space, drawing: n, seed: seed, randomFlags: "--n-candidates N (or --n-iter N)")
             } else {
-                guard space.isAllLists else {
-                    throw SearchSpaceError("--grid: a distribution (uniform, loguniform, randint) needs a randomized search: give --n-candidates N (or --n-iter N)")
-                }
-                candidates = try ParameterGrid(space).candidates
+                candidates = try Self.candidates(space, drawing: nil, seed: seed, randomFlags: "--n-candidates N (or --n-iter N)")
             }
             schedule = try HalvingSchedule(candidates: candidates.count, factor: factor ?? 3, minResources: minR,
                                            maxResources: maxR, aggressiveElimination: aggressiveElimination)
-        } else if let n = nIter {
-            let (drawn, warning) = try ParameterSampler(space, nIter: n, seed: seed).sample()
-            if let w = warning { printError("warning: \(w)") }
-            candidates = drawn
         } else {
-            guard space.isAllLists else {
-                throw SearchSpaceError("--grid: a distribution (uniform, loguniform, randint) needs a randomized search: give --n-iter N")
-            }
-            candidates = try ParameterGrid(space).candidates
+            candidates = try Self.candidates(space, drawing: nIter, seed: seed, randomFlags: "--n-iter N")
         }
         // Every candidate's options must be valid before anything runs (with halving, at every epoch count).
         for (i, c) in candidates.enumerated() {

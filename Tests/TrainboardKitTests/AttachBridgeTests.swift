@@ -12,19 +12,8 @@ import Glibc
 /// acknowledged to every client with the update they took effect at, and a late client receives the whole history.
 final class AttachBridgeTests: XCTestCase {
     private func messages(_ c: AttachConnection, timeout: Double = 10, until stop: (RunMessage) -> Bool) -> [RunMessage] {
-        var out: [RunMessage] = []
-        let end = Date().addingTimeInterval(timeout)
-        while Date() < end {
-            switch c.next(timeout: 0.1) {
-            case .message(let m):
-                out.append(m)
-                if stop(m) { return out }
-            case .closed(let why):
-                closedReason = why
-                return out
-            default: continue
-            }
-        }
+        let (out, closed) = c.readMessages(timeout: timeout, until: stop)
+        if let closed { closedReason = closed }
         return out
     }
     private var closedReason = ""

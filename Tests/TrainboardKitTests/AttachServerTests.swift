@@ -35,18 +35,7 @@ final class AttachServerTests: XCTestCase {
 
     /// Reads messages until `stop` says so or `timeout` passes.
     private func read(_ c: AttachConnection, timeout: Double = 5, until stop: (RunMessage) -> Bool) -> [RunMessage] {
-        var out: [RunMessage] = []
-        let end = Date().addingTimeInterval(timeout)
-        while Date() < end {
-            switch c.next(timeout: 0.1) {
-            case .message(let m):
-                out.append(m)
-                if stop(m) { return out }
-            case .closed: return out
-            default: continue
-            }
-        }
-        return out
+        c.readMessages(timeout: timeout, until: stop).messages
     }
 
     private func isHistoryEnd(_ m: RunMessage) -> Bool { if case .historyEnd = m { return true } else { return false } }

@@ -22,15 +22,8 @@ bin=${TRAINBOARD_BIN:-.build/debug/trainboard}
 [[ -x $bin ]] || { echo "attach: no binary at $bin (build first)" >&2; exit 2; }
 [[ -d /usr/share/datasets/fashion-mnist ]] || { echo "attach: Fashion-MNIST missing (apt-get install dataset-fashion-mnist)" >&2; exit 2; }
 
-export TMUX_DRIVE_SOCKET="tb-attach-$$"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    "$tui" kill-server
-    local p; for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=Tests/e2e/scratch.sh
+source "$root/Tests/e2e/scratch.sh" tb-attach
 source "$root/Tests/e2e/lib.sh"
 cd "$work" || exit 2
 # The runs' private directory: a scratch one, so that `ls` sees only these runs.

@@ -33,15 +33,8 @@ bin=${TRAINBOARD_BIN:-.build/debug/trainboard}
 # shellcheck source=Tests/e2e/pyvenv.sh
 source "$root/Tests/e2e/pyvenv.sh"
 
-export TMUX_DRIVE_SOCKET="tb-keras-attach-$$"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    "$tui" kill-server
-    local p; for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=Tests/e2e/scratch.sh
+source "$root/Tests/e2e/scratch.sh" tb-keras-attach
 source "$root/Tests/e2e/lib.sh"
 cd "$work" || exit 2
 export XDG_RUNTIME_DIR="$work/xdg"
