@@ -342,18 +342,14 @@ public final class Sequential {
     /// Smallest batch a data-parallel step is used for by default (halves of at least 32 samples; with fewer, the two
     /// hand-overs per step weigh more than the halves save).
     static let dataParallelMinRows = 64
-    /// Largest model, in kernel multiply-adds per sample, trained data-parallel by default. Measured on a 2-core AMD
-    /// EPYC (AVX2): 64-64 (55k) ~1.45x faster per step than BLAS's own two threads; 512-512 (670k) was faster only
-    /// while other processes were busy and slower (66.6 vs 78.7 % of the GEMM peak) on a quieter machine, so models of
-    /// that size keep BLAS's threads, whose larger GEMMs use both cores well.
-    static let dataParallelMaxWork = 1 << 18
 
     /// Whether `fit` with batches of `batchRows` samples uses data-parallel steps: `parallelism`, or by default when
     /// there is a second core this process may use (`ChunkPool.mayUseSecondCore`: a helper thread and at least two
-    /// BLAS threads), the batch has at least `dataParallelMinRows` samples, every layer
-    /// can be replicated, and the model does at most `dataParallelMaxWork` multiply-adds per sample (larger GEMMs
-    /// keep both cores busy through BLAS alone). A rule of the model's shape, never of timings: the same model and
-    /// batch size always take the same path, so results are reproducible on a machine.
+    /// BLAS threads), the batch has at least `dataParallelMinRows` samples and every layer can be replicated.
+    /// Measured on a 2-core AMD EPYC (AVX2), per epoch against BLAS's own two threads: 64-64 1.42x, 512-512 1.02-1.07x,
+    /// 1024-1024 1.07x, 2048-2048 1.02x (once validation no longer woke BLAS's threads between epochs, which then spun
+    /// on the helper's core; before that, 512-512 looked slower data-parallel). A rule of the model's shape, never of
+    /// timings: the same model and batch size always take the same path, so results are reproducible on a machine.
     func usesDataParallel(batchRows: Int) -> Bool {
         guard ChunkPool.mayUseSecondCore, batchRows >= 2, layers.allSatisfy({ $0 is Dense || $0 is Dropout }) else {
             return false
@@ -362,9 +358,7 @@ public final class Sequential {
         case .serial: return false
         case .dataParallel: return true
         case .automatic:
-            guard batchRows >= Self.dataParallelMinRows else { return false }
-            let work = layers.reduce(0) { $0 + (($1 as? Dense).map { $0.inputUnits * $0.units } ?? 0) }
-            return work <= Self.dataParallelMaxWork
+            return batchRows >= Self.dataParallelMinRows
         }
     }
 
@@ -381,9 +375,17 @@ public final class Sequential {
         return true
     }
 
-    /// One data-parallel training step on samples `indices` of `data` (a whole batch of `bs` samples): the dropout
-    /// masks are drawn for the whole batch on this thread (the same draws as a one-thread step); then the first half
-    /// runs on `layers` and the second on `replicas`, each on its own thread with one-thread BLAS (gather, forward,
+    /// How many equal chunks of kernel rows a data-parallel step cuts a kernel with `inputs` rows into for its
+    /// gradient and update: two (one for each thread) when each has at least 64 rows, else one. Each chunk's GEMM
+    /// packs the whole dz again, and the two threads take chunks one at a time, so more or unequal chunks only
+    /// cost: measured on a 2-core AMD EPYC, chunks of about 16,384 values (a 784x64 kernel in 256, 256, 256 and 16
+    /// rows) made the 64-64 update 12 % slower, and 2048x2048 kernels gained nothing from 8 chunks.
+    static func kernelChunks(inputs: Int) -> Int { inputs >= 128 ? 2 : 1 }
+
+    /// One data-parallel training step on samples `indices` of `data` (a batch of more than `replicaOffset` samples,
+    /// i.e. more than half of a full batch): the dropout masks are drawn for the whole batch on this thread (the
+    /// same draws as a one-thread step); then the first `replicaOffset` samples run on `layers` and the rest on
+    /// `replicas`, each on its own thread with one-thread BLAS (gather, forward,
     /// loss, backward to every layer's dL/dz; their rows lie one after the other in the layers' workspaces); then
     /// the two threads share the update in chunks of kernel rows, each chunk's gradient computed over the whole batch
     /// (dW = xᵀ · dz, K = the batch) right before it is updated. The loss gradient is of the mean over the whole batch
@@ -393,8 +395,10 @@ public final class Sequential {
                                        data: Dataset, width: Int, loss: Loss,
                                        optimizer: Optimizer) -> (Double, [Double], Double) {
         let rows = indices.count
-        let half = (rows + 1) / 2
-        guard let replicas else { fatalError("trainStepDataParallel before prepareReplicas") }
+        // The replicas' rows start at `replicaOffset` (half of a full batch); a shorter last batch gives the
+        // replicas fewer rows, so that both parts stay one after the other in the workspaces.
+        let half = replicaOffset
+        guard let replicas, rows > half else { fatalError("trainStepDataParallel before prepareReplicas") }
         for (l, r) in zip(layers, replicas) {
             guard let d = l as? Dropout, let dr = r as? Dropout, d.rate > 0 else { continue }
             let m = d.drawMask(rows: rows, rng: &dropoutRNG)
@@ -433,15 +437,11 @@ public final class Sequential {
         var slot = 0
         for l in layers {
             guard let d = l as? Dense else { continue }
-            // At least 128 kernel rows per chunk: each chunk's GEMM packs dz again, and smaller chunks made that
-            // packing a tenth of a 512-512 step.
-            let step = max(128, Optimizer.chunkElements / d.units)
-            var lo = 0
-            while lo < d.inputUnits {
-                let hi = min(d.inputUnits, lo + step)
+            let n = Self.kernelChunks(inputs: d.inputUnits)
+            for c in 0..<n {
+                let lo = c * d.inputUnits / n, hi = (c + 1) * d.inputUnits / n
                 chunks.append((slot, lo * d.units ..< hi * d.units))
                 work.append((d, lo..<hi))
-                lo = hi
             }
             slot += 1
             if d.useBias {
@@ -535,8 +535,8 @@ public final class Sequential {
         let bs = min(batchSize, train.count)
         prepare(rows: bs, features: train.featureCount, targetWidth: width)
         let steps = (train.count + bs - 1) / bs
-        // Data-parallel steps run their GEMMs on one BLAS thread each (both halves at once); restored after `fit`
-        // and around validation, which runs on BLAS's threads.
+        // Data-parallel steps and validation run their GEMMs on one BLAS thread each (both halves at once); BLAS's
+        // threads are restored after `fit`.
         let dataParallel = usesDataParallel(batchRows: bs) && prepareReplicas(rowOffset: (bs + 1) / 2)
         let blasThreads = Int(tb_blas_get_threads())
         if dataParallel { tb_blas_set_threads(1) }
@@ -597,7 +597,7 @@ public final class Sequential {
                     let batch = UnsafeBufferPointer(rebasing: o[start ..< start + rows])
                     let nextStart = start + rows
                     let next = UnsafeBufferPointer(rebasing: o[nextStart ..< min(train.count, nextStart + bs)])
-                    if dataParallel && rows == bs {
+                    if dataParallel && rows > replicaOffset {
                         return trainStepDataParallel(batch, next: next, data: train, width: width, loss: loss,
                                                      optimizer: optimizer)
                     }
@@ -621,9 +621,9 @@ public final class Sequential {
             var logs: Logs = [LogKey.loss: lossSum / Double(max(1, seen)), LogKey.learningRate: lastLR]
             for k in 0..<metricNames.count { logs[metricNames[k]] = metricSums[k] / Double(max(1, seen)) }
             if let v = validation {
-                if dataParallel { tb_blas_set_threads(Int32(blasThreads)) }
-                let vl = evaluate(v, batchSize: bs, callbacks: list, width: width)
-                if dataParallel { tb_blas_set_threads(1) }
+                // Data-parallel fits validate data-parallel too, on one BLAS thread per half: BLAS's own threads,
+                // once woken, spin for a while after each call and took the helper's core from the next epoch.
+                let vl = evaluate(v, batchSize: bs, callbacks: list, width: width, dataParallel: dataParallel)
                 for (k, x) in vl { logs["val_" + k] = x }
             }
             p.epochEnded = true
@@ -651,7 +651,10 @@ public final class Sequential {
         return evaluate(data, batchSize: batchSize, callbacks: list, width: width)
     }
 
-    private func evaluate(_ data: Dataset, batchSize: Int, callbacks: CallbackList, width: Int) -> Logs {
+    /// `dataParallel`: inside a data-parallel `fit` (replicas prepared for its batch size, BLAS on one thread),
+    /// each batch's two halves run at once on this thread and the pool's helper.
+    private func evaluate(_ data: Dataset, batchSize: Int, callbacks: CallbackList, width: Int,
+                          dataParallel: Bool = false) -> Logs {
         guard let loss, data.count > 0 else { return [:] }
         let bs = min(batchSize, data.count)
         prepare(rows: bs, features: data.featureCount, targetWidth: width)
@@ -665,6 +668,18 @@ public final class Sequential {
             callbacks.onTestBatchBegin(step, logs: [:])
             let rows = min(bs, data.count - start)
             for r in 0..<rows { idx[r] = start + r }
+            if dataParallel, rows >= 2, let replicas, rows <= capacity, replicaOffset < capacity {
+                let (l, m) = idx.withUnsafeBufferPointer { o in
+                    scoreHalves(UnsafeBufferPointer(rebasing: o[0..<rows]), data: data, width: width, loss: loss,
+                                replicas: replicas)
+                }
+                lossSum += l
+                for k in 0..<ms.count { ms[k] += m[k] }
+                start += rows
+                callbacks.onTestBatchEnd(step, logs: [LogKey.loss: lossSum / Double(start)])
+                step += 1
+                continue
+            }
             idx.withUnsafeBufferPointer { o in
                 data.gather(UnsafeBufferPointer(rebasing: o[0..<rows]), x: xBuffer.pointer, y: yBuffer.pointer,
                             targetWidth: width)
@@ -682,6 +697,39 @@ public final class Sequential {
         for (k, m) in metrics.enumerated() { logs[m.rawValue] = ms[k] / Double(data.count) }
         callbacks.onTestEnd(logs: logs)
         return logs
+    }
+
+    /// Loss and metric sums of samples `indices` of `data` in inference mode, their first part (at most
+    /// `replicaOffset` rows) through `layers` and the rest through `replicas`, at once on this thread and the pool's
+    /// helper (each part's rows where a data-parallel training step puts them in the shared workspaces).
+    private func scoreHalves(_ indices: UnsafeBufferPointer<Int>, data: Dataset, width: Int, loss: Loss,
+                             replicas: [Layer]) -> (Double, [Double]) {
+        let rows = indices.count
+        let first = min(replicaOffset, (rows + 1) / 2)
+        let f = data.featureCount, offset = replicaOffset
+        let x = xBuffer.pointer, y = yBuffer.pointer
+        let layers = self.layers, metrics = self.metrics
+        if halfResultsInitialized { halfResults.deinitialize(count: 2) }
+        halfResults.initialize(repeating: (0, []), count: 2)
+        halfResultsInitialized = true
+        let results = halfResults
+        ChunkPool.shared.run(count: 2) { k in
+            let lo = k == 0 ? 0 : first, n = k == 0 ? first : rows - first
+            guard n > 0 else { return }
+            let row = k == 0 ? 0 : offset
+            let xs = x + row * f, ys = y + row * width
+            data.gather(UnsafeBufferPointer(rebasing: indices[lo ..< lo + n]), x: xs, y: ys, targetWidth: width)
+            var unused = SeededGenerator(seed: 0)   // inference draws nothing
+            let stack = k == 0 ? layers : replicas
+            guard let a = Self.forward(stack, xs, rows: n, training: false, rng: &unused) else { return }
+            let last = stack.last as? Dense
+            let z = last?.preActivation ?? a
+            let l = loss.compute(z: z, a: a, y: ys, rows: n, cols: width, activation: last?.activation ?? .linear,
+                                 grad: nil).sum
+            results[k] = (l, metrics.map { $0.sum(a: a, y: ys, rows: n, cols: width) })
+        }
+        let (l0, m0) = results[0], (l1, m1) = results[1]
+        return (l0 + l1, m1.isEmpty ? m0 : zip(m0, m1).map { $0 + $1 })
     }
 
     /// The model's outputs for `x` `[samples, features]` in inference mode: `[samples, outputUnits]`.
