@@ -126,3 +126,14 @@ void tb_prefetch_rows(const void *base, long rowBytes, const long *rows, long co
         __builtin_prefetch(p + rowBytes - 1, 0, 3);
     }
 }
+
+#if defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+void tb_gather_bytes(const unsigned char *src, long features, const long *rows, long count, float scale, float *dst) {
+    for (long r = 0; r < count; r++) {
+        const unsigned char *s = src + rows[r] * features;
+        float *d = dst + r * features;
+        for (long j = 0; j < features; j++) d[j] = (float)s[j] * scale;
+    }
+}

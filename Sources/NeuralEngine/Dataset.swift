@@ -1,3 +1,4 @@
+import CBLAS
 /// An in-memory supervised data set: `count` samples of `featureCount` features and their targets.
 ///
 /// Images stay compact: `Features.bytes` keeps `UInt8` pixels and a scale (1/255 for the tutorial), applied per batch
@@ -124,11 +125,8 @@ public struct Dataset: Sendable {
         switch features {
         case .bytes(let bytes, let scale):
             bytes.withUnsafeBufferPointer { src in
-                for (r, i) in indices.enumerated() {
-                    let s = src.baseAddress! + i * f
-                    let d = x + r * f
-                    for j in 0..<f { d[j] = Float(s[j]) * scale }
-                }
+                guard let base = src.baseAddress, let rows = indices.baseAddress else { return }
+                tb_gather_bytes(base, f, rows, indices.count, scale, x)
             }
         case .floats(let floats):
             floats.withUnsafeBufferPointer { src in

@@ -66,6 +66,35 @@ final class KernelTests: XCTestCase {
     }
 
     /// `ChunkPool.run` calls the body exactly once per index, from both threads, and returns only when all are done.
+    /// The gather of byte features (the AVX2 loop of `tb_gather_bytes` where the CPU has it): every value is the
+    /// same float as `Float(byte) * scale`, bit for bit, for widths that leave every tail (1, 7, 31, 33, 784), for
+    /// rows taken in any order and twice, and for the bytes 0 and 255; the one-hot targets follow the rows.
+    func testByteGatherIsTheScalarProductForEveryWidth() throws {
+        for f in [1, 7, 31, 33, 784] {
+            let n = 9
+            var bytes = (0..<(n * f)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            bytes[0] = 0
+            bytes[n * f - 1] = 255
+            let labels = (0..<n).map { Int32($0 % 4) }
+            let scale = Float(1.0 / 255.0)
+            let d = try Dataset(features: .bytes(bytes, scale: scale), featureCount: f,
+                                targets: .classes(labels, classCount: 4))
+            let order = [8, 0, 3, 3, 7]
+            var x = [Float](repeating: .nan, count: order.count * f), y = [Float](repeating: .nan, count: order.count * 4)
+            order.withUnsafeBufferPointer { o in
+                x.withUnsafeMutableBufferPointer { xs in
+                    y.withUnsafeMutableBufferPointer { ys in d.gather(o, x: xs.baseAddress!, y: ys.baseAddress!, targetWidth: 4) }
+                }
+            }
+            for (r, i) in order.enumerated() {
+                for j in 0..<f {
+                    XCTAssertEqual(x[r * f + j].bitPattern, (Float(bytes[i * f + j]) * scale).bitPattern, "width \(f), row \(i), feature \(j)")
+                }
+                XCTAssertEqual(Array(y[r * 4 ..< r * 4 + 4]), (0..<4).map { $0 == Int(labels[i]) ? 1 : 0 })
+            }
+        }
+    }
+
     func testChunkPoolRunsEveryIndexOnce() {
         let pool = ChunkPool(helper: true)
         for count in [0, 1, 2, 3, 17, 1000] {

@@ -47,6 +47,11 @@ void tb_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
  * the next batch's randomly ordered samples are in cache when they are gathered. Only a hint: no effect on results. */
 void tb_prefetch_rows(const void *base, long rowBytes, const long *rows, long count);
 
+/* dst[r * features + j] = (float)src[rows[r] * features + j] * scale for r < count, j < features: the gather of a
+ * data set stored as bytes (IDX images) into a batch. The same IEEE products as the scalar loop; AVX2 where the CPU
+ * has it (chosen at load time), SSE2 otherwise. */
+void tb_gather_bytes(const unsigned char *src, long features, const long *rows, long count, float scale, float *dst);
+
 #ifdef __cplusplus
 }
 #endif
