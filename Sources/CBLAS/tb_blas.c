@@ -42,6 +42,11 @@ static void do_load(void) {
         chosen_core = core_for_cpu();
         if (chosen_core) setenv("OPENBLAS_CORETYPE", chosen_core, 0);
     }
+    /* OpenBLAS's worker threads spin (sched_yield) for 2^THREAD_TIMEOUT cycles after each job, and after they start,
+     * before sleeping: 2^28 by default, about 0.1 s, during which a spinning worker takes the core that data-parallel
+     * training, which runs BLAS on one thread, uses for its second half (the dashboard's runs lost 4-7 %). 2^20 cycles
+     * (about 0.4 ms) still spans the gap between the GEMMs of one step. A user's own value is respected. */
+    setenv("OPENBLAS_THREAD_TIMEOUT", "20", 0);
     const char *candidates[6];
     int n = 0;
     const char *override = getenv("TRAINBOARD_BLAS");

@@ -7,8 +7,10 @@ import TerminalUI
 /// and draws `DashboardView` frames of the channel's snapshot. The source is started after the screen.
 ///
 /// Pacing: the screen is polled with `pollTimeoutMs` (100 ms); input and resizes redraw at up to 30 frames/s, progress
-/// alone at up to 10, on the screen's clock (every wake-up and frame takes CPU time from training; bench:
-/// `dashboard_overhead_pct`). CPU and RSS of this process are sampled once a second into the snapshot.
+/// alone at up to 5, on the screen's clock (every wake-up and frame takes CPU time from training; bench:
+/// `dashboard_overhead_pct`: data-parallel training keeps both cores in step, so a frame that takes one core from it
+/// stalls both; measured on 2 cores, 8 epochs of 64-64, training steps took 5-6 % longer than headless at 10 frames/s
+/// and 1-3.6 % at 5). CPU and RSS of this process are sampled once a second into the snapshot.
 ///
 /// Leaving: `q` (the source stops first when it can be steered; a second `q`, or `q` after the run ended, leaves;
 /// a source with `detachOnQuit`, an attached run, is left at the first `q` and goes on),
@@ -158,7 +160,7 @@ public struct DashboardLoop {
                 channel.update { s in s.rssMiB = rss; s.cpuPercent = cpu }
             }
             let version = channel.version
-            let interval = needsRender ? 1.0 / 30 : 1.0 / 10
+            let interval = needsRender ? 1.0 / 30 : 1.0 / 5
             if (version != lastVersion || needsRender) && screen.now - lastFrame >= interval {
                 lastVersion = version
                 needsRender = false
