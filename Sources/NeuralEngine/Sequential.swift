@@ -339,14 +339,17 @@ public final class Sequential {
         return (lossSum, ms)
     }
 
-    /// Smallest batch a data-parallel step is used for by default (halves of at least 32 samples; with fewer, the two
-    /// hand-overs per step weigh more than the halves save).
-    static let dataParallelMinRows = 64
+    /// Smallest batch a data-parallel step is used for by default (halves of at least 4 samples). Measured on a
+    /// 2-core AMD EPYC, 64-64 on Fashion-MNIST, samples/s data-parallel / one BLAS thread / BLAS's two threads:
+    /// batch 8 113k / 93k / 52k, 10 123k / 112k / 64k, 32 301k / 196k / 158k (BLAS's threads cost more than they
+    /// give on GEMMs this small); batch 4 58k / 78k / 78k.
+    static let dataParallelMinRows = 8
 
     /// Whether `fit` with batches of `batchRows` samples uses data-parallel steps: `parallelism`, or by default when
     /// there is a second core this process may use (`ChunkPool.mayUseSecondCore`: a helper thread and at least two
     /// BLAS threads), the batch has at least `dataParallelMinRows` samples and every layer can be replicated.
-    /// Measured on a 2-core AMD EPYC (AVX2), per epoch against BLAS's own two threads: 64-64 1.42x, 512-512 1.02-1.07x,
+    /// Measured on a 2-core AMD EPYC (AVX2), per epoch against BLAS's own two threads at batch 128: 64-64 1.42x,
+    /// 512-512 1.02-1.07x (at batch 32 1.16x),
     /// 1024-1024 1.07x, 2048-2048 1.02x (once validation no longer woke BLAS's threads between epochs, which then spun
     /// on the helper's core; before that, 512-512 looked slower data-parallel). A rule of the model's shape, never of
     /// timings: the same model and batch size always take the same path, so results are reproducible on a machine.

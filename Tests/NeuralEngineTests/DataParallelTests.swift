@@ -93,7 +93,7 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(bits(model), bits(a))
     }
 
-    /// The rule: data-parallel by default only with a second core and batches of at least 64, whatever the model's
+    /// The rule: data-parallel by default only with a second core and batches of at least 8, whatever the model's
     /// size; `fit` gives BLAS its thread count back afterwards.
     func testTheDefaultRuleAndTheBLASThreadCount() throws {
         let m = makeModel(.automatic, optimizer: SGD())
@@ -106,8 +106,8 @@ final class DataParallelTests: XCTestCase {
         XCTAssertFalse(m.usesDataParallel(batchRows: 128))
         XCTAssertFalse(ChunkPool.mayUseSecondCore)
         tb_blas_set_threads(Int32(given))
-        XCTAssertEqual(m.usesDataParallel(batchRows: 64), twoCores)
-        XCTAssertFalse(m.usesDataParallel(batchRows: 63))
+        XCTAssertEqual(m.usesDataParallel(batchRows: 8), twoCores)
+        XCTAssertFalse(m.usesDataParallel(batchRows: 7))
         m.parallelism = .serial
         XCTAssertFalse(m.usesDataParallel(batchRows: 128))
         m.parallelism = .dataParallel
@@ -121,8 +121,8 @@ final class DataParallelTests: XCTestCase {
         }
         XCTAssertEqual(try model([784, 64, 64, 10]).usesDataParallel(batchRows: 128), twoCores)
         XCTAssertEqual(try model([784, 512, 512, 10]).usesDataParallel(batchRows: 128), twoCores)
-        XCTAssertEqual(try model([2048, 2048, 1]).usesDataParallel(batchRows: 64), twoCores)
-        XCTAssertFalse(try model([2048, 2048, 1]).usesDataParallel(batchRows: 63))
+        XCTAssertEqual(try model([2048, 2048, 1]).usesDataParallel(batchRows: 8), twoCores)
+        XCTAssertFalse(try model([2048, 2048, 1]).usesDataParallel(batchRows: 7))
         // The update's kernel chunks: two equal halves of the rows from 128 rows on, else one.
         XCTAssertEqual([784, 512, 128, 127, 64, 10].map { Sequential.kernelChunks(inputs: $0) }, [2, 2, 2, 1, 1, 1])
         let before = BLASInfo.threads
