@@ -417,11 +417,7 @@ public final class Sequential {
         let f = data.featureCount
         let x = xBuffer.pointer, y = yBuffer.pointer, g = gBuffer.pointer
         let layers = self.layers, metrics = self.metrics
-        if halfResultsInitialized { halfResults.deinitialize(count: 2) }
-        halfResults.initialize(repeating: (0, []), count: 2)
-        halfResultsInitialized = true
-        let results = halfResults
-        ChunkPool.shared.run(count: 2) { k in
+        let (lossSum, metricSums) = runHalves { k in
             let lo = k == 0 ? 0 : half, n = k == 0 ? half : rows - half
             let xs = x + lo * f, ys = y + lo * width
             data.gather(UnsafeBufferPointer(rebasing: indices[lo ..< lo + n]), x: xs, y: ys, targetWidth: width)
@@ -429,12 +425,12 @@ public final class Sequential {
             let nlo = min(next.count, lo), nhi = k == 0 ? min(next.count, half) : next.count
             if nlo < nhi { data.prefetch(UnsafeBufferPointer(rebasing: next[nlo ..< nhi])) }
             var unused = SeededGenerator(seed: 0)   // the dropout masks are preset
-            results[k] = Self.forwardBackward(k == 0 ? layers : replicas, x: xs, y: ys, grad: g + lo * width, rows: n,
-                                              batchRows: rows, width: width, loss: loss, metrics: metrics,
-                                              weightGradients: false, rng: &unused)
+            return Self.forwardBackward(k == 0 ? layers : replicas, x: xs, y: ys, grad: g + lo * width, rows: n,
+                                        batchRows: rows, width: width, loss: loss, metrics: metrics,
+                                        weightGradients: false, rng: &unused)
         }
-        // The update's chunks: kernel rows (about `Optimizer.chunkElements` values each) and whole biases, in the
-        // order of `parameters`; each computes its gradient first.
+        // The update's chunks: kernel rows (`kernelChunks` per kernel) and whole biases, in the order of
+        // `parameters`; each computes its gradient first.
         var chunks: [(slot: Int, range: Range<Int>)] = []
         var work: [(dense: Dense, inputs: Range<Int>?)] = []
         var slot = 0
@@ -457,8 +453,19 @@ public final class Sequential {
             if let inputs = work[c].inputs { work[c].dense.kernelGradient(rows: rows, inputs: inputs) }
             else { work[c].dense.biasGradient(rows: rows) }
         }
+        return (lossSum, metricSums, lr)
+    }
+
+    /// Runs `body(0)` and `body(1)` at once on this thread and the pool's helper and returns the sums of their
+    /// (loss sum, metric sums); a part that returns no metric sums (it had no rows) adds none.
+    private func runHalves(_ body: @escaping (Int) -> (Double, [Double])) -> (Double, [Double]) {
+        if halfResultsInitialized { halfResults.deinitialize(count: 2) }
+        halfResults.initialize(repeating: (0, []), count: 2)
+        halfResultsInitialized = true
+        let results = halfResults
+        ChunkPool.shared.run(count: 2) { k in results[k] = body(k) }
         let (l0, m0) = results[0], (l1, m1) = results[1]
-        return (l0 + l1, zip(m0, m1).map { $0 + $1 }, lr)
+        return (l0 + l1, m1.isEmpty ? m0 : m0.isEmpty ? m1 : zip(m0, m1).map { $0 + $1 })
     }
 
     private func checkData(_ data: Dataset) throws -> Int {
@@ -712,27 +719,21 @@ public final class Sequential {
         let f = data.featureCount, offset = replicaOffset
         let x = xBuffer.pointer, y = yBuffer.pointer
         let layers = self.layers, metrics = self.metrics
-        if halfResultsInitialized { halfResults.deinitialize(count: 2) }
-        halfResults.initialize(repeating: (0, []), count: 2)
-        halfResultsInitialized = true
-        let results = halfResults
-        ChunkPool.shared.run(count: 2) { k in
+        return runHalves { k in
             let lo = k == 0 ? 0 : first, n = k == 0 ? first : rows - first
-            guard n > 0 else { return }
+            guard n > 0 else { return (0, []) }
             let row = k == 0 ? 0 : offset
             let xs = x + row * f, ys = y + row * width
             data.gather(UnsafeBufferPointer(rebasing: indices[lo ..< lo + n]), x: xs, y: ys, targetWidth: width)
             var unused = SeededGenerator(seed: 0)   // inference draws nothing
             let stack = k == 0 ? layers : replicas
-            guard let a = Self.forward(stack, xs, rows: n, training: false, rng: &unused) else { return }
+            guard let a = Self.forward(stack, xs, rows: n, training: false, rng: &unused) else { return (0, []) }
             let last = stack.last as? Dense
             let z = last?.preActivation ?? a
             let l = loss.compute(z: z, a: a, y: ys, rows: n, cols: width, activation: last?.activation ?? .linear,
                                  grad: nil).sum
-            results[k] = (l, metrics.map { $0.sum(a: a, y: ys, rows: n, cols: width) })
+            return (l, metrics.map { $0.sum(a: a, y: ys, rows: n, cols: width) })
         }
-        let (l0, m0) = results[0], (l1, m1) = results[1]
-        return (l0 + l1, m1.isEmpty ? m0 : zip(m0, m1).map { $0 + $1 })
     }
 
     /// The model's outputs for `x` `[samples, features]` in inference mode: `[samples, outputUnits]`.
