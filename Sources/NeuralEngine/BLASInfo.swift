@@ -17,6 +17,16 @@ public enum BLASInfo {
     /// Threads the library uses.
     public static var threads: Int { Int(tb_blas_get_threads()) }
 
+    /// Runs `body` with the library on `threads` threads (at least 1), then gives it its count back. A `fit` inside
+    /// trains on one core when `threads` is 1 (`ChunkPool.mayUseSecondCore` reads this count). Not for use while
+    /// another thread trains: the count is the whole process's.
+    public static func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
+        let before = tb_blas_get_threads()
+        tb_blas_set_threads(Int32(max(1, threads)))
+        defer { tb_blas_set_threads(before) }
+        return try body()
+    }
+
     /// Measures single-precision GEMM speed, C[m,n] = A[m,k] · B[k,n] (row-major), as the best of `repeats` timed
     /// runs of about `seconds` each. Returns GFLOP/s (2·m·n·k floating-point operations per GEMM).
     public static func sgemmGFLOPS(m: Int, k: Int, n: Int, seconds: Double = 0.5, repeats: Int = 5,

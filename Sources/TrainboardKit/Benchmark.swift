@@ -13,6 +13,17 @@ public struct Benchmark {
     /// Results; JSON keys as `trainboard bench --json` prints them.
     public struct Result: Sendable {
         public var samplesPerSecond64 = 0.0
+        /// The same 64-64 run on one core (BLAS on one thread, so no data-parallel steps), in this run (`nil` when
+        /// the machine has one core).
+        public var samplesPerSecond64OneCore: Double?
+        /// How much faster one 64-64 fit trains on all cores than on one: `samplesPerSecond64 / samplesPerSecond64OneCore`.
+        public var fitSpeedup64: Double? {
+            samplesPerSecond64OneCore.flatMap { $0 > 0 ? samplesPerSecond64 / $0 : nil }
+        }
+        /// The most `search_speedup` can be when each `--jobs 1` fit is `fitSpeedup64` faster than a one-core fit:
+        /// `cores / fitSpeedup64` (`--jobs cores` runs that many one-core fits at once; start-up and the refit, which
+        /// runs alone, only lower it).
+        public var searchSpeedupBound: Double? { fitSpeedup64.map { Double(cores) / $0 } }
         public var samplesPerSecond512 = 0.0
         public var gemmPeakGFLOPS = 0.0
         public var achievedGFLOPS512 = 0.0
@@ -72,6 +83,8 @@ public struct Benchmark {
                 row("samples_per_s_64", samplesPerSecond64, "%.0f", ">= 240000", { $0 >= 240_000 }),
                 row("keras_samples_per_s_64", kerasSamplesPerSecond64, "%.0f"),
                 row("ratio_64_vs_keras", ratio64VsKeras, "%.2f", ">= 2.5", { $0 >= 2.5 }),
+                row("samples_per_s_64_one_core", samplesPerSecond64OneCore, "%.0f"),
+                row("fit_speedup_64", fitSpeedup64, "%.2f"),
                 row("samples_per_s_512", samplesPerSecond512, "%.0f"),
                 row("gemm_peak_gflops", gemmPeakGFLOPS, "%.1f"),
                 row("pct_of_peak_512", pctOfPeak512, "%.1f", ">= 85", { $0 >= 85 }),
@@ -96,6 +109,9 @@ public struct Benchmark {
             var n: [String] = []
             if let d = searchDescription {
                 n.append("search_speedup: the same search (\(d)) with --jobs 1 and --jobs 2, in this run, on \(cores) core\(cores == 1 ? "" : "s")")
+            }
+            if searchSecondsJobs1 != nil, cores >= 2, let f = fitSpeedup64, let bound = searchSpeedupBound {
+                n.append(String(format: "search_speedup: one 64-64 fit already trains %.2fx faster on %d cores than on one (fit_speedup_64), so %d one-core fits at once can finish the search at most %d / %.2f = %.2fx sooner than --jobs 1; the target 1.7 assumed fits that use one core", f, cores, cores, cores, f, bound))
             }
             if searchSecondsJobs1 != nil && cores < 2 {
                 n.append("note: this machine has \(cores) core\(cores == 1 ? "" : "s"), fewer than 2: --jobs 2 cannot be faster, so the search_speedup target (>= 1.7 on 2 cores) does not apply")
@@ -122,6 +138,8 @@ public struct Benchmark {
                 ("samples_per_s_64", String(format: "%.0f", samplesPerSecond64)),
                 ("keras_samples_per_s_64", kerasSamplesPerSecond64.map { String(format: "%.0f", $0) } ?? "null"),
                 ("ratio_64_vs_keras", ratio64VsKeras.map { String(format: "%.3f", $0) } ?? "null"),
+                ("samples_per_s_64_one_core", samplesPerSecond64OneCore.map { String(format: "%.0f", $0) } ?? "null"),
+                ("fit_speedup_64", fitSpeedup64.map { String(format: "%.3f", $0) } ?? "null"),
                 ("samples_per_s_512", String(format: "%.0f", samplesPerSecond512)),
                 ("gemm_peak_gflops", String(format: "%.1f", gemmPeakGFLOPS)),
                 ("achieved_gflops_512", String(format: "%.1f", achievedGFLOPS512)),
@@ -221,6 +239,14 @@ public struct Benchmark {
             r.kerasVersions = m.versions
             log(String(format: "64-64 Keras/JAX: %9.0f samples/s (best of %d epochs; %@) -> ratio %.2f",
                        m.samplesPerSecond, m.perEpoch.count, m.versions, r.ratio64VsKeras ?? .nan))
+        }
+        // 1b. The same run on one core: what a fit gains from the second core (and so what --jobs 2 can add).
+        if LocalExecutor.cores >= 2 {
+            let t1 = Timer()
+            _ = try BLASInfo.withThreads(1) { try run64.execute(extraCallbacks: [t1]) }
+            r.samplesPerSecond64OneCore = t1.perEpoch.max() ?? 0
+            log(String(format: "64-64 on one core: %9.0f samples/s -> all cores %.2fx faster", r.samplesPerSecond64OneCore ?? 0,
+                       r.fitSpeedup64 ?? .nan))
         }
         // 2. GEMM peak in the same process, on the first layer's forward shape of the 512-512 model.
         r.gemmPeakGFLOPS = BLASInfo.sgemmGFLOPS(m: 128, k: 784, n: 512)

@@ -13,9 +13,11 @@ struct Bench: ParsableCommand {
         optimizer, batch size and samples are also trained by Keras 3 on the JAX backend right after the engine, for as \
         many epochs (at least 3: Keras's first compiles), and \
         the table shows the ratio (target >= 2.5x); without it the ratio row says "not measured". \
-        search_speedup: the same small search (\(SearchProbe.summary)) run with --jobs 1 and with --jobs 2 in this \
+        The 64-64 model is also trained on one core (samples_per_s_64_one_core; fit_speedup_64 = all cores / one \
+        core). search_speedup: the same small search (\(SearchProbe.summary)) run with --jobs 1 and with --jobs 2 in this \
         run, each fit its own process; the ratio of the wall times (target >= 1.7 on 2 cores; the output says when the \
-        machine has fewer). --search-epochs sizes it (about 10-20 s at --jobs 1 with the default); 0 skips it.
+        machine has fewer; a --jobs 1 fit that already uses every core bounds it to cores / fit_speedup_64, printed \
+        under the table). --search-epochs sizes it (about 10-20 s at --jobs 1 with the default); 0 skips it.
         """)
 
     @Flag(help: "Print one JSON object on stdout; progress and the table go to stderr.") var json = false

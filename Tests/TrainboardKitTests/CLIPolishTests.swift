@@ -241,6 +241,26 @@ final class BenchTableTests: XCTestCase {
         XCTAssertTrue(r.table.contains("note: this machine has 1 core, fewer than 2"), r.table)
     }
 
+    /// The one-core 64-64 figure gives how much one fit gains from all cores (500,000 / 286,000 = 1.75 on 2 cores),
+    /// and so the most --jobs 2 can gain over --jobs 1: 2 / 1.75 = 1.14, said under the table; without a one-core
+    /// figure neither is shown as a number.
+    func testFitSpeedupBoundsSearchSpeedup() {
+        var r = Benchmark.Result()
+        r.samplesPerSecond64 = 500_000
+        XCTAssertEqual(r.rows.first { $0.metric == "fit_speedup_64" }?.value, "not measured")
+        XCTAssertTrue(r.json.contains("\"samples_per_s_64_one_core\":null,\"fit_speedup_64\":null"), r.json)
+        r.samplesPerSecond64OneCore = 286_000
+        r.cores = 2
+        r.searchSecondsJobs1 = 6.6
+        r.searchSecondsJobs2 = 6.4
+        XCTAssertEqual(r.fitSpeedup64 ?? 0, 1.748, accuracy: 0.001)
+        XCTAssertEqual(r.searchSpeedupBound ?? 0, 1.144, accuracy: 0.001)
+        XCTAssertEqual(r.rows.first { $0.metric == "fit_speedup_64" }?.value, "1.75")
+        XCTAssertEqual(r.rows.first { $0.metric == "samples_per_s_64_one_core" }?.value, "286000")
+        XCTAssertTrue(r.table.contains("at most 2 / 1.75 = 1.14x sooner than --jobs 1"), r.table)
+        XCTAssertTrue(r.json.contains("\"samples_per_s_64_one_core\":286000,\"fit_speedup_64\":1.748"), r.json)
+    }
+
     /// A --keras-python that does not exist or cannot import Keras is a clear error naming the flag.
     func testKerasReferenceErrorsNameTheFlag() throws {
         XCTAssertThrowsError(try KerasReference(python: "/nonexistent/venv/bin/python").check()) { e in
