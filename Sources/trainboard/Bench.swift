@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
         """)
 
     @Flag(help: "Print one JSON object on stdout; progress and the table go to stderr.") var json = false
-    @Option(help: "Epochs per model, for Trainboard and for Keras alike (the best epoch counts: this machine's neighbours make single epochs vary by 20 %).") var epochs = 5
+    @Option(help: "Epochs per model, for Trainboard and for Keras alike (the best epoch counts: on a shared or virtual machine single epochs can vary by 20 %).") var epochs = 5
     @Option(help: "Data set.") var data = "fashion-mnist"
     @Option(help: ArgumentHelp(
         "Also train the 64-64 model with Keras 3 on JAX using this Python (a venv with keras and jax), right after the engine, and report the speed ratio.",
