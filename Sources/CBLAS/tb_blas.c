@@ -132,13 +132,39 @@ void tb_prefetch_rows(const void *base, long rowBytes, const long *rows, long co
     }
 }
 
-#if defined(__x86_64__) && defined(__linux__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-void tb_gather_bytes(const unsigned char *src, long features, const long *rows, long count, float scale, float *dst) {
-    for (long r = 0; r < count; r++) {
-        const unsigned char *s = src + rows[r] * features;
-        float *d = dst + r * features;
-        for (long j = 0; j < features; j++) d[j] = (float)s[j] * scale;
+/* The loop, compiled twice: for AVX2 and for the baseline. Dispatched by hand rather than with target_clones, whose
+ * ifunc resolver runs during relocation, before ThreadSanitizer's runtime is up (the instrumented test binary then
+ * crashed at start-up). */
+#define TB_GATHER_BODY                                                                                             \
+    for (long r = 0; r < count; r++) {                                                                             \
+        const unsigned char *s = src + rows[r] * features;                                                         \
+        float *d = dst + r * features;                                                                             \
+        for (long j = 0; j < features; j++) d[j] = (float)s[j] * scale;                                            \
     }
+
+static void gather_bytes_default(const unsigned char *src, long features, const long *rows, long count, float scale,
+                                 float *dst) {
+    TB_GATHER_BODY
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static void gather_bytes_avx2(const unsigned char *src, long features,
+                                                               const long *rows, long count, float scale, float *dst) {
+    TB_GATHER_BODY
+}
+#endif
+
+void tb_gather_bytes(const unsigned char *src, long features, const long *rows, long count, float scale, float *dst) {
+#if defined(__x86_64__)
+    /* -1: not checked yet; checking twice at once is harmless (both store the same value). */
+    static int has_avx2 = -1;
+    int h = __atomic_load_n(&has_avx2, __ATOMIC_RELAXED);
+    if (h < 0) {
+        __builtin_cpu_init();
+        h = __builtin_cpu_supports("avx2") ? 1 : 0;
+        __atomic_store_n(&has_avx2, h, __ATOMIC_RELAXED);
+    }
+    if (h) { gather_bytes_avx2(src, features, rows, count, scale, dst); return; }
+#endif
+    gather_bytes_default(src, features, rows, count, scale, dst);
 }
