@@ -360,7 +360,8 @@ struct SearchRunner: Sendable {
     /// probe fails: the fits will say why).
     func estimate() -> (seconds: Double, text: String)? {
         do {
-            let probe = try SearchEstimate.probe(plan)
+            let probe = try SearchEstimate.probe(plan, fitThreads: LocalExecutor.threadsPerJob(cores: LocalExecutor.cores, jobs: jobs),
+                                                 refitThreads: LocalExecutor.cores)
             let fits = try pendingFits() + [plan.fitCount]
             let seconds = probe.seconds(plan: plan, fits: fits, jobs: jobs, cores: LocalExecutor.cores,
                                         epochs: SearchEstimate.epochs(plan))

@@ -327,6 +327,11 @@ final class SearchEstimateTests: XCTestCase {
         XCTAssertEqual(e.seconds(plan: plan, fits: [3], jobs: 2, cores: 2, epochs: epochs), 1.16, accuracy: 1e-9)
         XCTAssertEqual(SearchEstimate.epochs(plan)(1), 4)
         XCTAssertTrue(e.describe(3725, jobs: 2).hasPrefix("estimated time: about 1h 02m with 2 jobs (probe: 10.000 ms per row"))
+        // The refit on every core at 0.005 s per row and epoch (the fits, one core each, at 0.01): refit
+        // 1 + 4 * 6 * 0.005 = 1.12, so two jobs take 4.48 / 2 + 1.12 = 3.36.
+        let two = SearchEstimate(secondsPerSample: 0.01, loadSeconds: 1, probeRows: 100, refitSecondsPerSample: 0.005)
+        XCTAssertEqual(two.seconds(plan: plan, fits: [0, 1, 2, 3, 4], jobs: 2, cores: 2, epochs: epochs), 3.36, accuracy: 1e-9)
+        XCTAssertEqual(e.refitSecondsPerSample, 0.01, "the fits' figure when no other is given")
     }
 }
 

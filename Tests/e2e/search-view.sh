@@ -92,14 +92,14 @@ else fail "Enter opens a finished fit in a replay" rv; fi
 expect_exit rv 0 "q leaves the replay"
 
 # An estimate over an hour asks first: n starts nothing; --yes does not ask.
-start_cmd ask 100x24 -- "$bin" search --grid 'init=lecun_uniform,zero' --max-samples 1200 --epochs 100000 --cv 2 \
+start_cmd ask 100x24 -- "$bin" search --grid 'init=lecun_uniform,zero' --max-samples 1200 --epochs 1000000 --cv 2 \
     --jobs 1 --out "$work/long"
 if "$tui" wait ask 'Start the search\?' 60 >/dev/null 2>&1 && "$tui" wait ask 'This is more than an hour' 5 >/dev/null 2>&1
 then pass "an estimate over an hour asks for confirmation"; else fail "an estimate over an hour asks for confirmation" ask; fi
 "$tui" keys ask n
 expect_exit ask 0 "n leaves without starting"
 if [[ ! -d $work/long/fits ]]; then pass "nothing ran after n"; else fail "nothing ran after n" "$(ls "$work/long/fits")"; fi
-start_cmd yes 100x24 -- "$bin" search --grid 'init=lecun_uniform,zero' --max-samples 1200 --epochs 100000 --cv 2 \
+start_cmd yes 100x24 -- "$bin" search --grid 'init=lecun_uniform,zero' --max-samples 1200 --epochs 1000000 --cv 2 \
     --jobs 1 --out "$work/long2" --yes
 if "$tui" wait yes '1 running' 60 >/dev/null 2>&1 && ! "$tui" screen yes | grep -q 'Start the search'
 then pass "--yes starts without asking"; else fail "--yes starts without asking" yes; fi
