@@ -13,8 +13,8 @@ extension DashboardView {
         let a = abs(v)
         if a >= 1e-3 && a < 1e5 {
             let decimals = max(0, 1 - Int(floor(log10(a))))
-            candidates.append(trimZeros(String(format: "%.\(decimals)f", v)))
-            if a >= 1 { candidates.append(String(format: "%.0f", v)) }
+            candidates.append(trimZeros(NumberFormat.fixed(v, decimals: decimals)))
+            if a >= 1 { candidates.append(NumberFormat.fixed(v, decimals: 0)) }
         }
         candidates.append(exponent(v, decimals: 1))
         candidates.append(exponent(v, decimals: 0))

@@ -16,9 +16,9 @@ extension DashboardView {
     /// A rate such as `12.3k`.
     static func rate(_ v: Double) -> String {
         guard v.isFinite, v >= 0 else { return "-" }
-        if v >= 1e6 { return String(format: "%.1fM", v / 1e6) }
-        if v >= 1e4 { return String(format: "%.1fk", v / 1e3) }
-        return String(format: "%.0f", v)
+        if v >= 1e6 { return NumberFormat.fixed(v / 1e6, decimals: 1) + "M" }
+        if v >= 1e4 { return NumberFormat.fixed(v / 1e3, decimals: 1) + "k" }
+        return NumberFormat.fixed(v, decimals: 0)
     }
 
     /// The status word(s) and their style.
@@ -93,8 +93,8 @@ extension DashboardView {
             ("elapsed", Self.duration(s.elapsed)), ("ETA", s.status.isTerminal ? "-" : Self.duration(s.etaSeconds)),
             ("samples/s", Self.rate(s.samplesPerSecond)), ("lr", NumberFormat.compact(s.learningRate)),
         ]
-        if let c = s.cpuPercent { items.append(("CPU", c.isFinite ? String(format: "%.0f%%", c) : "-")) }
-        if let r = s.rssMiB { items.append(("RSS", r.isFinite ? String(format: "%.0f MiB", r) : "-")) }
+        if let c = s.cpuPercent { items.append(("CPU", c.isFinite ? NumberFormat.fixed(c, decimals: 0) + "%" : "-")) }
+        if let r = s.rssMiB { items.append(("RSS", r.isFinite ? NumberFormat.fixed(r, decimals: 0) + " MiB" : "-")) }
         var x = area.x
         let y = area.y + 1
         for (i, (k, v)) in items.enumerated() {
