@@ -60,6 +60,22 @@ struct HeadlessRunner {
 
     /// `--listen`: the trainer on its own thread with the dashboard's callback (so that attached clients can steer it
     /// through the same commands as the dashboard's keys), the epoch lines as without `--listen`.
+    /// `observer`, and a line on stdout as each command takes effect ("trainboard: steered: paused at update 584"):
+    /// the one running headless sees what an attached dashboard did. Called on the trainer's thread, or for a
+    /// checkpoint on the writer's; one `print` per line.
+    static func announcing(_ observer: @escaping CommandObserver) -> CommandObserver {
+        { command in
+            let ack = observer(command)
+            let name = AttachBridge.name(of: command)
+            return { outcome in
+                ack(outcome)
+                print(outcome.ok ? "trainboard: steered: \(outcome.message)"
+                                 : "trainboard: steering refused: \(name): \(outcome.message)")
+                fflush(nil)
+            }
+        }
+    }
+
     private func runListening(_ address: AttachAddress, reporter: EpochLineReporter) throws {
         let bridge = AttachBridge()
         // The reporter is used on the trainer's thread only (its callbacks and these messages).
@@ -69,7 +85,7 @@ struct HeadlessRunner {
                                        beforeChannelCallback: [bridge.publisher],
                                        onMessage: { message in
                                            if message.severity != .error { box.reporter.message(message.description) }
-                                       }, commandObserver: bridge.commandObserver)
+                                       }, commandObserver: Self.announcing(bridge.commandObserver))
         try startListening(bridge, address: address, channel: trainer.channel)
         trainer.start()
         var stopSent = false

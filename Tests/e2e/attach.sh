@@ -106,6 +106,13 @@ else
     fail "checkpoint ack: $(tail -n 3 watch.out)"
 fi
 
+# The headless run itself says what the attached dashboard did, one line as each command takes effect.
+if grep -qE '^trainboard: steered: paused at update [0-9]+$' run.out && grep -qE '^trainboard: steered: resumed at update [0-9]+$' run.out \
+   && grep -qE '^trainboard: steered: learning rate [0-9.e-]+ -> 0\.0123$' run.out \
+   && grep -qE '^trainboard: steered: checkpoint .*run/manual-.*\.keras$' run.out; then
+    pass "the headless run prints each steering command as it takes effect"
+else fail "steering lines in the headless run's output: $(grep 'steer' run.out)"; fi
+
 # q: detach; the run goes on.
 "$tui" keys att q
 expect_exit att 0 "q detaches"

@@ -150,7 +150,8 @@ public final class AttachBridge: @unchecked Sendable {
         }
     }
 
-    static func name(of c: ControlCommand) -> String {
+    /// The attach protocol's name of a command (`pause`, `resume`, `stop`, `checkpoint`, `set_lr`, `scale_lr`).
+    public static func name(of c: ControlCommand) -> String {
         switch c {
         case .pause: return "pause"
         case .resume: return "resume"
