@@ -29,6 +29,11 @@ public struct FitResult: Codable, Equatable, Sendable {
     /// Successive halving: the iteration and the epochs it trains (`n_resources`); nil otherwise.
     public var iter: Int?
     public var nResources: Int?
+    /// What steering from the fit's dashboard changed, as it took effect ("update 1776: learning rate 0.022 ->
+    /// 0.0123", "update 2040: stopping after update 2040"); nil when nothing did (pauses and checkpoints change no
+    /// value and are not listed). Such a fit's score is not the candidate's alone: cv_results count these fits in
+    /// `n_steered_splits`.
+    public var steering: [String]?
 
     public init(index: Int, candidate: Int, split: Int, params: [String: ParamValue], testScore: Double?,
                 trainScore: Double?, fitTime: Double, scoreTime: Double, nTrainSamples: Int, nTestSamples: Int,
@@ -43,6 +48,7 @@ public struct FitResult: Codable, Equatable, Sendable {
         case index, candidate, split, params, testScore = "test_score", trainScore = "train_score"
         case fitTime = "fit_time", scoreTime = "score_time", nTrainSamples = "n_train_samples"
         case nTestSamples = "n_test_samples", epochs, reason, error, updates, iter, nResources = "n_resources"
+        case steering
     }
 }
 
@@ -61,7 +67,8 @@ public struct FitResult: Codable, Equatable, Sendable {
 /// Its split cells are empty (CSV) / `null` (JSON), and so are its row's means and standard deviations; the row
 /// ranks with the NaN rows (after every finished score), and the table gains a last column `n_unfinished_splits`
 /// (the row's folds without a result; present only while some row has unfinished folds, so a finished search has
-/// exactly scikit-learn's columns).
+/// exactly scikit-learn's columns). Likewise a last column `n_steered_splits` (the row's folds whose fit was steered
+/// from its dashboard: a learning rate changed or an early stop, `FitResult.steering`) appears only when some fit was.
 /// Thread-safety: a value.
 public struct CVResults: Sendable {
     /// Column names in order.
@@ -136,6 +143,8 @@ public struct CVResults: Sendable {
             add("std_train_score", train.stdCells)
         }
         if unfinished.contains(where: { $0 > 0 }) { add("n_unfinished_splits", unfinished.map(Cell.integer)) }
+        let steered = (0..<n).map { c in (0..<nSplits).filter { results[c][$0]?.steering?.isEmpty == false }.count }
+        if steered.contains(where: { $0 > 0 }) { add("n_steered_splits", steered.map(Cell.integer)) }
         columns = cols
         self.cells = cells
         candidates = n

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SafeIO
 import NeuralEngine
 import Datasets
@@ -142,8 +143,11 @@ public enum SearchTrial {
                 log("normalized with the mean and std of the fold's \(foldTrain.count) training samples (split \(k)); the \(foldTest.count) held-out samples are scaled with them")
             }
             let foldRun = run.replacingData(train: foldTrain, validation: foldTest)
+            let steering = SteeringRecord()
             let (model, outcome) = try train(foldRun, live: liveFile(directory, index: index),
-                                             name: String(format: "fit-%05d", index))
+                                             name: String(format: "fit-%05d", index), steering: steering)
+            let changes = steering.changes
+            if !changes.isEmpty { result.steering = changes }
             result.fitTime = outcome.seconds
             result.epochs = outcome.epochs.count
             result.updates = model.optimizer?.iterations
@@ -230,7 +234,9 @@ public enum SearchTrial {
     /// shown in the search view), on a trainer thread that listens for the attach protocol on a private Unix socket
     /// whose path is written to `live` (removed at the end), so that the view's Enter opens this fit's dashboard
     /// with its keys. A fit that cannot listen trains as without `live`.
-    static func train(_ run: TrainingRun, live: String? = nil, name: String = "fit") throws -> (Sequential, RunOutcome) {
+    /// `steering` records what commands from the fit's dashboard changed (a learning rate, an early stop).
+    static func train(_ run: TrainingRun, live: String? = nil, name: String = "fit",
+                      steering: SteeringRecord? = nil) throws -> (Sequential, RunOutcome) {
         let capture = ModelCapture()
         guard let live else {
             let outcome = try run.execute(extraCallbacks: [capture])
@@ -239,7 +245,7 @@ public enum SearchTrial {
         }
         let bridge = AttachBridge()
         let trainer = InProcessTrainer(run: run, extraCallbacks: [capture], beforeChannelCallback: [bridge.publisher],
-                                       commandObserver: bridge.commandObserver)
+                                       commandObserver: steering?.observing(bridge.commandObserver) ?? bridge.commandObserver)
         do { try bridge.listen(.unix(nil), channel: trainer.channel, name: name) } catch {
             return try train(run, live: nil)
         }
@@ -327,3 +333,35 @@ extension TrainingRun {
         return r
     }
 }
+
+/// The commands that changed a fit while it trained, recorded as they took effect: a learning rate set or scaled, or
+/// a stop ("update 1776: learning rate 0.022 -> 0.0123"). Pauses, resumes, checkpoints and refused commands change
+/// no value and are not recorded.
+///
+/// Thread-safety: `observing`'s closures may run on any thread (the trainer's); `changes` may be read from any.
+final class SteeringRecord: Sendable {
+    private let entries = Mutex<[String]>([])
+
+    /// What was recorded, in order.
+    var changes: [String] { entries.withLock { $0 } }
+
+    /// `observer`, also recording each command that changes training once it has taken effect.
+    func observing(_ observer: @escaping CommandObserver) -> CommandObserver {
+        { [self] command in
+            let ack = observer(command)
+            let changesTraining: Bool
+            switch command {
+            case .setLearningRate, .scaleLearningRate, .stop: changesTraining = true
+            case .pause, .resume, .togglePause, .checkpoint: changesTraining = false
+            }
+            return { [self] outcome in
+                ack(outcome)
+                if changesTraining && outcome.ok {
+                    let what = command == .stop ? "stopped early" : outcome.message
+                    entries.withLock { $0.append("update \(outcome.update): \(what)") }
+                }
+            }
+        }
+    }
+}
+

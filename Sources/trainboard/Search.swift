@@ -513,7 +513,8 @@ struct SearchRunner: Sendable {
         } else {
             let train = r.trainScore.map { " train \(Self.format($0))" } ?? ""
             say("\(head): \(plan.scoring.rawValue) \(Self.format(r.testScore ?? .nan))\(train) "
-                + "(\(r.epochs) epoch\(r.epochs == 1 ? "" : "s"), fit \(String(format: "%.1f", r.fitTime)) s\(job.map { ", \($0)" } ?? "")) \(params)")
+                + "(\(r.epochs) epoch\(r.epochs == 1 ? "" : "s"), fit \(String(format: "%.1f", r.fitTime)) s\(job.map { ", \($0)" } ?? "")"
+                + "\(r.steering.map { "; steered: " + $0.joined(separator: ", ") } ?? "")) \(params)")
         }
     }
 

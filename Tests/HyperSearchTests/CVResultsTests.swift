@@ -95,6 +95,37 @@ final class CVResultsPartialTests: XCTestCase {
                   scoreTime: 1, nTrainSamples: 5, nTestSamples: 5, epochs: 1, reason: "", error: score == nil ? "x" : nil)
     }
 
+    /// A fit steered from its dashboard (a learning rate changed, an early stop) is counted per row in a last column
+    /// `n_steered_splits`, present only when some fit was; its result file keeps what changed. Scores and ranks are
+    /// as without it.
+    func testSteeredFitsAreCountedInTheirOwnColumn() throws {
+        let params: [[String: ParamValue]] = [["lr": .double(0.1)], ["lr": .double(0.2)]]
+        var steered = fit(0.7)
+        steered.steering = ["update 120: learning rate 0.1 -> 0.0123", "update 300: stopped early"]
+        let cv = CVResults(candidates: params, nSplits: 3,
+                           results: [[fit(0.4), fit(0.6), fit(0.5)], [fit(0.9), steered, fit(0.8)]],
+                           returnTrainScore: false)
+        XCTAssertEqual(cv.columns.suffix(2), ["rank_test_score", "n_steered_splits"])
+        XCTAssertEqual(cv.rankTestScore, [2, 1])
+        XCTAssertTrue(cv.json().contains("\"n_steered_splits\": [0, 1]"), cv.json())
+        let lines = cv.csv().split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines[0].hasSuffix(",rank_test_score,n_steered_splits"), lines[0])
+        // Row 1: splits 0.9, 0.7, 0.8; mean (0.9 + 0.7 + 0.8) / 3 in doubles; std; rank 1; 1 steered split.
+        XCTAssertTrue(lines[2].hasSuffix(",0.9,0.7,0.8,0.8000000000000002,0.08164965809277264,1,1"), lines[2])
+        XCTAssertTrue(lines[1].hasSuffix(",2,0"), lines[1])
+        // The result file round-trips the record; a result without it (older versions) reads as not steered.
+        let data = try JSONEncoder().encode(steered)
+        XCTAssertEqual(try JSONDecoder().decode(FitResult.self, from: data).steering, steered.steering)
+        let old = try JSONEncoder().encode(fit(0.7))
+        XCTAssertFalse(String(decoding: old, as: UTF8.self).contains("steering"))
+        XCTAssertNil(try JSONDecoder().decode(FitResult.self, from: old).steering)
+        // No steered fit: scikit-learn's columns only.
+        let plain = CVResults(candidates: params, nSplits: 3,
+                              results: [[fit(0.4), fit(0.6), fit(0.5)], [fit(0.9), fit(0.7), fit(0.8)]],
+                              returnTrainScore: false)
+        XCTAssertEqual(plain.columns.last, "rank_test_score")
+    }
+
     func testUnfinishedFitsAreMarkedNotFailed() {
         // Row 0 finished (0.4, 0.6 -> 0.5), row 1 failed on split 1 (NaN), row 2 has split 1 unfinished.
         let params: [[String: ParamValue]] = [["lr": .double(0.1)], ["lr": .double(0.2)], ["lr": .double(0.3)]]

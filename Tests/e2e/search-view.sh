@@ -49,9 +49,21 @@ if "$tui" wait sv 'PAUSED' 10 >/dev/null 2>&1; then
 else fail "p in the fit's dashboard pauses that fit" sv; fi
 "$tui" keys sv p
 "$tui" wait sv 'RUNNING' 10 >/dev/null 2>&1 || fail "p again resumes the fit" sv
+# l: a learning rate for this fit alone; the fit's result and cv_results say it was steered.
+"$tui" keys sv l
+"$tui" keys sv 0 . 0 1 2 3 Enter
+"$tui" wait sv 'lr set' 10 >/dev/null 2>&1 || fail "l sets the fit's learning rate" sv
 "$tui" keys sv q
 if "$tui" wait sv 'rank +# +state' 10 >/dev/null 2>&1 && "$tui" wait sv "back from fit 0's dashboard" 5 >/dev/null 2>&1
 then pass "q returns to the table, the fit goes on"; else fail "q returns to the table" sv; fi
+# Fit 0 (the steered one) finishes before the stop below, so that its result is kept.
+"$tui" wait sv '1/4 fits' 180 >/dev/null 2>&1 || fail "fit 0 finishes" sv
+if grep -qE '"update [0-9]+: learning rate [0-9.e-]+ -> 0.0123"' "$dir/fits/fit-00000.json" 2>/dev/null
+then pass "the steered fit's result records the change ($(grep -o '"update [^"]*"' "$dir/fits/fit-00000.json"))"
+else fail "steering in fit-00000.json: $(cat "$dir/fits/fit-00000.json" 2>/dev/null)"; fi
+if head -n1 "$dir/cv_results.csv" | grep -q ',n_unfinished_splits,n_steered_splits$' \
+   && sed -n 2p "$dir/cv_results.csv" | grep -qE ',1$'; then pass "cv_results count the steered split (n_steered_splits 1 for candidate 0)"
+else fail "n_steered_splits: $(head -n 2 "$dir/cv_results.csv")"; fi
 "$tui" keys sv Down k
 if "$tui" wait sv 'candidate 1 skipped' 10 >/dev/null 2>&1 && "$tui" wait sv ' 1 skipped +skip +skip ' 10 >/dev/null 2>&1
 then pass "k skips the selected candidate"; else fail "k skips the selected candidate" sv; fi
