@@ -134,16 +134,13 @@ public final class Dense: Layer {
         guard isBuilt, capacity > rowOffset else { return nil }
         let r = Dense(units, activation: activation, kernelInitializer: kernelInitializer, biasInitializer: biasInitializer,
                       useBias: useBias, inputDim: inputDim, name: name)
-        r.inputUnits = inputUnits
-        r.outputUnits = outputUnits
+        copyShape(to: r)
         r.kernel = kernel
         r.bias = bias
-        r.isBuilt = true
-        let rows = capacity - rowOffset
-        r.capacity = rows
-        r.z = FloatBuffer(viewing: z.pointer + rowOffset * units, capacity: rows * units)
-        r.a = activation == .linear ? r.z : FloatBuffer(viewing: a.pointer + rowOffset * units, capacity: rows * units)
-        r.dx = FloatBuffer(viewing: dx.pointer + rowOffset * inputUnits, capacity: rows * inputUnits)
+        r.capacity = capacity - rowOffset
+        r.z = z.rows(from: rowOffset, count: r.capacity, width: units)
+        r.a = activation == .linear ? r.z : a.rows(from: rowOffset, count: r.capacity, width: units)
+        r.dx = dx.rows(from: rowOffset, count: r.capacity, width: inputUnits)
         return r
     }
 

@@ -108,13 +108,10 @@ public final class Dropout: Layer {
     override func replica(rowOffset: Int) -> Layer? {
         guard isBuilt, capacity > rowOffset else { return nil }
         let r = Dropout(rate, name: name)
-        r.inputUnits = inputUnits
-        r.outputUnits = outputUnits
-        r.isBuilt = true
-        let rows = capacity - rowOffset
-        r.capacity = rows
-        r.mask = FloatBuffer(viewing: mask.pointer + rowOffset * inputUnits, capacity: rows * inputUnits)
-        r.out = FloatBuffer(viewing: out.pointer + rowOffset * inputUnits, capacity: rows * inputUnits)
+        copyShape(to: r)
+        r.capacity = capacity - rowOffset
+        r.mask = mask.rows(from: rowOffset, count: r.capacity, width: inputUnits)
+        r.out = out.rows(from: rowOffset, count: r.capacity, width: inputUnits)
         return r
     }
 

@@ -48,3 +48,11 @@ final class FloatBuffer {
 @inline(__always) func dlog(_ x: Double) -> Double { log(x) }
 @inline(__always) func dlog1p(_ x: Double) -> Double { log1p(x) }
 @inline(__always) func dcos(_ x: Double) -> Double { cos(x) }
+
+extension FloatBuffer {
+    /// A view of `count` rows from row `offset` on, of this buffer taken as `[rows, width]` row-major (a replica's
+    /// workspace: see `Layer.replica`). Not freed with the view; valid while this buffer is.
+    func rows(from offset: Int, count: Int, width: Int) -> FloatBuffer {
+        FloatBuffer(viewing: pointer + offset * width, capacity: count * width)
+    }
+}

@@ -88,6 +88,13 @@ public class Layer {
     /// activations and gradients lie one after the other as a whole batch's would. Valid until this layer's
     /// workspaces are reallocated (`prepare` with more rows). nil when the layer cannot be replicated.
     func replica(rowOffset: Int) -> Layer? { nil }
+
+    /// The part of `replica` every layer shares: `r` gets this layer's shape and is marked built.
+    func copyShape(to r: Layer) {
+        r.inputUnits = inputUnits
+        r.outputUnits = outputUnits
+        r.isBuilt = true
+    }
 }
 
 /// Errors from building, compiling, training or restoring a model.

@@ -160,13 +160,20 @@ if [[ $status -eq 1 && $log == *"cannot run $work/tb-copy"*"build trainboard on 
       && $reason == *"exit status 127"* ]]; then pass "a task without the binary fails with a clear message ($reason)"
 else fail "a task without the binary fails with a clear message" "status $status, reason $reason" "log: $log" "$(cat "$work/y.out")"; fi
 
+# Runs the Slurm search into $work/$1 (output $work/$1.out) with --max-parallel $2, sends it signal $3 once its
+# first fit has a result (up to 20 s), and waits for it: its exit status is then in $signalled_status.
+signal_search() {
+    "$bin" search "${grid[@]}" --executor slurm --max-parallel "$2" --out "$work/$1" >"$work/$1.out" 2>&1 &
+    local pid=$!
+    bg+=("$pid")
+    for ((i = 0; i < 200; i++)); do [[ -e $work/$1/fits/fit-00000.json ]] && break; sleep 0.1; done
+    kill -"$3" "$pid"
+    wait "$pid"; signalled_status=$?
+}
+
 # --- Ctrl-C in the following process cancels the array and keeps finished results.
 echo "[$((SECONDS - started)) s] Ctrl-C in the following process cancels the array and keeps "
-"$bin" search "${grid[@]}" --executor slurm --max-parallel 1 --out "$work/c" >"$work/c.out" 2>&1 &
-cpid=$!; bg+=("$cpid")
-for ((i = 0; i < 200; i++)); do [[ -e $work/c/fits/fit-00000.json ]] && break; sleep 0.1; done
-kill -INT "$cpid"
-wait "$cpid"; status=$?
+signal_search c 1 INT; status=$signalled_status
 out=$(cat "$work/c.out")
 cancelled=$(state "$work/c" "sum(f['state'] == 'cancelled' for f in s['fits'])")
 completed=$(state "$work/c" "sum(f['state'] == 'completed' for f in s['fits'])")
@@ -213,11 +220,7 @@ else fail "s in the search view cancels the array" "fits: $vstates" "$(squeue -h
 
 # --- A hangup only stops following: the array runs on, and --resume follows it again instead of submitting twice.
 echo "[$((SECONDS - started)) s] A hangup only stops following"
-"$bin" search "${grid[@]}" --executor slurm --max-parallel 2 --out "$work/h" >"$work/h.out" 2>&1 &
-hpid=$!; bg+=("$hpid")
-for ((i = 0; i < 200; i++)); do [[ -e $work/h/fits/fit-00000.json ]] && break; sleep 0.1; done
-kill -HUP "$hpid"
-wait "$hpid"; hstatus=$?
+signal_search h 2 HUP; hstatus=$signalled_status
 harray=$(state "$work/h" 's["array_job_id"]')
 queued=$(squeue -h -o %i 2>/dev/null | grep -c .)
 run "$bin" search --resume "$work/h" --executor slurm
